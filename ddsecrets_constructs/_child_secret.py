@@ -1,0 +1,93 @@
+"""What the API key and application key secrets share: they rotate with an admin secret."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import RemovalPolicy, SecretValue
+from aws_cdk import aws_kms as kms
+
+from . import defaults
+from ._secret_base import DatadogKeySecretBase, check_instance, check_secret_name, same_stack
+from .admin_key import DatadogAdminKeySecret, IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
+from .rotation import KeyRotation, RenderedRotation, check_windows_apart
+from .rotation_role import DatadogRotationRole
+from .validation import Problems
+
+ADMIN_ALLOWED = (
+    "a DatadogAdminKeySecret, or DatadogAdminKeySecret.from_admin_secret_attributes(...) for an admin "
+    "secret made elsewhere"
+)
+
+
+def check_child_rotation(
+    problems: Problems, prop: str, rotation: KeyRotation, admin_rotation: Optional[RenderedRotation]
+) -> Optional[RenderedRotation]:
+    """Check a child's schedule, and that its windows never meet its admin's."""
+    rendered = rotation.render(problems, prop)
+    check_windows_apart(problems, prop, rendered, admin_rotation)
+    return rendered
+
+
+class DatadogChildKeySecretBase(DatadogKeySecretBase):
+    """Base of the secrets rotated with an admin secret (``adminSecretArn``)."""
+
+    _admin: IDatadogAdminKeySecret
+
+    @property
+    def admin(self) -> IDatadogAdminKeySecret:
+        """The admin secret whose keys rotate this one."""
+        return self._admin
+
+    @staticmethod
+    def _check_common(
+        problems: Problems,
+        *,
+        admin: object,
+        rotation: Optional[KeyRotation],
+        rotation_role: Optional[DatadogRotationRole],
+        secret_name: Optional[str],
+    ) -> tuple[KeyRotation, Optional[RenderedRotation]]:
+        if not isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret)):
+            problems.add("admin", f"{type(admin).__name__} {admin!r}", ADMIN_ALLOWED)
+        check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
+        check_secret_name(problems, "secret_name", secret_name)
+        rotation = rotation if rotation is not None else defaults.KEY_ROTATION
+        admin_rotation = admin.rendered_rotation if isinstance(admin, DatadogAdminKeySecret) else None
+        return rotation, check_child_rotation(problems, "rotation", rotation, admin_rotation)
+
+    def _create_child(
+        self,
+        *,
+        admin: IDatadogAdminKeySecret,
+        secret_type: str,
+        fields: dict[str, SecretValue],
+        rendered: RenderedRotation,
+        rotation: KeyRotation,
+        rotation_role: Optional[DatadogRotationRole],
+        encryption_key: Optional[kms.IKey],
+        removal_policy: RemovalPolicy,
+        secret_name: Optional[str],
+        description: str,
+        rotate_immediately_on_update: bool,
+    ) -> None:
+        self._admin = admin
+        self._create_secret(
+            secret_type=secret_type,
+            fields=fields,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+            secret_name=secret_name,
+            description=description,
+        )
+        self._create_rotation(
+            rendered=rendered,
+            rotation=rotation,
+            role=rotation_role,
+            rotate_immediately_on_update=rotate_immediately_on_update,
+            admin_secret_arn=admin.secret_full_arn,
+        )
+        self._rotation_role.allow_reading_admin(admin.secret, secret_name=admin.secret_name)
+        if isinstance(admin, DatadogAdminKeySecret) and same_stack(admin, self):
+            # Create (and first rotate) children only once their admin's rotation is set up.
+            self._rotation_schedule.node.add_dependency(admin.rotation_schedule)

@@ -1,0 +1,178 @@
+"""What the three Datadog secret constructs share: the secret, its rotation schedule, its role.
+
+Construct ids below are public API. Each secret construct has the children
+``Resource`` (the ``secretsmanager.Secret``; its ``AWS::SecretsManager::Secret`` is
+``Resource/Resource``), ``RotationSchedule`` and, when no role is passed, ``RotationRole``.
+Renaming one would make CloudFormation replace the secret or silently drop its rotation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from . import _nag
+from .rotation import KeyRotation, RenderedRotation
+from .rotation_role import DatadogRotationRole
+from .validation import Problems
+
+ADMIN_SECRET_ARN_KEY = "adminSecretArn"
+"""The only rotation metadata key Datadog rotation reads (reference section 2)."""
+
+# Secrets Manager secret names: letters, digits and /_+=.@- ; at most 512 characters.
+_SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+
+
+def check_secret_name(
+    problems: Problems, prop: str, name: Optional[str], *, max_length: int = 512, is_prefix: bool = False
+) -> None:
+    """Check a secret name (or, with ``is_prefix``, the beginning of one)."""
+    if name is None:
+        return
+    if not isinstance(name, str):
+        problems.add(prop, f"{type(name).__name__} {name!r}", "a secret name string")
+    elif Token.is_unresolved(name):
+        problems.skip(prop, "secret name characters")
+    elif not _SECRET_NAME.fullmatch(name) or len(name) > max_length:
+        problems.add(prop, repr(name), f"1-{max_length} characters among letters, digits and /_+=.@-")
+    elif not is_prefix and re.search(r"-[A-Za-z0-9]{6}$", name):
+        problems.add(
+            prop,
+            repr(name),
+            "a name must not end with a hyphen and six characters: Secrets Manager appends such a "
+            "suffix to the ARN, and partial-ARN matching would then pick the wrong secret",
+        )
+
+
+def check_instance(problems: Problems, prop: str, value: object, expected: type, allowed: str) -> None:
+    if value is not None and not isinstance(value, expected):
+        problems.add(prop, f"{type(value).__name__} {value!r}", allowed)
+
+
+class DatadogKeySecretBase(Construct):
+    """Base of the Datadog secret constructs. Exposes the secret and its rotation."""
+
+    _secret: secretsmanager.Secret
+    _rotation_schedule: secretsmanager.CfnRotationSchedule
+    _rotation_role: DatadogRotationRole
+    _rendered_rotation: Optional[RenderedRotation]
+    _rotation: KeyRotation
+    _secret_name: Optional[str]
+
+    @property
+    def secret(self) -> secretsmanager.ISecret:
+        """The secret: use it for ``grant_read``, ``secret_value_from_json`` or ``ecs.Secret.from_secrets_manager``."""
+        return self._secret
+
+    @property
+    def secret_arn(self) -> str:
+        """The full ARN of the secret (with its 6-character suffix)."""
+        return self._secret.secret_arn
+
+    @property
+    def secret_full_arn(self) -> str:
+        """The full ARN of the secret, as children's ``adminSecretArn`` needs it."""
+        full = self._secret.secret_full_arn
+        return full if full is not None else self._secret.secret_arn
+
+    @property
+    def secret_name(self) -> Optional[str]:
+        """The secret name given at creation, or None when CloudFormation generates it."""
+        return self._secret_name
+
+    @property
+    def encryption_key(self) -> Optional[kms.IKey]:
+        """The customer-managed KMS key of the secret, if any."""
+        return self._secret.encryption_key
+
+    @property
+    def rotation(self) -> KeyRotation:
+        """The rotation schedule the secret was given (or its default)."""
+        return self._rotation
+
+    @property
+    def rotation_schedule(self) -> secretsmanager.CfnRotationSchedule:
+        """The ``AWS::SecretsManager::RotationSchedule`` of the secret."""
+        return self._rotation_schedule
+
+    @property
+    def rotation_role(self) -> DatadogRotationRole:
+        """The role Secrets Manager assumes to rotate the secret."""
+        return self._rotation_role
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read this secret (``GetSecretValue``/``DescribeSecret``, and KMS decrypt
+        through Secrets Manager when the secret has a customer-managed key), nothing else."""
+        return self._secret.grant_read(grantee)
+
+    def _create_secret(
+        self,
+        *,
+        secret_type: str,
+        fields: dict[str, SecretValue],
+        encryption_key: Optional[kms.IKey],
+        removal_policy: RemovalPolicy,
+        secret_name: Optional[str],
+        description: str,
+    ) -> None:
+        self._secret_name = secret_name
+        self._secret = secretsmanager.Secret(
+            self,
+            "Resource",
+            # The fields, in this order, are the whole SecretString: changing either re-writes the
+            # stored value on the next deploy, which would put back a key rotation has deleted.
+            secret_object_value=fields,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+            secret_name=secret_name,
+            description=description,
+        )
+        cfn_secret = self._secret.node.default_child
+        assert isinstance(cfn_secret, secretsmanager.CfnSecret)
+        # Fixed per class: changing Type in place would leave the stored value mismatched.
+        cfn_secret.type = secret_type
+        _nag.acknowledge_external_rotation(cfn_secret)
+
+    def _create_rotation(
+        self,
+        *,
+        rendered: RenderedRotation,
+        rotation: KeyRotation,
+        role: Optional[DatadogRotationRole],
+        rotate_immediately_on_update: bool,
+        admin_secret_arn: Optional[str],
+    ) -> None:
+        self._rotation = rotation
+        self._rendered_rotation = rendered
+        self._rotation_role = role if role is not None else DatadogRotationRole(self, "RotationRole")
+        self._rotation_role.allow_rotation_of(self._secret, secret_name=self._secret_name)
+        metadata = (
+            None
+            if admin_secret_arn is None
+            else [
+                secretsmanager.CfnRotationSchedule.ExternalSecretRotationMetadataItemProperty(
+                    key=ADMIN_SECRET_ARN_KEY, value=admin_secret_arn
+                )
+            ]
+        )
+        self._rotation_schedule = secretsmanager.CfnRotationSchedule(
+            self,
+            "RotationSchedule",
+            secret_id=self._secret.secret_arn,
+            external_secret_rotation_role_arn=self._rotation_role.role_arn,
+            external_secret_rotation_metadata=metadata,
+            rotation_rules=rendered.rotation_rules(),
+            rotate_immediately_on_update=rotate_immediately_on_update,
+        )
+        # Secrets Manager checks the role when rotation is set up: its permissions must exist first.
+        self._rotation_schedule.node.add_dependency(self._rotation_role.policy)
+
+
+def same_stack(a: Construct, b: Construct) -> bool:
+    return Stack.of(a).node.path == Stack.of(b).node.path

@@ -1,0 +1,294 @@
+"""DatadogManagedSecrets: one admin secret, its named API and application keys, one rotation role.
+
+The family names its secrets under a prefix it owns (``<prefix>/admin``,
+``<prefix>/application-keys/<name>``, ``<prefix>/api-keys/<name>``) so that its role needs a single
+statement on ``secret:<prefix>/*`` whatever the number of keys: exact ARNs for 100 keys would not
+fit the 6,144-character managed-policy limit. The names also make the Datadog keys that rotation
+creates readable (``aws-sm-app-key-<secret name>-YYYYMMDD-XXXXXX``).
+
+Construct ids (public API): ``Admin``, ``RotationRole``, ``ApplicationKeys/<name>``, ``ApiKeys/<name>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Optional, TypeVar
+
+from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from . import defaults
+from ._child_secret import check_child_rotation
+from ._secret_base import check_secret_name
+from .admin_key import DatadogAdminKeySecret, check_admin_props
+from .api_key import DatadogApiKeySecret, check_api_key_props
+from .application_key import DatadogApplicationKeySecret, check_application_key_props
+from .rotation import KeyRotation
+from .rotation_role import DatadogRotationRole
+from .site import SiteInput
+from .validation import Problems
+
+# Child names become construct ids and secret names: keep them to characters valid in both.
+_CHILD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,63}")
+_CHILD_NAME_ALLOWED = "1-64 characters: letters, digits and _.@+=- (starting with a letter or digit)"
+
+
+@dataclass(frozen=True)
+class ApplicationKeySpec:
+    """One application key of a :class:`DatadogManagedSecrets` family.
+
+    :param app_key: the application key (a ``SecretValue``).
+    :param app_key_id: UUID of the application key.
+    :param service_account_id: owner of the key; must be the family's. Default: - the family's
+    :param rotation: this key's schedule. Default: - the family's ``key_rotation``
+    :param description: the secret description. Default: - says what the secret is
+    """
+
+    app_key: SecretValue
+    app_key_id: str
+    service_account_id: Optional[str] = None
+    rotation: Optional[KeyRotation] = None
+    description: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ApiKeySpec:
+    """One API key of a :class:`DatadogManagedSecrets` family.
+
+    :param api_key: the API key (a ``SecretValue``).
+    :param api_key_id: UUID of the API key.
+    :param rotation: this key's schedule. Default: - the family's ``key_rotation``
+    :param description: the secret description. Default: - says what the secret is
+    """
+
+    api_key: SecretValue
+    api_key_id: str
+    rotation: Optional[KeyRotation] = None
+    description: Optional[str] = None
+
+
+class DatadogManagedSecrets(Construct):
+    """A Datadog admin key secret with its API and application key secrets, rotated by one role.
+
+    Example::
+
+        family = DatadogManagedSecrets(self, "Datadog",
+            site=DatadogSite.EU1, service_account_id=service_account_id,
+            admin_api_key=SecretValue.cfn_parameter(p1), admin_api_key_id=api_key_id,
+            admin_app_key=SecretValue.cfn_parameter(p2), admin_app_key_id=app_key_id,
+            api_keys={"agent": ApiKeySpec(api_key=SecretValue.cfn_parameter(p3), api_key_id=...)})
+        family.api_key("agent").grant_read(task_role)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        site: SiteInput,
+        service_account_id: str,
+        admin_api_key: SecretValue,
+        admin_api_key_id: str,
+        admin_app_key: SecretValue,
+        admin_app_key_id: str,
+        application_keys: Optional[Mapping[str, ApplicationKeySpec]] = None,
+        api_keys: Optional[Mapping[str, ApiKeySpec]] = None,
+        admin_rotation: Optional[KeyRotation] = None,
+        key_rotation: Optional[KeyRotation] = None,
+        encryption_key: Optional[kms.IKey] = None,
+        removal_policy: RemovalPolicy = defaults.REMOVAL_POLICY,
+        secret_name_prefix: Optional[str] = None,
+        validate_key_format: bool = True,
+    ) -> None:
+        """
+        :param scope: the parent construct.
+        :param construct_id: the construct id (public API: renaming it replaces every secret).
+        :param site: the Datadog site, e.g. ``DatadogSite.US1``.
+        :param service_account_id: UUID of the service account owning the admin and application keys.
+        :param admin_api_key: the admin API key (a ``SecretValue``).
+        :param admin_api_key_id: UUID of the admin API key.
+        :param admin_app_key: the admin application key (a ``SecretValue``).
+        :param admin_app_key_id: UUID of the admin application key.
+        :param application_keys: application keys by name. Default: - none
+        :param api_keys: API keys by name. Default: - none
+        :param admin_rotation: the admin's schedule. Default: - monthly on the 15th, 02:00-04:00 UTC
+        :param key_rotation: the keys' schedule. Default: - monthly on the 1st, 06:00-08:00 UTC
+        :param encryption_key: customer-managed KMS key of every secret. Default: - the AWS managed key
+        :param removal_policy: what happens to the secrets when they leave the stack. Default: RemovalPolicy.RETAIN
+        :param secret_name_prefix: prefix of the secret names, owned by this family alone.
+            Default: - ``<stack name>/<construct id>``
+        :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
+        """
+        super().__init__(scope, construct_id)
+        application_keys = dict(application_keys or {})
+        api_keys = dict(api_keys or {})
+        admin_rotation = admin_rotation if admin_rotation is not None else defaults.ADMIN_ROTATION
+        key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
+        prefix = secret_name_prefix if secret_name_prefix is not None else f"{Stack.of(self).stack_name}/{construct_id}"
+
+        # Check every prop of the family and its children first: one error lists all problems.
+        problems = Problems()
+        _, admin_rendered = check_admin_props(
+            self,
+            problems,
+            site=site,
+            service_account_id=service_account_id,
+            admin_api_key=admin_api_key,
+            admin_api_key_id=admin_api_key_id,
+            admin_app_key=admin_app_key,
+            admin_app_key_id=admin_app_key_id,
+            rotation=admin_rotation,
+            rotation_prop="admin_rotation",
+            validate_key_format=validate_key_format,
+        )
+        check_child_rotation(problems, "key_rotation", key_rotation, admin_rendered)
+        # Leave room for "/application-keys/<64-character name>" within the 512-character limit.
+        check_secret_name(problems, "secret_name_prefix", prefix, max_length=400, is_prefix=True)
+        if isinstance(prefix, str) and prefix.endswith("/"):
+            problems.add("secret_name_prefix", repr(prefix), "a prefix without a trailing '/' (it is added)")
+        for name, app in application_keys.items():
+            entry = problems.within(f"application_keys[{name!r}].")
+            _check_child_name(problems, "application_keys", name)
+            if not isinstance(app, ApplicationKeySpec):
+                entry.add("", f"{type(app).__name__}", "an ApplicationKeySpec(app_key=..., app_key_id=...)")
+                continue
+            check_application_key_props(
+                self,
+                entry,
+                app_key=app.app_key,
+                app_key_id=app.app_key_id,
+                service_account_id=app.service_account_id,
+                admin_service_account_id=service_account_id,
+                validate_key_format=validate_key_format,
+            )
+            if app.rotation is not None:
+                check_child_rotation(entry, "rotation", app.rotation, admin_rendered)
+        for name, api in api_keys.items():
+            entry = problems.within(f"api_keys[{name!r}].")
+            _check_child_name(problems, "api_keys", name)
+            if not isinstance(api, ApiKeySpec):
+                entry.add("", f"{type(api).__name__}", "an ApiKeySpec(api_key=..., api_key_id=...)")
+                continue
+            check_api_key_props(
+                self, entry, api_key=api.api_key, api_key_id=api.api_key_id, validate_key_format=validate_key_format
+            )
+            if api.rotation is not None:
+                check_child_rotation(entry, "rotation", api.rotation, admin_rendered)
+        if len(problems):
+            problems.raise_if_any(self)
+        # Otherwise the children annotate their own warnings as they are built below.
+
+        self._secret_name_prefix = prefix
+        self._rotation_role = DatadogRotationRole(self, "RotationRole")
+        self._rotation_role.allow_rotation_of_secrets_named(
+            prefix,
+            encryption_key,
+            reason=(
+                "The family rotates every secret named under its own prefix; one statement on the prefix "
+                "keeps the policy within IAM size limits however many keys the family has."
+            ),
+        )
+        self._admin = DatadogAdminKeySecret(
+            self,
+            "Admin",
+            site=site,
+            service_account_id=service_account_id,
+            admin_api_key=admin_api_key,
+            admin_api_key_id=admin_api_key_id,
+            admin_app_key=admin_app_key,
+            admin_app_key_id=admin_app_key_id,
+            rotation=admin_rotation,
+            rotation_role=self._rotation_role,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+            secret_name=f"{prefix}/admin",
+            validate_key_format=validate_key_format,
+        )
+        shared: dict[str, Any] = {
+            "admin": self._admin,
+            "rotation_role": self._rotation_role,
+            "encryption_key": encryption_key,
+            "removal_policy": removal_policy,
+            "validate_key_format": validate_key_format,
+        }
+        self._application_keys: dict[str, DatadogApplicationKeySecret] = {}
+        self._api_keys: dict[str, DatadogApiKeySecret] = {}
+        if application_keys:
+            group = Construct(self, "ApplicationKeys")
+            for name, app in application_keys.items():
+                self._application_keys[name] = DatadogApplicationKeySecret(
+                    group,
+                    name,
+                    app_key=app.app_key,
+                    app_key_id=app.app_key_id,
+                    service_account_id=app.service_account_id,
+                    rotation=app.rotation if app.rotation is not None else key_rotation,
+                    secret_name=f"{prefix}/application-keys/{name}",
+                    description=app.description,
+                    **shared,
+                )
+        if api_keys:
+            group = Construct(self, "ApiKeys")
+            for name, api in api_keys.items():
+                self._api_keys[name] = DatadogApiKeySecret(
+                    group,
+                    name,
+                    api_key=api.api_key,
+                    api_key_id=api.api_key_id,
+                    rotation=api.rotation if api.rotation is not None else key_rotation,
+                    secret_name=f"{prefix}/api-keys/{name}",
+                    description=api.description,
+                    **shared,
+                )
+
+    @property
+    def admin(self) -> DatadogAdminKeySecret:
+        """The admin key secret."""
+        return self._admin
+
+    @property
+    def rotation_role(self) -> DatadogRotationRole:
+        """The role Secrets Manager assumes to rotate every secret of the family."""
+        return self._rotation_role
+
+    @property
+    def secret_name_prefix(self) -> str:
+        """The prefix of every secret name in the family."""
+        return self._secret_name_prefix
+
+    @property
+    def application_keys(self) -> Mapping[str, DatadogApplicationKeySecret]:
+        """The application key secrets, by name."""
+        return dict(self._application_keys)
+
+    @property
+    def api_keys(self) -> Mapping[str, DatadogApiKeySecret]:
+        """The API key secrets, by name."""
+        return dict(self._api_keys)
+
+    def application_key(self, name: str) -> DatadogApplicationKeySecret:
+        """The application key secret called ``name``; KeyError naming the known ones otherwise."""
+        return _lookup(self._application_keys, name, "application key")
+
+    def api_key(self, name: str) -> DatadogApiKeySecret:
+        """The API key secret called ``name``; KeyError naming the known ones otherwise."""
+        return _lookup(self._api_keys, name, "API key")
+
+
+def _check_child_name(problems: Problems, prop: str, name: object) -> None:
+    if not isinstance(name, str) or Token.is_unresolved(name) or not _CHILD_NAME.fullmatch(name):
+        problems.add(f"{prop} key", repr(name), _CHILD_NAME_ALLOWED)
+    else:
+        check_secret_name(problems, f"{prop} key", name)  # e.g. no "-abc123" ending
+
+
+_Child = TypeVar("_Child", DatadogApplicationKeySecret, DatadogApiKeySecret)
+
+
+def _lookup(children: Mapping[str, _Child], name: str, kind: str) -> _Child:
+    if name not in children:
+        raise KeyError(f"no {kind} named {name!r}; known: {sorted(children)}")
+    return children[name]

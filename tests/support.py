@@ -1,0 +1,455 @@
+"""Shared test fixtures: named configurations, each synthesized once per test session.
+
+Every template the tests read comes from ``built(name)``, so ``test_cfn_lint`` can lint exactly
+the templates the suite synthesizes. Error cases build throwaway stacks with :func:`new_stack`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from typing import Any, Optional
+
+import aws_cdk as cdk
+from aws_cdk import Duration, SecretValue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Template
+
+from ddsecrets_constructs import (
+    ApiKeySpec,
+    ApplicationKeySpec,
+    DatadogAdminKeySecret,
+    DatadogApiKeySecret,
+    DatadogApplicationKeySecret,
+    DatadogManagedSecrets,
+    DatadogRotationRole,
+    DatadogSite,
+    KeyRotation,
+)
+
+ACCOUNT = "111111111111"
+REGION = "eu-west-1"
+SERVICE_ACCOUNT = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+OTHER_SERVICE_ACCOUNT = "9c0a1f6e-5b7d-4c3e-8f2a-6d1e0b9a7c55"
+ADMIN_API_KEY_ID = "2d6f1c3a-7e4b-4a9d-9c1e-3f5b7a9d1e2f"
+ADMIN_APP_KEY_ID = "3e7a2d4b-8f5c-4b0e-8d2f-4a6c8b0e2f3a"
+APP_KEY_ID = "4f8b3e5c-9a6d-4c1f-9e3a-5b7d9c1f3a4b"
+API_KEY_ID = "5a9c4f6d-0b7e-4d2a-8f4b-6c8e0d2a4b5c"
+# Shaped like Datadog keys, never real ones.
+LITERAL_API_KEY = "0123456789abcdef0123456789abcdef"
+LITERAL_APP_KEY = "ddapp_" + "A1b2C3d4E5" * 3 + "F6g7"
+LEGACY_APP_KEY = "0123456789abcdef" * 2 + "01234567"
+ADMIN_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:datadog-admin-AbC123"
+
+
+@dataclass
+class Built:
+    """One synthesized configuration: the app, the stack, its template and named constructs."""
+
+    app: cdk.App
+    stack: cdk.Stack
+    template: Template
+    refs: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def json(self) -> dict[str, Any]:
+        """The template as a dict (read once: each jsii round-trip costs time)."""
+        return dict(self.template.to_json())
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.json["Resources"].items() if v["Type"] == resource_type}
+
+
+def new_stack(*, env: bool = True, name: str = "TestStack") -> tuple[cdk.App, cdk.Stack]:
+    """A stack with a fixed environment and no bootstrap rule, so templates are stable."""
+    app = cdk.App()
+    stack = cdk.Stack(
+        app,
+        name,
+        env=cdk.Environment(account=ACCOUNT, region=REGION) if env else None,
+        synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
+    )
+    return app, stack
+
+
+def param(stack: cdk.Stack, name: str) -> SecretValue:
+    """Key material from a NoEcho parameter: never in the template."""
+    return SecretValue.cfn_parameter(cdk.CfnParameter(stack, f"{name}Param", no_echo=True))
+
+
+def admin_props(stack: cdk.Stack, **overrides: Any) -> dict[str, Any]:
+    """Valid admin props (keys from NoEcho parameters), with ``overrides`` applied."""
+    props: dict[str, Any] = dict(
+        site=DatadogSite.US1,
+        service_account_id=SERVICE_ACCOUNT,
+        admin_api_key_id=ADMIN_API_KEY_ID,
+        admin_app_key_id=ADMIN_APP_KEY_ID,
+    )
+    props.update(overrides)
+    for key_prop, name in (("admin_api_key", "AdminApiKey"), ("admin_app_key", "AdminAppKey")):
+        if key_prop not in props:
+            props[key_prop] = param(stack, name)
+    return props
+
+
+_BUILDERS: dict[str, Callable[[], Built]] = {}
+
+
+def configuration(name: str) -> Callable[[Callable[[], Built]], Callable[[], Built]]:
+    def register(builder: Callable[[], Built]) -> Callable[[], Built]:
+        _BUILDERS[name] = builder
+        return builder
+
+    return register
+
+
+def configuration_names() -> list[str]:
+    return sorted(_BUILDERS)
+
+
+@cache
+def built(name: str) -> Built:
+    """The configuration ``name``, synthesized once per session."""
+    return _BUILDERS[name]()
+
+
+def _done(app: cdk.App, stack: cdk.Stack, **refs: Any) -> Built:
+    return Built(app, stack, Template.from_stack(stack), refs)
+
+
+@configuration("admin_default")
+def _admin_default() -> Built:
+    app, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    return _done(app, stack, admin=admin)
+
+
+@configuration("standalone")
+def _standalone() -> Built:
+    """Admin, application key and API key, each with its own default role, no KMS key."""
+    app, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    app_key = DatadogApplicationKeySecret(
+        stack, "AppKey", admin=admin, app_key=param(stack, "AppKey"), app_key_id=APP_KEY_ID
+    )
+    api_key = DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
+    return _done(app, stack, admin=admin, app_key=app_key, api_key=api_key)
+
+
+@configuration("seed")
+def _seed() -> Built:
+    """The seed article's setup: one shared role, one admin, one app key, one API key, a KMS key."""
+    app, stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    role = DatadogRotationRole(stack, "RotationRole")
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), rotation_role=role, encryption_key=key)
+    app_key = DatadogApplicationKeySecret(
+        stack,
+        "AppKey",
+        admin=admin,
+        app_key=param(stack, "AppKey"),
+        app_key_id=APP_KEY_ID,
+        service_account_id=SERVICE_ACCOUNT,
+        rotation_role=role,
+        encryption_key=key,
+    )
+    api_key = DatadogApiKeySecret(
+        stack,
+        "ApiKey",
+        admin=admin,
+        api_key=param(stack, "ApiKey"),
+        api_key_id=API_KEY_ID,
+        rotation_role=role,
+        encryption_key=key,
+    )
+    consumer = iam.Role(stack, "Consumer", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    api_key.grant_read(consumer)
+    return _done(app, stack, key=key, role=role, admin=admin, app_key=app_key, api_key=api_key, consumer=consumer)
+
+
+def _family(stack: cdk.Stack, api_keys: int, app_keys: int, **extra: Any) -> DatadogManagedSecrets:
+    return DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        application_keys={
+            f"app{i:03d}": ApplicationKeySpec(app_key=param(stack, f"AppKey{i:03d}"), app_key_id=APP_KEY_ID)
+            for i in range(app_keys)
+        },
+        api_keys={
+            f"api{i:03d}": ApiKeySpec(api_key=param(stack, f"ApiKey{i:03d}"), api_key_id=API_KEY_ID)
+            for i in range(api_keys)
+        },
+        **extra,
+    )
+
+
+@configuration("family")
+def _family_default() -> Built:
+    app, stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    family = _family(stack, api_keys=2, app_keys=2, encryption_key=key)
+    return _done(app, stack, family=family, key=key)
+
+
+@configuration("family_1")
+def _family_one() -> Built:
+    app, stack = new_stack()
+    return _done(app, stack, family=_family(stack, api_keys=1, app_keys=0))
+
+
+@configuration("family_100")
+def _family_hundred() -> Built:
+    app, stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    return _done(app, stack, family=_family(stack, api_keys=100, app_keys=0, encryption_key=key))
+
+
+@configuration("family_all_options")
+def _family_all_options() -> Built:
+    app, stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    family = DatadogManagedSecrets(
+        stack,
+        "Team",
+        **admin_props(stack, site=DatadogSite.EU1),
+        application_keys={
+            "ci": ApplicationKeySpec(
+                app_key=param(stack, "CiAppKey"),
+                app_key_id=APP_KEY_ID,
+                service_account_id=SERVICE_ACCOUNT,
+                rotation=KeyRotation.cron(hour="8", week_day="MON", window=Duration.hours(3)),
+                description="CI application key",
+            )
+        },
+        api_keys={"agent": ApiKeySpec(api_key=param(stack, "AgentApiKey"), api_key_id=API_KEY_ID)},
+        admin_rotation=KeyRotation.cron(hour="1", day="L", window=Duration.hours(1)),
+        key_rotation=KeyRotation.cron(hour="10", day="1,15", window=Duration.hours(4)),
+        encryption_key=key,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        secret_name_prefix="datadog/sre",
+    )
+    return _done(app, stack, family=family, key=key)
+
+
+@configuration("imported_admin")
+def _imported_admin() -> Built:
+    app, stack = new_stack()
+    admin_key = kms.Key.from_key_arn(
+        stack, "AdminKey", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT, encryption_key=admin_key
+    )
+    app_key = DatadogApplicationKeySecret(
+        stack, "AppKey", admin=admin, app_key=param(stack, "AppKey"), app_key_id=APP_KEY_ID
+    )
+    api_key = DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
+    return _done(app, stack, admin=admin, app_key=app_key, api_key=api_key)
+
+
+ROTATION_VARIANTS: dict[str, KeyRotation] = {
+    "Every12Hours": KeyRotation.every(Duration.hours(12), window=Duration.hours(1)),
+    "Every7Days": KeyRotation.every(Duration.days(7), window=Duration.hours(1)),
+    "Every1Day": KeyRotation.every(Duration.days(1), window=Duration.hours(1)),
+    "CronWeekly": KeyRotation.cron(hour="9", week_day="TUE"),
+    "CronFirstMonday": KeyRotation.cron(hour="12", week_day="2#1", window=Duration.hours(6)),
+    "Expression": KeyRotation.expression("cron(0 20 ? * SAT *)", window=Duration.hours(4)),
+}
+"""Each becomes an API key in the "rotations" configuration; none meets the admin's window."""
+
+
+@configuration("rotations")
+def _rotations() -> Built:
+    app, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    role = DatadogRotationRole(stack, "RotationRole", allow_get_random_password=True)
+    keys = {
+        name: DatadogApiKeySecret(
+            stack,
+            name,
+            admin=admin,
+            api_key=param(stack, f"{name}Key"),
+            api_key_id=API_KEY_ID,
+            rotation=rotation,
+            rotation_role=role,
+        )
+        for name, rotation in ROTATION_VARIANTS.items()
+    }
+    return _done(app, stack, admin=admin, role=role, **keys)
+
+
+@configuration("tokens")
+def _tokens() -> Built:
+    """Deploy-time values everywhere a token is allowed, in an environment-agnostic stack."""
+    app, stack = new_stack(env=False)
+
+    def text(name: str) -> str:
+        return cdk.CfnParameter(stack, name).value_as_string
+
+    admin = DatadogAdminKeySecret(
+        stack,
+        "Admin",
+        site=text("Site"),
+        service_account_id=text("ServiceAccountId"),
+        admin_api_key=param(stack, "AdminApiKey"),
+        admin_api_key_id=text("AdminApiKeyId"),
+        admin_app_key=param(stack, "AdminAppKey"),
+        admin_app_key_id=text("AdminAppKeyId"),
+        rotation=KeyRotation.expression(text("AdminSchedule")),
+    )
+    app_key = DatadogApplicationKeySecret(
+        stack,
+        "AppKey",
+        admin=admin,
+        app_key=param(stack, "AppKey"),
+        app_key_id=text("AppKeyId"),
+        service_account_id=text("AppServiceAccountId"),
+    )
+    imported = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "ImportedAdmin", secret_complete_arn=text("AdminArn"), service_account_id=SERVICE_ACCOUNT
+    )
+    api_key = DatadogApiKeySecret(
+        stack, "ApiKey", admin=imported, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID
+    )
+    return _done(app, stack, admin=admin, app_key=app_key, imported=imported, api_key=api_key)
+
+
+@configuration("literal_keys")
+def _literal_keys() -> Built:
+    """Plaintext keys (tests only): accepted with warnings, legacy format warned."""
+    app, stack = new_stack()
+    admin = DatadogAdminKeySecret(
+        stack,
+        "Admin",
+        **admin_props(
+            stack,
+            admin_api_key=SecretValue.unsafe_plain_text(LITERAL_API_KEY),
+            admin_app_key=SecretValue.unsafe_plain_text(LITERAL_APP_KEY),
+            site=DatadogSite.custom("us7.datadoghq.com"),
+        ),
+    )
+    legacy = DatadogApplicationKeySecret(
+        stack, "Legacy", admin=admin, app_key=SecretValue.unsafe_plain_text(LEGACY_APP_KEY), app_key_id=APP_KEY_ID
+    )
+    return _done(app, stack, admin=admin, legacy=legacy)
+
+
+def resolve_for_size(value: Any, template: dict[str, Any]) -> Any:
+    """Replace intrinsics by realistic worst-case strings, to measure IAM policy sizes as AWS does."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            ref = value["Ref"]
+            if ref == "AWS::Partition":
+                return "aws-us-gov"
+            if ref.startswith("AWS::"):
+                return "ap-southeast-2" if ref == "AWS::Region" else ACCOUNT
+            resource = template["Resources"].get(ref, {})
+            if resource.get("Type") == "AWS::SecretsManager::Secret":
+                name = resource["Properties"].get("Name", ref + "-" + "x" * 12)
+                return f"arn:aws-us-gov:secretsmanager:ap-southeast-2:{ACCOUNT}:secret:{name}-AbCdEf"
+            return "x" * 64
+        if "Fn::GetAtt" in value:
+            return f"arn:aws-us-gov:service:ap-southeast-2:{ACCOUNT}:resource/{value['Fn::GetAtt'][0]}{'x' * 40}"
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(resolve_for_size(p, template)) for p in parts)
+        return {k: resolve_for_size(v, template) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_for_size(v, template) for v in value]
+    return value
+
+
+def policy_size(document: dict[str, Any], template: dict[str, Any]) -> int:
+    """Characters of a policy document as IAM counts them: ARNs resolved, whitespace excluded."""
+    text = json.dumps(resolve_for_size(document, template), separators=(",", ":"))
+    return len(re.sub(r"\s", "", text))
+
+
+def statements(policy_resource: dict[str, Any]) -> list[dict[str, Any]]:
+    return policy_resource["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def only(items: dict[str, Any]) -> tuple[str, Any]:
+    assert len(items) == 1, f"expected exactly one, got {list(items)}"
+    return next(iter(items.items()))
+
+
+def iter_templates() -> Iterator[tuple[str, dict[str, Any]]]:
+    for name in configuration_names():
+        yield name, built(name).json
+
+
+def warnings_of(built_: Built, path_suffix: Optional[str] = None) -> list[str]:
+    """Warning messages annotated in the stack (optionally on constructs whose path ends so)."""
+    messages = []
+    for message in cdk.assertions.Annotations.from_stack(built_.stack).find_warning(
+        "*", cdk.assertions.Match.any_value()
+    ):
+        if path_suffix is None or message.id.endswith(path_suffix):
+            messages.append(str(message.entry.data))
+    return messages
+
+
+def secret_value_fields(secret_resource: dict[str, Any]) -> dict[str, str]:
+    """The SecretString as a dict, with each ``Ref`` shown as ``<Ref Name>``."""
+    secret_string = secret_resource["Properties"]["SecretString"]
+    if isinstance(secret_string, dict):
+        separator, parts = secret_string["Fn::Join"]
+        secret_string = separator.join(p if isinstance(p, str) else f"<Ref {p['Ref']}>" for p in parts)
+    return json.loads(secret_string)  # type: ignore[no-any-return]
+
+
+def resource_of(built_: Built, construct: Any) -> dict[str, Any]:
+    """The template resource of a CfnResource construct."""
+    return built_.json["Resources"][built_.stack.get_logical_id(construct)]  # type: ignore[no-any-return]
+
+
+def secret_resource(built_: Built, secret_construct: Any) -> dict[str, Any]:
+    return resource_of(built_, secret_construct.secret.node.default_child)
+
+
+def schedule_resource(built_: Built, secret_construct: Any) -> dict[str, Any]:
+    return resource_of(built_, secret_construct.rotation_schedule)
+
+
+@configuration("admin_all_options")
+def _admin_all_options() -> Built:
+    app, stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    admin = DatadogAdminKeySecret(
+        stack,
+        "Admin",
+        **admin_props(stack, site=DatadogSite.AP1),
+        rotation=KeyRotation.cron(hour="20", week_day="SUN", window=Duration.hours(3)),
+        rotation_role=DatadogRotationRole(stack, "Role", description="Datadog rotation"),
+        encryption_key=key,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        secret_name="datadog/admin",
+        description="Admin keys of the SRE service account",
+        rotate_immediately_on_update=True,
+    )
+    return _done(app, stack, admin=admin, key=key)
+
+
+@configuration("cross_stack")
+def _cross_stack() -> Built:
+    """An admin in one stack, its API key in another: the child stack's template."""
+    app, admin_stack = new_stack(name="AdminStack")
+    admin = DatadogAdminKeySecret(admin_stack, "Admin", **admin_props(admin_stack))
+    stack = cdk.Stack(
+        app,
+        "KeysStack",
+        env=cdk.Environment(account=ACCOUNT, region=REGION),
+        synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
+    )
+    api_key = DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
+    return _done(app, stack, admin=admin, api_key=api_key, admin_stack=admin_stack)

@@ -1,0 +1,194 @@
+"""DatadogAdminKeySecret and imported admin secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import Stack, Token
+from aws_cdk.assertions import Annotations, Match
+
+from ddsecrets_constructs import DatadogAdminKeySecret, DdSecretsValidationError
+from tests.support import (
+    ACCOUNT,
+    ADMIN_API_KEY_ID,
+    ADMIN_APP_KEY_ID,
+    ADMIN_ARN,
+    REGION,
+    SERVICE_ACCOUNT,
+    built,
+    new_stack,
+    only,
+    resource_of,
+    schedule_resource,
+    secret_resource,
+    secret_value_fields,
+    warnings_of,
+)
+
+
+@pytest.fixture(scope="module")
+def default() -> Any:
+    return built("admin_default")
+
+
+def test_secret_type_and_exact_secret_string(default: Any) -> None:
+    secret = secret_resource(default, default.refs["admin"])
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Properties"]["Type"] == "DatadogAdminKey"
+    assert "GenerateSecretString" not in secret["Properties"]
+    fields = secret_value_fields(secret)
+    assert list(fields) == ["adminApiKey", "adminApiKeyId", "adminAppKey", "adminAppKeyId", "serviceAccountId", "site"]
+    assert fields == {
+        "adminApiKey": "<Ref AdminApiKeyParam>",
+        "adminApiKeyId": ADMIN_API_KEY_ID,
+        "adminAppKey": "<Ref AdminAppKeyParam>",
+        "adminAppKeyId": ADMIN_APP_KEY_ID,
+        "serviceAccountId": SERVICE_ACCOUNT,
+        "site": "datadoghq.com",
+    }
+
+
+def test_secret_is_retained_by_default(default: Any) -> None:
+    secret = secret_resource(default, default.refs["admin"])
+    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_name_is_generated_and_description_says_what_it_is(default: Any) -> None:
+    properties = secret_resource(default, default.refs["admin"])["Properties"]
+    assert "Name" not in properties
+    assert "KmsKeyId" not in properties
+    assert "Datadog admin" in properties["Description"]
+
+
+def test_one_self_rotating_schedule_with_defaults(default: Any) -> None:
+    admin = default.refs["admin"]
+    _, schedule = only(default.resources("AWS::SecretsManager::RotationSchedule"))
+    assert schedule == schedule_resource(default, admin)
+    properties = schedule["Properties"]
+    assert properties["SecretId"] == {"Ref": default.stack.get_logical_id(admin.secret.node.default_child)}
+    assert properties["ExternalSecretRotationRoleArn"] == {
+        "Fn::GetAtt": [default.stack.get_logical_id(admin.rotation_role.role.node.default_child), "Arn"]
+    }
+    assert "ExternalSecretRotationMetadata" not in properties  # rotates itself
+    assert properties["RotationRules"] == {"ScheduleExpression": "cron(0 2 15 * ? *)", "Duration": "2h"}
+    assert properties["RotateImmediatelyOnUpdate"] is False
+    assert "RotationLambdaARN" not in properties
+    assert "HostedRotationLambda" not in properties
+
+
+def test_schedule_depends_on_the_policy_of_its_role(default: Any) -> None:
+    admin = default.refs["admin"]
+    schedule = schedule_resource(default, admin)
+    assert schedule["DependsOn"] == [default.stack.get_logical_id(admin.rotation_role.policy.node.default_child)]
+
+
+def test_all_options_reach_the_template() -> None:
+    configuration = built("admin_all_options")
+    admin, key = configuration.refs["admin"], configuration.refs["key"]
+    secret = secret_resource(configuration, admin)
+    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    assert secret["Properties"]["Name"] == "datadog/admin"
+    assert secret["Properties"]["Description"] == "Admin keys of the SRE service account"
+    assert secret["Properties"]["KmsKeyId"] == {
+        "Fn::GetAtt": [configuration.stack.get_logical_id(key.node.default_child), "Arn"]
+    }
+    assert secret_value_fields(secret)["site"] == "ap1.datadoghq.com"
+    schedule = schedule_resource(configuration, admin)["Properties"]
+    assert schedule["RotationRules"] == {"ScheduleExpression": "cron(0 20 ? * SUN *)", "Duration": "3h"}
+    assert schedule["RotateImmediatelyOnUpdate"] is True
+    role = resource_of(configuration, admin.rotation_role.role.node.default_child)
+    assert role["Properties"]["Description"] == "Datadog rotation"
+    assert admin.secret_name == "datadog/admin"
+    assert admin.site == "ap1.datadoghq.com"
+
+
+def test_exposes_the_secret_and_rotation(default: Any) -> None:
+    admin = default.refs["admin"]
+    assert admin.service_account_id == SERVICE_ACCOUNT
+    assert admin.encryption_key is None
+    assert admin.secret_full_arn == admin.secret.secret_arn
+    assert admin.rendered_rotation.schedule_expression == "cron(0 2 15 * ? *)"
+
+
+def test_literal_keys_warn_that_they_are_in_the_template() -> None:
+    messages = warnings_of(built("literal_keys"), "/Admin")
+    assert any("`admin_api_key` is a plaintext SecretValue" in m for m in messages)
+    assert any("DatadogSite.custom('us7.datadoghq.com')" in m for m in messages)
+
+
+def test_token_values_are_accepted_with_one_warning_listing_skipped_checks() -> None:
+    configuration = built("tokens")
+    (message,) = warnings_of(configuration, "/Admin")
+    for skipped in ("`site` (known Datadog site)", "`service_account_id` (UUID format)", "`rotation` (schedule"):
+        assert skipped in message
+    assert "[ack: ddsecrets-constructs:deployTimeValuesNotChecked]" in message
+
+
+# --- imported admin secrets ---------------------------------------------------------------------
+
+
+def test_imported_admin_keeps_the_complete_arn_and_creates_nothing() -> None:
+    configuration = built("imported_admin")
+    admin = configuration.refs["admin"]
+    assert admin.secret_full_arn == ADMIN_ARN
+    assert admin.service_account_id == SERVICE_ACCOUNT
+    assert admin.secret_name is None
+    assert admin.encryption_key is not None
+    assert configuration.resources("AWS::SecretsManager::Secret").keys() == {
+        configuration.stack.get_logical_id(c.secret.node.default_child)
+        for c in (configuration.refs["app_key"], configuration.refs["api_key"])
+    }
+
+
+def imported(stack: Stack, arn: str, service_account_id: str = SERVICE_ACCOUNT) -> object:
+    return DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Imported", secret_complete_arn=arn, service_account_id=service_account_id
+    )
+
+
+@pytest.mark.parametrize(
+    ("arn", "allowed"),
+    [
+        (f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:datadog-admin", "a partial ARN"),
+        (f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:datadog/admin", "a partial ARN"),
+        (f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:datadog-admin-AbC123", "stack's region 'eu-west-1'"),
+        (f"arn:aws-cn:secretsmanager:{REGION}:{ACCOUNT}:secret:datadog-admin-AbC123", "stack's partition 'aws'"),
+        ("datadog-admin", "the complete secret ARN"),
+        (f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/datadog-admin", "the complete secret ARN"),
+    ],
+)
+def test_fails_on_imported_admin_arn_that_rotation_cannot_use(arn: str, allowed: str) -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError) as caught:
+        imported(stack, arn)
+    assert str(caught.value).startswith("TestStack/Imported: 1 invalid prop:\n  - `secret_complete_arn`: got ")
+    assert allowed in str(caught.value)
+
+
+def test_fails_on_imported_admin_with_malformed_service_account() -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError, match="`service_account_id`: got 'sa-1'"):
+        imported(stack, ADMIN_ARN, "sa-1")
+
+
+def test_imported_admin_from_another_account_warns() -> None:
+    _, stack = new_stack()
+    imported(stack, ADMIN_ARN.replace(ACCOUNT, "222222222222"))
+    Annotations.from_stack(stack).has_warning(
+        "/TestStack/Imported", Match.string_like_regexp("is in account 222222222222.*resource policy")
+    )
+
+
+def test_imported_admin_in_environment_agnostic_stack_skips_region_checks_with_a_warning() -> None:
+    _, stack = new_stack(env=False)
+    imported(stack, ADMIN_ARN)
+    Annotations.from_stack(stack).has_warning(
+        "/TestStack/Imported", Match.string_like_regexp("same region and partition as the stack")
+    )
+
+
+def test_imported_admin_with_token_arn_is_accepted_with_a_warning() -> None:
+    (message,) = warnings_of(built("tokens"), "/ImportedAdmin")
+    assert "`secret_complete_arn` (complete ARN with suffix, same partition and region)" in message
+    assert Token.is_unresolved(built("tokens").refs["imported"].secret_full_arn)

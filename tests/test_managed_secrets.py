@@ -1,0 +1,243 @@
+"""DatadogManagedSecrets: one admin, named children, one role that scales to hundreds of keys."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from aws_cdk import Duration, SecretValue
+
+from ddsecrets_constructs import (
+    ApiKeySpec,
+    ApplicationKeySpec,
+    DatadogManagedSecrets,
+    DdSecretsValidationError,
+    KeyRotation,
+)
+from tests.support import (
+    ACCOUNT,
+    API_KEY_ID,
+    APP_KEY_ID,
+    OTHER_SERVICE_ACCOUNT,
+    REGION,
+    admin_props,
+    built,
+    new_stack,
+    only,
+    param,
+    policy_size,
+    resource_of,
+    schedule_resource,
+    secret_resource,
+    statements,
+)
+
+MANAGED_POLICY_LIMIT = 6144
+INLINE_POLICY_LIMIT_PER_ROLE = 10240
+TRUST_POLICY_LIMIT = 2048  # default quota
+
+
+@pytest.fixture(scope="module")
+def family() -> Any:
+    return built("family")
+
+
+def test_secrets_are_named_under_the_family_prefix(family: Any) -> None:
+    datadog = family.refs["family"]
+    assert datadog.secret_name_prefix == "TestStack/Datadog"
+    names = {secret["Properties"]["Name"] for secret in family.resources("AWS::SecretsManager::Secret").values()}
+    assert names == {
+        "TestStack/Datadog/admin",
+        "TestStack/Datadog/application-keys/app000",
+        "TestStack/Datadog/application-keys/app001",
+        "TestStack/Datadog/api-keys/api000",
+        "TestStack/Datadog/api-keys/api001",
+    }
+
+
+def test_one_role_rotates_the_family_with_one_statement_on_the_prefix(family: Any) -> None:
+    datadog = family.refs["family"]
+    role_id = family.stack.get_logical_id(datadog.rotation_role.role.node.default_child)
+    _, policy = only(family.resources("AWS::IAM::ManagedPolicy"))
+    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    by_sid = {s["Sid"]: s for s in statements(policy)}
+    assert set(by_sid) == {"RotateDatadogSecrets", "UseKeysToRotate"}
+    assert by_sid["RotateDatadogSecrets"]["Resource"] == {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, f":secretsmanager:{REGION}:{ACCOUNT}:secret:TestStack/Datadog/*"],
+        ]
+    }
+    schedules = family.resources("AWS::SecretsManager::RotationSchedule").values()
+    assert {s["Properties"]["ExternalSecretRotationRoleArn"]["Fn::GetAtt"][0] for s in schedules} == {role_id}
+    assert family.resources("AWS::IAM::Policy") == {}
+
+
+def test_every_secret_uses_the_family_key(family: Any) -> None:
+    key_arn = {"Fn::GetAtt": [family.stack.get_logical_id(family.refs["key"].node.default_child), "Arn"]}
+    secrets = family.resources("AWS::SecretsManager::Secret").values()
+    assert [s["Properties"]["KmsKeyId"] for s in secrets] == [key_arn] * 5
+
+
+def test_children_name_the_admin_and_wait_for_its_schedule(family: Any) -> None:
+    datadog = family.refs["family"]
+    stack = family.stack
+    admin_ref = {"Ref": stack.get_logical_id(datadog.admin.secret.node.default_child)}
+    admin_schedule = schedule_resource(family, datadog.admin)
+    assert "ExternalSecretRotationMetadata" not in admin_schedule["Properties"]
+    assert admin_schedule["Properties"]["RotateImmediatelyOnUpdate"] is False
+    for child in [*datadog.application_keys.values(), *datadog.api_keys.values()]:
+        schedule = schedule_resource(family, child)
+        assert schedule["Properties"]["ExternalSecretRotationMetadata"] == [
+            {"Key": "adminSecretArn", "Value": admin_ref}
+        ]
+        assert schedule["Properties"]["RotateImmediatelyOnUpdate"] is True
+        assert stack.get_logical_id(datadog.admin.rotation_schedule) in schedule["DependsOn"]
+
+
+def test_accessors_and_construct_ids(family: Any) -> None:
+    datadog = family.refs["family"]
+    assert datadog.api_key("api000").node.path == "TestStack/Datadog/ApiKeys/api000"
+    assert datadog.application_key("app001").node.path == "TestStack/Datadog/ApplicationKeys/app001"
+    assert datadog.admin.node.path == "TestStack/Datadog/Admin"
+    assert datadog.rotation_role.node.path == "TestStack/Datadog/RotationRole"
+    assert sorted(datadog.api_keys) == ["api000", "api001"]
+    with pytest.raises(KeyError, match=r"no API key named 'nope'; known: \['api000', 'api001'\]"):
+        datadog.api_key("nope")
+    with pytest.raises(KeyError, match="no application key named"):
+        datadog.application_key("api000")
+
+
+def test_hundred_api_keys_fit_iam_limits_and_cost_two_resources_each() -> None:
+    hundred, one = built("family_100"), built("family_1")
+    template = hundred.json
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::ManagedPolicy":
+            assert policy_size(resource["Properties"]["PolicyDocument"], template) <= MANAGED_POLICY_LIMIT
+        if resource["Type"] == "AWS::IAM::Role":
+            inline = sum(policy_size(p["PolicyDocument"], template) for p in resource["Properties"].get("Policies", []))
+            assert inline <= INLINE_POLICY_LIMIT_PER_ROLE
+            assert policy_size(resource["Properties"]["AssumeRolePolicyDocument"], template) <= TRUST_POLICY_LIMIT
+    counts_100 = Counter(r["Type"] for r in template["Resources"].values())
+    counts_1 = Counter(r["Type"] for r in one.json["Resources"].values())
+    counts_1["AWS::KMS::Key"] += 1  # the 100-key family also has its KMS key
+    difference = counts_100 - counts_1
+    assert difference == Counter({"AWS::SecretsManager::Secret": 99, "AWS::SecretsManager::RotationSchedule": 99})
+    assert counts_100["AWS::IAM::Role"] == 1
+    assert counts_100["AWS::IAM::ManagedPolicy"] == 1
+
+
+def test_policy_size_measure_counts_resolved_arns() -> None:
+    """The size check above must be able to fail: exact ARNs of 100 secrets would not fit."""
+    template = built("family_100").json
+    secret_ids = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::SecretsManager::Secret"]
+    document = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": [{"Ref": i} for i in secret_ids]}
+        ]
+    }
+    assert policy_size(document, template) > MANAGED_POLICY_LIMIT
+
+
+def test_all_options_reach_the_template() -> None:
+    configuration = built("family_all_options")
+    datadog = configuration.refs["family"]
+    ci, agent = datadog.application_key("ci"), datadog.api_key("agent")
+    assert secret_resource(configuration, ci)["Properties"]["Name"] == "datadog/sre/application-keys/ci"
+    assert secret_resource(configuration, ci)["Properties"]["Description"] == "CI application key"
+    assert schedule_resource(configuration, ci)["Properties"]["RotationRules"] == {
+        "ScheduleExpression": "cron(0 8 ? * MON *)",
+        "Duration": "3h",
+    }
+    assert schedule_resource(configuration, agent)["Properties"]["RotationRules"] == {
+        "ScheduleExpression": "cron(0 10 1,15 * ? *)",
+        "Duration": "4h",
+    }
+    assert schedule_resource(configuration, datadog.admin)["Properties"]["RotationRules"] == {
+        "ScheduleExpression": "cron(0 1 L * ? *)",
+        "Duration": "1h",
+    }
+    _, policy = only(configuration.resources("AWS::IAM::ManagedPolicy"))
+    rotate = next(s for s in statements(policy) if s["Sid"] == "RotateDatadogSecrets")
+    assert rotate["Resource"]["Fn::Join"][1][-1].endswith(":secret:datadog/sre/*")
+    admin_fields = secret_resource(configuration, datadog.admin)["Properties"]["SecretString"]["Fn::Join"][1][-1]
+    assert '"site":"datadoghq.eu"' in admin_fields
+
+
+def test_fails_once_listing_every_problem_of_the_family_and_its_children() -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogManagedSecrets(
+            stack,
+            "Datadog",
+            **admin_props(stack, site="app.datadoghq.com"),
+            application_keys={
+                "ci": ApplicationKeySpec(
+                    app_key=param(stack, "Ci"), app_key_id=APP_KEY_ID, service_account_id=OTHER_SERVICE_ACCOUNT
+                ),
+                "bad/name": ApplicationKeySpec(app_key=param(stack, "Bad"), app_key_id=APP_KEY_ID),
+            },
+            api_keys={
+                "agent": ApiKeySpec(api_key=SecretValue.unsafe_plain_text("short"), api_key_id="x"),
+                "cron": ApiKeySpec(
+                    api_key=param(stack, "Cron"),
+                    api_key_id=API_KEY_ID,
+                    rotation=KeyRotation.cron(hour="2", day="15", window=Duration.hours(1)),
+                ),
+            },
+            key_rotation=KeyRotation.every(Duration.days(30)),
+        )
+    error = caught.value
+    assert error.construct_path == "TestStack/Datadog"
+    assert [p.prop for p in error.problems] == [
+        "site",
+        "key_rotation",
+        "application_keys['ci'].service_account_id",
+        "application_keys key",
+        "api_keys['agent'].api_key",
+        "api_keys['agent'].api_key_id",
+        "api_keys['cron'].rotation",
+    ]
+    assert "got 'bad/name'" in str(error)
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "svc-abc123", "x" * 65, "-lead"])
+def test_fails_on_child_names_that_cannot_be_ids_or_secret_names(name: str) -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError, match=r"`api_keys key`: got"):
+        DatadogManagedSecrets(
+            stack,
+            "Datadog",
+            **admin_props(stack),
+            api_keys={name: ApiKeySpec(api_key=param(stack, "K"), api_key_id=API_KEY_ID)},
+        )
+
+
+@pytest.mark.parametrize("prefix", ["datadog/", "datadog sre", "a" * 401, ""])
+def test_fails_on_bad_secret_name_prefix(prefix: str) -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError, match="`secret_name_prefix`"):
+        DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), secret_name_prefix=prefix)
+
+
+def test_fails_on_spec_of_wrong_type() -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError, match=r"`api_keys\['agent'\].`: got dict; an ApiKeySpec"):
+        DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), api_keys={"agent": {"api_key": "x"}})  # type: ignore[dict-item]
+
+
+def test_family_of_one_key_is_two_secrets_two_schedules_one_role_one_policy() -> None:
+    configuration = built("family_1")
+    assert Counter(r["Type"] for r in configuration.json["Resources"].values()) == Counter(
+        {
+            "AWS::SecretsManager::Secret": 2,
+            "AWS::SecretsManager::RotationSchedule": 2,
+            "AWS::IAM::Role": 1,
+            "AWS::IAM::ManagedPolicy": 1,
+        }
+    )
+    assert (
+        resource_of(configuration, configuration.refs["family"].admin.secret.node.default_child)["Properties"]["Type"]
+        == "DatadogAdminKey"
+    )

@@ -1,0 +1,83 @@
+"""cdk-nag 3 packs pass on the constructs thanks only to the library's narrow acknowledgments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_secretsmanager as secretsmanager
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
+
+import ddsecrets_constructs._nag as nag
+from tests.support import Built, built
+
+PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks)
+WITH_KMS_KEY = ["admin_all_options", "family", "family_100", "family_all_options"]
+
+
+def violations(configuration: Built, *, outside: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Rule names violated, per pack; ``outside`` lists construct paths that are not the library's."""
+    found = {}
+    for pack in PACKS:
+        report = pack().validate_scope(configuration.app)
+        found[pack.__name__] = sorted(
+            v.rule_name
+            for v in report.violations
+            for resource in v.violating_resources
+            if not (resource.construct_path or "").startswith(outside)
+        )
+    return found
+
+
+@pytest.mark.parametrize("name", WITH_KMS_KEY)
+def test_all_four_packs_pass_with_an_encryption_key(name: str) -> None:
+    assert violations(built(name)) == {pack.__name__: [] for pack in PACKS}
+
+
+def test_packs_pass_on_the_library_constructs_beside_a_consumer() -> None:
+    configuration = built("seed")
+    # The consumer role is the test's, not the library's: CDK's grant_read gives it an inline policy.
+    assert violations(configuration, outside=("TestStack/Consumer/",)) == {pack.__name__: [] for pack in PACKS}
+    assert "HIPAA.Security-IAMNoInlinePolicy" in violations(configuration)["HIPAASecurityChecks"]
+
+
+def acknowledged(configuration: Built) -> Iterator[tuple[Any, str]]:
+    for construct in configuration.stack.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                for rule, reason in entry.data.items():
+                    yield construct, f"{rule}: {reason}"
+
+
+@pytest.mark.parametrize("name", [*WITH_KMS_KEY, "seed"])
+def test_acknowledgments_sit_on_secrets_and_the_wildcard_policy_only(name: str) -> None:
+    configuration = built(name)
+    found = list(acknowledged(configuration))
+    assert found
+    for construct, rule in found:
+        if isinstance(construct, secretsmanager.CfnSecret):
+            assert rule.split(":")[2] in {r for r in nag.ROTATION_RULES}, rule
+            assert "ExternalSecretRotationRoleArn" in rule
+        else:
+            assert type(construct).__name__ == "ManagedPolicy", construct.node.path
+            assert rule.startswith("Annotation::AwsSolutions-IAM5[Resource::"), rule
+
+
+def test_packs_do_flag_the_constructs_without_the_acknowledgments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packs must be able to fail here: without the library's acknowledgments they do."""
+    monkeypatch.setattr(nag, "acknowledge", lambda *args: None)
+    from tests.support import _family_default
+
+    found = violations(_family_default())
+    assert found["AwsSolutionsChecks"].count("AwsSolutions-SMG4") == 5
+    assert "HIPAA.Security-SecretsManagerRotationEnabled" in found["HIPAASecurityChecks"]
+    assert "NIST.800.53.R5-SecretsManagerRotationEnabled" in found["NIST80053R5Checks"]
+    assert any(v.startswith("AwsSolutions-IAM5[Resource::") for v in found["AwsSolutionsChecks"])
+
+
+def test_secrets_without_a_customer_managed_key_are_left_to_the_user() -> None:
+    """The library does not acknowledge the KMS rules: choosing no key is the user's decision."""
+    found = violations(built("admin_default"))
+    assert "HIPAA.Security-SecretsManagerUsingKMSKey" in found["HIPAASecurityChecks"]
