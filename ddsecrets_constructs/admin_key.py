@@ -15,7 +15,7 @@ from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.region_info import RegionInfo
-from constructs import Construct, Node
+from constructs import Construct, IConstruct
 
 from . import defaults
 from ._secret_base import DatadogKeySecretBase, check_instance, check_secret_name
@@ -34,12 +34,9 @@ _SECRET_ARN = re.compile(
 _SUFFIX = re.compile(r".+-[A-Za-z0-9]{6}")
 
 
-class IDatadogAdminKeySecret(Protocol):
+class IDatadogAdminKeySecret(IConstruct, Protocol):
     """An admin key secret, made in this app (:class:`DatadogAdminKeySecret`) or imported
     (:meth:`DatadogAdminKeySecret.from_admin_secret_attributes`)."""
-
-    @property
-    def node(self) -> Node: ...
 
     @property
     def secret(self) -> secretsmanager.ISecret: ...

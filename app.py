@@ -1,0 +1,29 @@
+"""The example app: ``make synth`` runs it through the CDK CLI (``cdk.json``).
+
+Every cdk-nag 3 pack is registered as a policy-validation plugin, so a violation fails the synth.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
+
+from examples.imported_admin_stack import ImportedAdminStack
+from examples.seed_stack import SeedStack
+from examples.team_stack import TeamStack
+
+STACKS = {"DatadogSeedStack": SeedStack, "DatadogTeamStack": TeamStack, "DatadogImportedAdminStack": ImportedAdminStack}
+
+
+def build_app(app: cdk.App) -> cdk.App:
+    """Register the cdk-nag packs and the example stacks on ``app``."""
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app), PCIDSS321Checks(app)
+    )
+    for stack_id, stack_class in STACKS.items():
+        stack_class(app, stack_id)
+    return app
+
+
+if __name__ == "__main__":
+    build_app(cdk.App()).synth()

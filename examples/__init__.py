@@ -1,0 +1,1 @@
+"""Runnable example stacks; ``app.py`` instantiates them and the tests synthesize them."""

@@ -1,0 +1,178 @@
+"""The example app: each scenario synthesizes with the cdk-nag packs registered, lints clean,
+does what its docstring says, and leaves no key material in the cloud assembly."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from cfnlint.api import ManualArgs, lint
+
+from app import STACKS, build_app
+from examples.inputs import API_KEY_PATTERN, APP_KEY_PATTERN
+from tests.support import statements
+
+ROOT = Path(__file__).resolve().parent.parent
+# Datadog key shapes (reference section 1), not embedded in a longer run of the same characters.
+KEY_SHAPES = re.compile(r"ddapp_[A-Za-z0-9]{34}|(?<![0-9a-fA-F])(?:[0-9a-f]{32}|[0-9a-f]{40})(?![0-9a-fA-F])")
+
+
+@cache
+def app() -> cdk.App:
+    """The example app, synthesized in-process; the nag packs raise on any violation."""
+    built = build_app(cdk.App())
+    built.synth()
+    return built
+
+
+def template(stack_id: str) -> dict[str, Any]:
+    stack = app().node.find_child(stack_id)
+    assert isinstance(stack, cdk.Stack)
+    return dict(cdk.assertions.Template.from_stack(stack).to_json())
+
+
+def by_type(t: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    return {k: v for k, v in t["Resources"].items() if v["Type"] == resource_type}
+
+
+@pytest.mark.parametrize("stack_id", STACKS)
+def test_example_lints_clean(stack_id: str) -> None:
+    matches = lint(json.dumps(template(stack_id)), config=ManualArgs(regions=["us-east-1"]))
+    assert [f"{m.rule.id} {m.message}" for m in matches if not m.rule.id.startswith("I")] == []
+
+
+@pytest.mark.parametrize("stack_id", STACKS)
+def test_key_material_only_enters_through_noecho_parameters(stack_id: str) -> None:
+    t = template(stack_id)
+    key_parameters = {
+        name: parameter
+        for name, parameter in t["Parameters"].items()
+        if parameter.get("AllowedPattern") in (API_KEY_PATTERN, APP_KEY_PATTERN)
+    }
+    assert key_parameters
+    for name, parameter in key_parameters.items():
+        assert parameter["NoEcho"] is True, name
+        assert "Default" not in parameter, name
+    assert not KEY_SHAPES.search(json.dumps(t))
+
+
+def test_seed_example_is_the_articles_setup() -> None:
+    t = template("DatadogSeedStack")
+    secrets = by_type(t, "AWS::SecretsManager::Secret")
+    assert sorted(s["Properties"]["Type"] for s in secrets.values()) == [
+        "DatadogAdminKey",
+        "DatadogApiKey",
+        "DatadogApplicationKey",
+    ]
+    (key_id,) = by_type(t, "AWS::KMS::Key")
+    assert all(s["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]} for s in secrets.values())
+    assert len(by_type(t, "AWS::IAM::Role")) == 1
+    rules = sorted(
+        s["Properties"]["RotationRules"]["ScheduleExpression"]
+        for s in by_type(t, "AWS::SecretsManager::RotationSchedule").values()
+    )
+    assert rules == ["cron(0 2 15 * ? *)", "cron(0 6 1 * ? *)", "cron(0 6 1 * ? *)"]
+
+
+def test_team_example_agent_reads_only_its_api_key_field() -> None:
+    t = template("DatadogTeamStack")
+    secrets = by_type(t, "AWS::SecretsManager::Secret")
+    names = {k: s["Properties"]["Name"] for k, s in secrets.items()}
+    assert sorted(names.values()) == [
+        "datadog/sre/admin",
+        "datadog/sre/api-keys/agent",
+        "datadog/sre/api-keys/ci",
+        "datadog/sre/application-keys/ci",
+        "datadog/sre/application-keys/dashboards",
+    ]
+    agent_secret = next(k for k, n in names.items() if n == "datadog/sre/api-keys/agent")
+    (task,) = by_type(t, "AWS::ECS::TaskDefinition").values()
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    assert container["Secrets"] == [
+        {"Name": "DD_API_KEY", "ValueFrom": {"Fn::Join": ["", [{"Ref": agent_secret}, ":apiKey::"]]}}
+    ]
+    execution_role = task["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    (policy,) = [
+        p for p in by_type(t, "AWS::IAM::Policy").values() if {"Ref": execution_role} in p["Properties"]["Roles"]
+    ]
+    reads = [s for s in statements(policy) if any(a.startswith("secretsmanager:") for a in s["Action"])]
+    assert reads == [
+        {
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Effect": "Allow",
+            "Resource": {"Ref": agent_secret},
+        }
+    ]
+    schedules = [s["Properties"]["RotationRules"] for s in by_type(t, "AWS::SecretsManager::RotationSchedule").values()]
+    assert {r["ScheduleExpression"] for r in schedules} == {"cron(0 3 ? * 1#1 *)", "cron(0 9 ? * 3#2 *)"}
+
+
+def test_imported_admin_example_names_the_admin_by_its_arn_parameter() -> None:
+    t = template("DatadogImportedAdminStack")
+    types = sorted(s["Properties"]["Type"] for s in by_type(t, "AWS::SecretsManager::Secret").values())
+    assert types == ["DatadogApiKey", "DatadogApplicationKey"]  # the admin is not created here
+    for schedule in by_type(t, "AWS::SecretsManager::RotationSchedule").values():
+        assert schedule["Properties"]["ExternalSecretRotationMetadata"] == [
+            {"Key": "adminSecretArn", "Value": {"Ref": "DatadogAdminArn"}}
+        ]
+    assert t["Parameters"]["DatadogAdminArn"]["AllowedPattern"].endswith("-[A-Za-z0-9]{6}$")
+
+
+@pytest.fixture(scope="module")
+def cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cloud assembly made by the real CDK CLI (``make synth``'s command) in a fresh folder."""
+    out = tmp_path_factory.mktemp("cdk.out")
+    cli = ROOT / "node_modules" / ".bin" / "cdk"
+    if not cli.exists():
+        pytest.fail("the CDK CLI is not installed: run `make node` (make test does)")
+    env = {
+        **os.environ,
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    subprocess.run(
+        [str(cli), "synth", "--no-notices", "--quiet", "-o", str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def assembly_text(folder: Path) -> str:
+    return "\n".join(
+        p.read_text() for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix in (".json", ".yaml", ".txt")
+    )
+
+
+def test_cli_writes_one_template_per_example(cloud_assembly: Path) -> None:
+    assert sorted(p.name for p in cloud_assembly.glob("*.template.json")) == sorted(
+        f"{s}.template.json" for s in STACKS
+    )
+    assert (cloud_assembly / "tree.json").exists()
+    assert (cloud_assembly / "manifest.json").exists()
+
+
+def test_cloud_assembly_holds_nothing_shaped_like_a_datadog_key(cloud_assembly: Path) -> None:
+    assert KEY_SHAPES.findall(assembly_text(cloud_assembly)) == []
+
+
+def test_key_scan_finds_a_planted_key(cloud_assembly: Path, tmp_path: Path) -> None:
+    """The scan above must be able to fail."""
+    planted = tmp_path / "planted"
+    shutil.copytree(cloud_assembly, planted)
+    tree = planted / "tree.json"
+    tree.write_text(tree.read_text().replace('"version"', '"ddapp_' + "a1B2" * 8 + 'Zz", "version"', 1))
+    template_file = next(planted.glob("*.template.json"))
+    template_file.write_text(template_file.read_text() + "\n" + "0123456789abcdef" * 2)
+    assert len(KEY_SHAPES.findall(assembly_text(planted))) == 2

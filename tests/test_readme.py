@@ -1,0 +1,29 @@
+"""Every Python block of the README runs, and each stack it defines synthesizes Datadog secrets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(), flags=re.DOTALL | re.MULTILINE)
+
+
+def test_readme_has_python_blocks() -> None:
+    assert BLOCKS
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_python_block_runs_and_its_stacks_synthesize(index: int) -> None:
+    namespace: dict[str, Any] = {"__name__": f"readme_block_{index}"}
+    exec(compile(BLOCKS[index], f"README.md python block {index}", "exec"), namespace)
+    stacks = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, cdk.Stack) and v is not cdk.Stack]
+    for stack_class in stacks:
+        app = cdk.App()
+        stack = stack_class(app, "ReadmeStack")
+        secrets = cdk.assertions.Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret")
+        assert {s["Properties"]["Type"] for s in secrets.values()} >= {"DatadogAdminKey"}
