@@ -6,6 +6,7 @@ safe deploy order) and a wrong setup fails at synth time with :class:`DdSecretsV
 
 from ._version import __version__
 from .admin_key import DatadogAdminKeySecret, IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
+from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret
 from .application_key import DatadogApplicationKeySecret
 from .managed_secrets import ApiKeySpec, ApplicationKeySpec, DatadogManagedSecrets
@@ -21,6 +22,7 @@ __all__ = [
     "DatadogApiKeySecret",
     "DatadogApplicationKeySecret",
     "DatadogManagedSecrets",
+    "DatadogRotationAlerts",
     "DatadogRotationRole",
     "DatadogSite",
     "DdSecretsValidationError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from aws_cdk import RemovalPolicy, SecretValue
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 
 from . import defaults
@@ -33,6 +34,19 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
     """Base of the secrets rotated with an admin secret (``adminSecretArn``)."""
 
     _admin: IDatadogAdminKeySecret
+    KEY_FIELD: str
+    """The JSON field of the secret value that holds the key (``apiKey`` or ``appKey``)."""
+
+    def ecs_secret(self) -> ecs.Secret:
+        """The key as an ECS container secret (``secrets={"DD_API_KEY": x.ecs_secret()}``).
+
+        ECS reads the JSON field at task start, with the task's execution role, which this grants
+        read access to this secret only (and KMS decrypt through Secrets Manager).
+        """
+        return ecs.Secret.from_secrets_manager(self._secret, self.KEY_FIELD)
+
+    def _key_value(self) -> SecretValue:
+        return self._secret.secret_value_from_json(self.KEY_FIELD)
 
     @property
     def admin(self) -> IDatadogAdminKeySecret:

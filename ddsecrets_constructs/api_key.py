@@ -26,6 +26,8 @@ SECRET_TYPE = "DatadogApiKey"
 class DatadogApiKeySecret(DatadogChildKeySecretBase):
     """A ``DatadogApiKey`` managed external secret, rotated with ``admin``'s keys."""
 
+    KEY_FIELD = "apiKey"
+
     def __init__(
         self,
         scope: Construct,
@@ -83,6 +85,14 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
             description=description or "Datadog API key, rotated by Secrets Manager with the admin key.",
             rotate_immediately_on_update=rotate_immediately_on_update,
         )
+
+    def api_key_value(self) -> SecretValue:
+        """The ``apiKey`` field as a ``SecretValue`` (a dynamic reference resolved at deploy time).
+
+        Resolved once per deploy: a consumer that must follow rotations should read the secret at
+        run time instead (``grant_read`` + the Secrets Manager API, or :meth:`ecs_secret`).
+        """
+        return self._key_value()
 
 
 def check_api_key_props(

@@ -27,6 +27,8 @@ SECRET_TYPE = "DatadogApplicationKey"
 class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
     """A ``DatadogApplicationKey`` managed external secret, rotated with ``admin``'s keys."""
 
+    KEY_FIELD = "appKey"
+
     def __init__(
         self,
         scope: Construct,
@@ -104,6 +106,14 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
     def service_account_id(self) -> str:
         """UUID of the Datadog service account owning the application key."""
         return self._service_account_id
+
+    def app_key_value(self) -> SecretValue:
+        """The ``appKey`` field as a ``SecretValue`` (a dynamic reference resolved at deploy time).
+
+        An application key is deleted at once when it rotates: a value resolved at deploy time
+        stops working at the next rotation. Prefer reading the secret at run time.
+        """
+        return self._key_value()
 
 
 def check_application_key_props(

@@ -12,11 +12,12 @@ Construct ids (public API): ``Admin``, ``RotationRole``, ``ApplicationKeys/<name
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, TypeVar
 
 from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -24,6 +25,7 @@ from . import defaults
 from ._child_secret import check_child_rotation
 from ._secret_base import check_secret_name
 from .admin_key import DatadogAdminKeySecret, check_admin_props
+from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret, check_api_key_props
 from .application_key import DatadogApplicationKeySecret, check_application_key_props
 from .rotation import KeyRotation
@@ -268,6 +270,28 @@ class DatadogManagedSecrets(Construct):
     def api_keys(self) -> Mapping[str, DatadogApiKeySecret]:
         """The API key secrets, by name."""
         return dict(self._api_keys)
+
+    def add_rotation_alerts(
+        self,
+        construct_id: str = "RotationAlerts",
+        *,
+        include_succeeded: bool = False,
+        targets: Optional[Sequence[events.IRuleTarget]] = None,
+        encryption_key: Optional[kms.IKey] = None,
+    ) -> DatadogRotationAlerts:
+        """Alert on failed or abandoned rotations of every secret of the family.
+
+        The rule matches the family's name prefix, so its size does not grow with the family.
+        See :class:`DatadogRotationAlerts` for the parameters.
+        """
+        return DatadogRotationAlerts(
+            self,
+            construct_id,
+            secret_name_prefixes=[self._secret_name_prefix],
+            include_succeeded=include_succeeded,
+            targets=targets,
+            encryption_key=encryption_key,
+        )
 
     def application_key(self, name: str) -> DatadogApplicationKeySecret:
         """The application key secret called ``name``; KeyError naming the known ones otherwise."""

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from . import _nag
+from ._arns import secret_arn_by_name
 from .defaults import ADMIN_READ_ACTIONS, KMS_ACTIONS_TO_READ, KMS_ACTIONS_TO_ROTATE, ROTATION_ACTIONS
 
 SECRETS_MANAGER = "secretsmanager.amazonaws.com"
@@ -57,7 +58,7 @@ class DatadogRotationRole(Construct):
         principal = iam.ServicePrincipal(SECRETS_MANAGER).with_conditions(
             {
                 "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": _secret_arn(stack, "*")},
+                "ArnLike": {"aws:SourceArn": secret_arn_by_name(stack, "*")},
             }
         )
         self._role = iam.Role(
@@ -118,7 +119,7 @@ class DatadogRotationRole(Construct):
         far below the IAM policy size limits; the prefix must belong to the caller alone.
         """
         self._name_prefixes.append(f"{name_prefix}/")
-        resource = _secret_arn(Stack.of(self), f"{name_prefix}/*")
+        resource = secret_arn_by_name(Stack.of(self), f"{name_prefix}/*")
         self._allow(_ROTATE_SECRETS, ROTATION_ACTIONS, resource)
         self._allow_key(encryption_key, rotate=True)
         _nag.acknowledge_wildcard(self._policy, resource, reason)
@@ -160,9 +161,3 @@ class DatadogRotationRole(Construct):
         if resource not in self._resources[sid]:
             self._resources[sid].add(resource)
             statement.add_resources(resource)
-
-
-def _secret_arn(stack: Stack, name: str) -> str:
-    return stack.format_arn(
-        service="secretsmanager", resource="secret", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
-    )

@@ -59,6 +59,9 @@ class TeamStack(Stack):
             secret_name_prefix="datadog/sre",
         )
         inputs.checked_by_parameters(self.datadog)
+        # Failed or abandoned rotations of any family secret go to an encrypted SNS topic; subscribe
+        # the team to it (e.g. alerts.topic.add_subscription(EmailSubscription("sre@example.com"))).
+        self.alerts = self.datadog.add_rotation_alerts()
         self.agent = self._agent_task(key)
 
     def _agent_task(self, key: kms.Key) -> ecs.FargateTaskDefinition:
@@ -70,7 +73,7 @@ class TeamStack(Stack):
             image=ecs.ContainerImage.from_registry("public.ecr.aws/datadog/agent:7"),
             # The Agent reads DD_API_KEY; ECS takes it from the secret's "apiKey" JSON field at task
             # start, so a rotated key reaches new tasks (API keys stay valid one more rotation).
-            secrets={"DD_API_KEY": ecs.Secret.from_secrets_manager(self.datadog.api_key("agent").secret, "apiKey")},
+            secrets={"DD_API_KEY": self.datadog.api_key("agent").ecs_secret()},
             logging=ecs.LogDrivers.aws_logs(stream_prefix="agent", log_group=log_group),
         )
         execution_policy = task.obtain_execution_role().node.find_child("DefaultPolicy")

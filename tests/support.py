@@ -15,8 +15,11 @@ from typing import Any, Optional
 
 import aws_cdk as cdk
 from aws_cdk import Duration, SecretValue
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from ddsecrets_constructs import (
@@ -26,6 +29,7 @@ from ddsecrets_constructs import (
     DatadogApiKeySecret,
     DatadogApplicationKeySecret,
     DatadogManagedSecrets,
+    DatadogRotationAlerts,
     DatadogRotationRole,
     DatadogSite,
     KeyRotation,
@@ -453,3 +457,37 @@ def _cross_stack() -> Built:
     )
     api_key = DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
     return _done(app, stack, admin=admin, api_key=api_key, admin_stack=admin_stack)
+
+
+@configuration("family_alerts")
+def _family_alerts() -> Built:
+    """A family with a KMS key, its rotation alerts, and an ECS consumer of two keys."""
+    app, stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    family = _family(stack, api_keys=1, app_keys=1, encryption_key=key)
+    alerts = family.add_rotation_alerts()
+    task = ecs.FargateTaskDefinition(stack, "Task")
+    task.add_container(
+        "app",
+        image=ecs.ContainerImage.from_registry("public.ecr.aws/datadog/agent:7"),
+        secrets={
+            "DD_API_KEY": family.api_key("api000").ecs_secret(),
+            "DD_APP_KEY": family.application_key("app000").ecs_secret(),
+        },
+    )
+    return _done(app, stack, family=family, key=key, alerts=alerts, task=task)
+
+
+@configuration("alerts_exact")
+def _alerts_exact() -> Built:
+    """Alerts on named secrets (one imported), success events included, routed to a given queue."""
+    app, stack = new_stack()
+    admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+    )
+    api_key = DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
+    queue = sqs.Queue(stack, "Queue", enforce_ssl=True)
+    alerts = DatadogRotationAlerts(
+        stack, "Alerts", secrets=[admin, api_key], include_succeeded=True, targets=[events_targets.SqsQueue(queue)]
+    )
+    return _done(app, stack, admin=admin, api_key=api_key, alerts=alerts, queue=queue)

@@ -96,3 +96,31 @@ def test_own_default_role_is_a_child_named_rotation_role() -> None:
     api_key = configuration.refs["api_key"]
     assert api_key.rotation_role.node.path == "TestStack/ApiKey/RotationRole"
     assert resource_of(configuration, api_key.rotation_role.role.node.default_child)["Type"] == "AWS::IAM::Role"
+
+
+def test_ecs_consumer_reads_only_its_keys_never_the_admin() -> None:
+    configuration = built("family_alerts")
+    family, task = configuration.refs["family"], configuration.refs["task"]
+    stack = configuration.stack
+    (container,) = resource_of(configuration, task.node.default_child)["Properties"]["ContainerDefinitions"]
+    api_ref = {"Ref": stack.get_logical_id(family.api_key("api000").secret.node.default_child)}
+    app_ref = {"Ref": stack.get_logical_id(family.application_key("app000").secret.node.default_child)}
+    assert container["Secrets"] == [
+        {"Name": "DD_API_KEY", "ValueFrom": {"Fn::Join": ["", [api_ref, ":apiKey::"]]}},
+        {"Name": "DD_APP_KEY", "ValueFrom": {"Fn::Join": ["", [app_ref, ":appKey::"]]}},
+    ]
+    execution_role = task.obtain_execution_role()
+    policy = resource_of(configuration, execution_role.node.find_child("DefaultPolicy").node.default_child)
+    resources = [s["Resource"] for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+    assert resources == [api_ref, app_ref]
+    admin_ref = {"Ref": stack.get_logical_id(family.admin.secret.node.default_child)}
+    assert admin_ref not in resources
+
+
+def test_key_value_accessors_are_dynamic_references_to_the_key_field() -> None:
+    configuration = built("family_alerts")
+    family, stack = configuration.refs["family"], configuration.refs["family"].node.scope
+    api = stack.resolve(family.api_key("api000").api_key_value())
+    app = stack.resolve(family.application_key("app000").app_key_value())
+    assert api["Fn::Join"][1][-1] == ":SecretString:apiKey::}}"
+    assert app["Fn::Join"][1][-1] == ":SecretString:appKey::}}"

@@ -112,6 +112,9 @@ def test_team_example_agent_reads_only_its_api_key_field() -> None:
             "Resource": {"Ref": agent_secret},
         }
     ]
+    (rule,) = by_type(t, "AWS::Events::Rule").values()
+    assert rule["Properties"]["EventPattern"]["detail"]["eventName"] == ["RotationFailed", "RotationAbandoned"]
+    assert len(by_type(t, "AWS::SNS::Topic")) == 1
     schedules = [s["Properties"]["RotationRules"] for s in by_type(t, "AWS::SecretsManager::RotationSchedule").values()]
     assert {r["ScheduleExpression"] for r in schedules} == {"cron(0 3 ? * 1#1 *)", "cron(0 9 ? * 3#2 *)"}
 

@@ -81,3 +81,10 @@ def test_secrets_without_a_customer_managed_key_are_left_to_the_user() -> None:
     """The library does not acknowledge the KMS rules: choosing no key is the user's decision."""
     found = violations(built("admin_default"))
     assert "HIPAA.Security-SecretsManagerUsingKMSKey" in found["HIPAASecurityChecks"]
+
+
+def test_packs_pass_with_rotation_alerts_on() -> None:
+    configuration = built("family_alerts")
+    # The ECS task is the test's consumer, not the library's: only the library's constructs count.
+    assert violations(configuration, outside=("TestStack/Task/",)) == {pack.__name__: [] for pack in PACKS}
+    assert configuration.refs["alerts"].topic is not None

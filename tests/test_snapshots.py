@@ -17,7 +17,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests.support import _BUILDERS, built
 
-SNAPSHOTTED = ["family", "family_all_options", "imported_admin", "seed", "standalone"]
+SNAPSHOTTED = ["family", "family_alerts", "family_all_options", "imported_admin", "seed", "standalone"]
 BREAKING = (
     "The synthesized template changed. If a logical id or a SecretString changed, this is a breaking "
     "change for every deployed stack (see this module's docstring): update the snapshot only on purpose."
