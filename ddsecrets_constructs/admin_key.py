@@ -232,6 +232,14 @@ class ImportedDatadogAdminKeySecret(Construct):
         service_account_id: str,
         encryption_key: Optional[kms.IKey] = None,
     ) -> None:
+        """
+        :param scope: the parent construct.
+        :param construct_id: the construct id.
+        :param secret_complete_arn: the full ARN, with the 6-character suffix Secrets Manager adds.
+        :param service_account_id: UUID of the service account that owns the admin keys.
+        :param encryption_key: the KMS key of the admin secret, if customer-managed.
+            Default: - the AWS managed key
+        """
         super().__init__(scope, construct_id)
         problems = Problems()
         _check_complete_arn(self, problems, "secret_complete_arn", secret_complete_arn)

@@ -282,7 +282,12 @@ class DatadogManagedSecrets(Construct):
         """Alert on failed or abandoned rotations of every secret of the family.
 
         The rule matches the family's name prefix, so its size does not grow with the family.
-        See :class:`DatadogRotationAlerts` for the parameters.
+
+        :param construct_id: id of the :class:`DatadogRotationAlerts` child. Default: "RotationAlerts"
+        :param include_succeeded: also send ``RotationSucceeded`` events. Default: False
+        :param targets: where to send the events instead of a new SNS topic.
+            Default: - a new encrypted SNS topic that only the rule may publish to
+        :param encryption_key: KMS key of the new topic. Default: - a new customer-managed key
         """
         return DatadogRotationAlerts(
             self,
@@ -294,11 +299,17 @@ class DatadogManagedSecrets(Construct):
         )
 
     def application_key(self, name: str) -> DatadogApplicationKeySecret:
-        """The application key secret called ``name``; KeyError naming the known ones otherwise."""
+        """The application key secret called ``name``; KeyError naming the known ones otherwise.
+
+        :param name: the key of ``application_keys``.
+        """
         return _lookup(self._application_keys, name, "application key")
 
     def api_key(self, name: str) -> DatadogApiKeySecret:
-        """The API key secret called ``name``; KeyError naming the known ones otherwise."""
+        """The API key secret called ``name``; KeyError naming the known ones otherwise.
+
+        :param name: the key of ``api_keys``.
+        """
         return _lookup(self._api_keys, name, "API key")
 
 

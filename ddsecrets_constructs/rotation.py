@@ -43,7 +43,12 @@ class KeyRotation:
     """
 
     def __init__(self, *, expression: Optional[str], interval: Optional[Duration], window: Optional[Duration]) -> None:
-        """Use :meth:`every`, :meth:`cron` or :meth:`expression` instead."""
+        """Use :meth:`every`, :meth:`cron` or :meth:`expression` instead.
+
+        :param expression: a schedule expression, or None with ``interval``.
+        :param interval: a rate interval, or None with ``expression``.
+        :param window: the rotation window, or None for the Secrets Manager default.
+        """
         self._expression = expression
         self._interval = interval
         self._window = window
@@ -108,7 +113,11 @@ class KeyRotation:
         return f"KeyRotation({what!r}, window={self._window})"
 
     def render(self, problems: Problems, prop: str) -> Optional[RenderedRotation]:
-        """Check this rotation and turn it into CloudFormation values; None if it is invalid."""
+        """Check this rotation and turn it into CloudFormation values; None if it is invalid.
+
+        :param problems: where to record what is wrong.
+        :param prop: the prop name to report problems under, e.g. ``"rotation"``.
+        """
         count = len(problems)
         window_hours = _window_hours(problems, f"{prop}.window", self._window)
         expression = self._expression if self._expression is not None else _rate(problems, prop, self._interval)

@@ -117,6 +117,10 @@ class DatadogRotationRole(Construct):
 
         One statement whatever the number of secrets, so that a family of hundreds of keys stays
         far below the IAM policy size limits; the prefix must belong to the caller alone.
+
+        :param name_prefix: the secret name prefix, without trailing ``/``.
+        :param encryption_key: the KMS key of those secrets, if customer-managed.
+        :param reason: why the wildcard is acceptable, recorded as the cdk-nag acknowledgment.
         """
         self._name_prefixes.append(f"{name_prefix}/")
         resource = secret_arn_by_name(Stack.of(self), f"{name_prefix}/*")

@@ -25,6 +25,9 @@ class DatadogSite:
 
     Use the constants for the known sites; :meth:`custom` is the escape hatch for a site this
     library does not list, and makes the construct emit a warning.
+
+    :param value: the site string, e.g. ``"datadoghq.eu"``.
+    :param is_custom: whether the site is outside the known list. Default: False
     """
 
     value: str

