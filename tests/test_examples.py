@@ -179,3 +179,12 @@ def test_key_scan_finds_a_planted_key(cloud_assembly: Path, tmp_path: Path) -> N
     template_file = next(planted.glob("*.template.json"))
     template_file.write_text(template_file.read_text() + "\n" + "0123456789abcdef" * 2)
     assert len(KEY_SHAPES.findall(assembly_text(planted))) == 2
+
+
+def test_app_synth_fails_on_a_nag_violation() -> None:
+    """The packs registered by build_app gate synthesis: an unrotated plain secret fails it."""
+    gated = build_app(cdk.App())
+    extra = cdk.Stack(gated, "ViolatingStack")
+    cdk.aws_secretsmanager.Secret(extra, "Unrotated")
+    with pytest.raises(RuntimeError, match="ValidationFailed"):  # jsii surfaces CDK's error so
+        gated.synth()
