@@ -69,7 +69,10 @@ def check_key_material(
             "or SecretValue.secrets_manager(...); a plain string would be written into the template",
         )
         return
-    resolved = Stack.of(scope).resolve(value)
+    # Inspect the underlying value (a literal, a Ref or a dynamic reference) at synth time; it goes
+    # nowhere. Resolving the SecretValue itself trips @aws-cdk/core:checkSecretUsage (a recommended
+    # feature flag of new apps) with SecretValueExposureRisk.
+    resolved = Stack.of(scope).resolve(value.unsafe_unwrap())
     if not isinstance(resolved, str) or Token.is_unresolved(resolved):
         return  # a parameter or attribute: CloudFormation supplies it at deploy time.
     if resolved.startswith(_SSM_SECURE):

@@ -68,9 +68,13 @@ class Built:
         return {k: v for k, v in self.json["Resources"].items() if v["Type"] == resource_type}
 
 
+# Feature flags of new CDK apps that make synthesis stricter without changing templates.
+STRICT_FLAGS = {"@aws-cdk/core:checkSecretUsage": True}
+
+
 def new_stack(*, env: bool = True, name: str = "TestStack") -> tuple[cdk.App, cdk.Stack]:
     """A stack with a fixed environment and no bootstrap rule, so templates are stable."""
-    app = cdk.App()
+    app = cdk.App(context=STRICT_FLAGS)
     stack = cdk.Stack(
         app,
         name,

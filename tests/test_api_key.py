@@ -120,7 +120,7 @@ def test_ecs_consumer_reads_only_its_keys_never_the_admin() -> None:
 def test_key_value_accessors_are_dynamic_references_to_the_key_field() -> None:
     configuration = built("family_alerts")
     family, stack = configuration.refs["family"], configuration.refs["family"].node.scope
-    api = stack.resolve(family.api_key("api000").api_key_value())
-    app = stack.resolve(family.application_key("app000").app_key_value())
+    api = stack.resolve(family.api_key("api000").api_key_value().unsafe_unwrap())
+    app = stack.resolve(family.application_key("app000").app_key_value().unsafe_unwrap())
     assert api["Fn::Join"][1][-1] == ":SecretString:apiKey::}}"
     assert app["Fn::Join"][1][-1] == ":SecretString:appKey::}}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,9 @@ def test_readme_python_block_runs_and_its_stacks_synthesize(index: int) -> None:
     namespace: dict[str, Any] = {"__name__": f"readme_block_{index}"}
     exec(compile(BLOCKS[index], f"README.md python block {index}", "exec"), namespace)
     stacks = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, cdk.Stack) and v is not cdk.Stack]
+    context = json.loads((README.parent / "cdk.json").read_text())["context"]  # a new app's feature flags
     for stack_class in stacks:
-        app = cdk.App()
+        app = cdk.App(context=context)
         stack = stack_class(app, "ReadmeStack")
         secrets = cdk.assertions.Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret")
         assert {s["Properties"]["Type"] for s in secrets.values()} >= {"DatadogAdminKey"}
