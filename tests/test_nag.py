@@ -88,3 +88,13 @@ def test_packs_pass_with_rotation_alerts_on() -> None:
     # The ECS task is the test's consumer, not the library's: only the library's constructs count.
     assert violations(configuration, outside=("TestStack/Task/",)) == {pack.__name__: [] for pack in PACKS}
     assert configuration.refs["alerts"].topic is not None
+
+
+def test_get_random_password_wildcard_is_acknowledged_on_its_policy_only() -> None:
+    configuration = built("rotations")  # a role with allow_get_random_password=True, no KMS key
+    found = violations(configuration)["AwsSolutionsChecks"]
+    assert not any(rule.startswith("AwsSolutions-IAM5") for rule in found), found
+    acks = [rule for construct, rule in acknowledged(configuration) if type(construct).__name__ == "ManagedPolicy"]
+    assert acks == [
+        "Annotation::AwsSolutions-IAM5[Resource::*]: secretsmanager:GetRandomPassword has no resource-level permissions."
+    ]
