@@ -7,6 +7,8 @@ the formats that the constructs can only check for literals, so ``cdk synth`` ne
 
 from __future__ import annotations
 
+from typing import Optional
+
 from aws_cdk import Annotations, CfnParameter, SecretValue
 from constructs import Construct, IConstruct
 
@@ -18,33 +20,27 @@ SECRET_ARN_PATTERN = "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret
 
 def api_key(scope: Construct, name: str, description: str) -> SecretValue:
     """A Datadog API key, from a NoEcho parameter."""
-    return _secret(scope, name, description, API_KEY_PATTERN, "32 lower-case hexadecimal characters")
+    return SecretValue.cfn_parameter(
+        _parameter(scope, name, description, API_KEY_PATTERN, "32 lower-case hexadecimal characters", no_echo=True)
+    )
 
 
 def app_key(scope: Construct, name: str, description: str) -> SecretValue:
     """A Datadog application key, from a NoEcho parameter."""
-    return _secret(scope, name, description, APP_KEY_PATTERN, "ddapp_ and 34 letters or digits")
+    return SecretValue.cfn_parameter(
+        _parameter(scope, name, description, APP_KEY_PATTERN, "ddapp_ and 34 letters or digits", no_echo=True)
+    )
 
 
 def uuid(scope: Construct, name: str, description: str) -> str:
     """A Datadog id (key id, service account id), from a parameter checked as a UUID."""
-    return CfnParameter(
-        scope,
-        name,
-        description=description,
-        allowed_pattern=UUID_PATTERN,
-        constraint_description="a lower-case UUID, as Datadog shows it",
-    ).value_as_string
+    return _parameter(scope, name, description, UUID_PATTERN, "a lower-case UUID, as Datadog shows it").value_as_string
 
 
 def secret_arn(scope: Construct, name: str, description: str) -> str:
     """A complete Secrets Manager secret ARN (with its 6-character suffix), from a parameter."""
-    return CfnParameter(
-        scope,
-        name,
-        description=description,
-        allowed_pattern=SECRET_ARN_PATTERN,
-        constraint_description="the complete secret ARN, ending with '-' and 6 characters",
+    return _parameter(
+        scope, name, description, SECRET_ARN_PATTERN, "the complete secret ARN, ending with '-' and 6 characters"
     ).value_as_string
 
 
@@ -58,13 +54,10 @@ def checked_by_parameters(*constructs: IConstruct) -> None:
         )
 
 
-def _secret(scope: Construct, name: str, description: str, pattern: str, shape: str) -> SecretValue:
-    parameter = CfnParameter(
-        scope,
-        name,
-        description=description,
-        no_echo=True,
-        allowed_pattern=pattern,
-        constraint_description=shape,
+def _parameter(
+    scope: Construct, name: str, description: str, pattern: str, shape: str, *, no_echo: Optional[bool] = None
+) -> CfnParameter:
+    """A parameter that CloudFormation checks against ``pattern`` before it changes anything."""
+    return CfnParameter(
+        scope, name, description=description, no_echo=no_echo, allowed_pattern=pattern, constraint_description=shape
     )
-    return SecretValue.cfn_parameter(parameter)
