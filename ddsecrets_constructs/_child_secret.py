@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aws_cdk import RemovalPolicy, SecretValue
+from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
+from constructs import Construct
 
+from . import _iam_budget as budget
 from . import defaults
+from ._names import claim
 from ._secret_base import DatadogKeySecretBase, check_instance, check_secret_name, same_stack
 from .admin_key import DatadogAdminKeySecret, IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
 from .rotation import KeyRotation, RenderedRotation, check_windows_apart
@@ -28,6 +31,16 @@ def check_child_rotation(
     rendered = rotation.render(problems, prop)
     check_windows_apart(problems, prop, rendered, admin_rotation)
     return rendered
+
+
+def admin_arn_length(scope: Construct, admin: IDatadogAdminKeySecret) -> int:
+    """Upper bound of the admin secret's resolved ARN, for the readers' IAM size budgets."""
+    arn = admin.secret_full_arn
+    if not Token.is_unresolved(arn):
+        return len(arn)
+    if isinstance(admin, DatadogAdminKeySecret):
+        return admin.estimated_arn_length
+    return budget.secret_arn_length(Stack.of(scope), budget.MAX_SECRET_NAME)
 
 
 class DatadogChildKeySecretBase(DatadogKeySecretBase):
@@ -53,8 +66,8 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         """The admin secret whose keys rotate this one."""
         return self._admin
 
-    @staticmethod
     def _check_common(
+        self,
         problems: Problems,
         *,
         admin: object,
@@ -66,6 +79,11 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
             problems.add("admin", f"{type(admin).__name__} {admin!r}", ADMIN_ALLOWED)
         check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
         check_secret_name(problems, "secret_name", secret_name)
+        claim(problems, "secret_name", self, secret_name)
+        if isinstance(rotation_role, DatadogRotationRole):
+            rotation_role._check_rotation(
+                problems, "rotation_role", rotates_admin=False, arn_length=self._estimated_arn_length(secret_name)
+            )
         rotation = rotation if rotation is not None else defaults.KEY_ROTATION
         admin_rotation = admin.rendered_rotation if isinstance(admin, DatadogAdminKeySecret) else None
         return rotation, check_child_rotation(problems, "rotation", rotation, admin_rotation)
@@ -101,7 +119,14 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
             rotate_immediately_on_update=rotate_immediately_on_update,
             admin_secret_arn=admin.secret_full_arn,
         )
-        self._rotation_role.allow_reading_admin(admin.secret, secret_name=admin.secret_name)
+        admin_key = admin.encryption_key
+        self._wait_for(
+            self._rotation_role._grant_admin_read(
+                admin.secret_full_arn,
+                arn_length=admin_arn_length(self, admin),
+                key_arn=admin_key.key_arn if admin_key is not None else None,
+            )
+        )
         if isinstance(admin, DatadogAdminKeySecret) and same_stack(admin, self):
             # Create (and first rotate) children only once their admin's rotation is set up.
             self._rotation_schedule.node.add_dependency(admin.rotation_schedule)

@@ -9,6 +9,7 @@ Renaming one would make CloudFormation replace the secret or silently drop its r
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Optional
 
 from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
@@ -17,6 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from . import _iam_budget as budget
 from . import _nag
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
@@ -139,6 +141,15 @@ class DatadogKeySecretBase(Construct):
         cfn_secret.type = secret_type
         _nag.acknowledge_external_rotation(cfn_secret)
 
+    def _estimated_arn_length(self, secret_name: Optional[str]) -> int:
+        """Upper bound of this secret's resolved ARN, for the IAM size budgets (known before it exists)."""
+        stack = Stack.of(self)
+        if secret_name is None:
+            return budget.secret_arn_length(stack, budget.generated_name_length(self.node.path))
+        if Token.is_unresolved(secret_name):
+            return budget.secret_arn_length(stack, budget.MAX_SECRET_NAME)
+        return budget.secret_arn_length(stack, len(secret_name))
+
     def _create_rotation(
         self,
         *,
@@ -148,10 +159,20 @@ class DatadogKeySecretBase(Construct):
         rotate_immediately_on_update: bool,
         admin_secret_arn: Optional[str],
     ) -> None:
+        """The rotation schedule, with the role's permissions on this secret granted first.
+
+        ``admin_secret_arn`` is None for an admin secret (it rotates itself with its own keys).
+        """
         self._rotation = rotation
         self._rendered_rotation = rendered
         self._rotation_role = role if role is not None else DatadogRotationRole(self, "RotationRole")
-        self._rotation_role.allow_rotation_of(self._secret, secret_name=self._secret_name)
+        key = self._secret.encryption_key
+        policies = self._rotation_role._grant_rotation(
+            self._secret.secret_arn,
+            arn_length=self._estimated_arn_length(self._secret_name),
+            key_arn=key.key_arn if key is not None else None,
+            rotates_admin=admin_secret_arn is None,
+        )
         metadata = (
             None
             if admin_secret_arn is None
@@ -170,8 +191,12 @@ class DatadogKeySecretBase(Construct):
             rotation_rules=rendered.rotation_rules(),
             rotate_immediately_on_update=rotate_immediately_on_update,
         )
-        # Secrets Manager checks the role when rotation is set up: its permissions must exist first.
-        self._rotation_schedule.node.add_dependency(self._rotation_role.policy)
+        self._wait_for(policies)
+
+    def _wait_for(self, policies: Sequence[Construct]) -> None:
+        """Secrets Manager checks the role when rotation is set up: its permissions must exist first."""
+        for policy in policies:
+            self._rotation_schedule.node.add_dependency(policy)
 
 
 def same_stack(a: Construct, b: Construct) -> bool:

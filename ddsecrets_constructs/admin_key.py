@@ -11,19 +11,21 @@ from __future__ import annotations
 import re
 from typing import Optional, Protocol
 
-from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
+from aws_cdk import Annotations, RemovalPolicy, SecretValue, Stack, Token
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct, IConstruct
 
 from . import defaults
+from ._names import claim
 from ._secret_base import DatadogKeySecretBase, check_instance, check_secret_name
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
 from .site import SiteInput, resolve_site
-from .validation import Problems
+from .validation import WARNING_PREFIX, Problems
 
 SECRET_TYPE = "DatadogAdminKey"
 
@@ -31,6 +33,8 @@ SECRET_TYPE = "DatadogAdminKey"
 _SECRET_ARN = re.compile(
     r"arn:(?P<partition>[a-z-]+):secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):secret:(?P<name>.+)"
 )
+# The characters of a secret name: no '*' or '?' (IAM would read them as wildcards) nor white space.
+_NAME_CHARACTERS = re.compile(r"[A-Za-z0-9/_+=.@-]+")
 _SUFFIX = re.compile(r".+-[A-Za-z0-9]{6}")
 
 
@@ -125,6 +129,10 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         )
         check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
         check_secret_name(problems, "secret_name", secret_name)
+        claim(problems, "secret_name", self, secret_name)
+        self._arn_length = self._estimated_arn_length(secret_name)
+        if isinstance(rotation_role, DatadogRotationRole):
+            rotation_role._check_rotation(problems, "rotation_role", rotates_admin=True, arn_length=self._arn_length)
         problems.raise_if_any(self)
         assert rendered is not None
 
@@ -162,6 +170,25 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
     def site(self) -> str:
         """The Datadog site stored in the secret."""
         return self._site
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read the admin secret, and warn: whoever reads it can mint and delete
+        Datadog keys of the service account. Only rotation needs it (the library grants that itself).
+
+        :param grantee: the principal to grant ``GetSecretValue``/``DescribeSecret`` (and KMS decrypt).
+        """
+        Annotations.of(self).add_warning_v2(
+            f"{WARNING_PREFIX}:adminSecretReader",
+            "grant_read on an admin secret: the grantee can read the admin API and application keys, which "
+            "create, read and delete Datadog keys of the service account (a key minter). Grant a child key "
+            "secret instead unless the grantee must administer Datadog keys.",
+        )
+        return super().grant_read(grantee)
+
+    @property
+    def estimated_arn_length(self) -> int:
+        """Upper bound of the secret's resolved ARN length (for the IAM size budgets of its readers)."""
+        return self._arn_length
 
     @property
     def rendered_rotation(self) -> RenderedRotation:
@@ -285,6 +312,14 @@ def _check_complete_arn(scope: Construct, problems: Problems, prop: str, arn: ob
     match = _SECRET_ARN.fullmatch(arn)
     if not match:
         problems.add(prop, repr(arn), allowed)
+        return
+    if not _NAME_CHARACTERS.fullmatch(match["name"]):
+        problems.add(
+            prop,
+            repr(arn),
+            "a secret name of letters, digits and /_+=.@- only: '*' and '?' would be wildcards in the rotation "
+            "role's policy and in adminSecretArn, and white space is never part of a secret name",
+        )
         return
     if not _SUFFIX.fullmatch(match["name"]):
         problems.add(

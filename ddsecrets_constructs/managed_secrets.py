@@ -1,10 +1,13 @@
-"""DatadogManagedSecrets: one admin secret, its named API and application keys, one rotation role.
+"""DatadogManagedSecrets: one admin secret and its named API and application keys.
 
-The family names its secrets under a prefix it owns (``<prefix>/admin``,
-``<prefix>/application-keys/<name>``, ``<prefix>/api-keys/<name>``) so that its role needs a single
-statement on ``secret:<prefix>/*`` whatever the number of keys: exact ARNs for 100 keys would not
-fit the 6,144-character managed-policy limit. The names also make the Datadog keys that rotation
-creates readable (``aws-sm-app-key-<secret name>-YYYYMMDD-XXXXXX``).
+The admin rotates with a role of its own (``Admin/RotationRole``); the keys share one role
+(``RotationRole``) that lists each key's exact ARN, split over as many managed policies as IAM's
+size limit needs, and may only read the admin secret. Secrets are named under a prefix the family
+owns (``<prefix>/admin``, ``<prefix>/application-keys/<name>``, ``<prefix>/api-keys/<name>``); no
+other construct of the app may use a name under it, and the keys role's trust policy falls back to
+``secret:<prefix>/application-keys/*`` and ``.../api-keys/*`` only when the exact ARNs no longer
+fit its 2,048 characters. The names also make the Datadog keys that rotation creates readable
+(``aws-sm-app-key-<secret name>-YYYYMMDD-XXXXXX``).
 
 Construct ids (public API): ``Admin``, ``RotationRole``, ``ApplicationKeys/<name>``, ``ApiKeys/<name>``.
 """
@@ -21,17 +24,23 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from . import _iam_budget as budget
 from . import defaults
+from ._arns import secret_arn_by_name
 from ._child_secret import check_child_rotation
+from ._names import claim
 from ._secret_base import check_secret_name
 from .admin_key import DatadogAdminKeySecret, check_admin_props
 from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret, check_api_key_props
 from .application_key import DatadogApplicationKeySecret, check_application_key_props
 from .rotation import KeyRotation
-from .rotation_role import DatadogRotationRole
+from .rotation_role import DatadogRotationRole, policies_needed
 from .site import SiteInput
 from .validation import Problems
+
+APPLICATION_KEYS = "application-keys"
+API_KEYS = "api-keys"
 
 # Child names become construct ids and secret names: keep them to characters valid in both.
 _CHILD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,63}")
@@ -129,7 +138,7 @@ class DatadogManagedSecrets(Construct):
         api_keys = dict(api_keys or {})
         admin_rotation = admin_rotation if admin_rotation is not None else defaults.ADMIN_ROTATION
         key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
-        prefix = secret_name_prefix if secret_name_prefix is not None else f"{Stack.of(self).stack_name}/{construct_id}"
+        prefix = secret_name_prefix if secret_name_prefix is not None else _default_prefix(self)
 
         # Check every prop of the family and its children first: one error lists all problems.
         problems = Problems()
@@ -147,10 +156,7 @@ class DatadogManagedSecrets(Construct):
             validate_key_format=validate_key_format,
         )
         check_child_rotation(problems, "key_rotation", key_rotation, admin_rendered)
-        # Leave room for "/application-keys/<64-character name>" within the 512-character limit.
-        check_secret_name(problems, "secret_name_prefix", prefix, max_length=400, is_prefix=True)
-        if isinstance(prefix, str) and prefix.endswith("/"):
-            problems.add("secret_name_prefix", repr(prefix), "a prefix without a trailing '/' (it is added)")
+        _check_prefix(self, problems, prefix)
         for name, app in application_keys.items():
             entry = problems.within(f"application_keys[{name!r}].")
             _check_child_name(problems, "application_keys", name)
@@ -179,20 +185,21 @@ class DatadogManagedSecrets(Construct):
             )
             if api.rotation is not None:
                 check_child_rotation(entry, "rotation", api.rotation, admin_rendered)
+        _check_keys_role_fits(self, problems, prefix, application_keys, api_keys, encryption_key is not None)
         if len(problems):
             problems.raise_if_any(self)
         # Otherwise the children annotate their own warnings as they are built below.
 
         self._secret_name_prefix = prefix
-        self._rotation_role = DatadogRotationRole(self, "RotationRole")
-        self._rotation_role.allow_rotation_of_secrets_named(
-            prefix,
-            encryption_key,
-            reason=(
-                "The family rotates every secret named under its own prefix; one statement on the prefix "
-                "keeps the policy within IAM size limits however many keys the family has."
-            ),
-        )
+        # The admin rotates with a role of its own (Admin/RotationRole); the keys share this one,
+        # which may only read the admin secret.
+        self._rotation_role: Optional[DatadogRotationRole] = None
+        if application_keys or api_keys:
+            self._rotation_role = DatadogRotationRole(self, "RotationRole")
+            stack = Stack.of(self)
+            self._rotation_role._trust_name_prefixes(
+                [secret_arn_by_name(stack, f"{prefix}/{group}/*") for group in (APPLICATION_KEYS, API_KEYS)]
+            )
         self._admin = DatadogAdminKeySecret(
             self,
             "Admin",
@@ -203,7 +210,6 @@ class DatadogManagedSecrets(Construct):
             admin_app_key=admin_app_key,
             admin_app_key_id=admin_app_key_id,
             rotation=admin_rotation,
-            rotation_role=self._rotation_role,
             encryption_key=encryption_key,
             removal_policy=removal_policy,
             secret_name=f"{prefix}/admin",
@@ -228,7 +234,7 @@ class DatadogManagedSecrets(Construct):
                     app_key_id=app.app_key_id,
                     service_account_id=app.service_account_id,
                     rotation=app.rotation if app.rotation is not None else key_rotation,
-                    secret_name=f"{prefix}/application-keys/{name}",
+                    secret_name=f"{prefix}/{APPLICATION_KEYS}/{name}",
                     description=app.description,
                     **shared,
                 )
@@ -241,7 +247,7 @@ class DatadogManagedSecrets(Construct):
                     api_key=api.api_key,
                     api_key_id=api.api_key_id,
                     rotation=api.rotation if api.rotation is not None else key_rotation,
-                    secret_name=f"{prefix}/api-keys/{name}",
+                    secret_name=f"{prefix}/{API_KEYS}/{name}",
                     description=api.description,
                     **shared,
                 )
@@ -252,8 +258,10 @@ class DatadogManagedSecrets(Construct):
         return self._admin
 
     @property
-    def rotation_role(self) -> DatadogRotationRole:
-        """The role Secrets Manager assumes to rotate every secret of the family."""
+    def rotation_role(self) -> Optional[DatadogRotationRole]:
+        """The role Secrets Manager assumes to rotate the family's API and application keys (None
+        without keys); it may only read the admin secret. The admin has its own:
+        ``family.admin.rotation_role``."""
         return self._rotation_role
 
     @property
@@ -311,6 +319,61 @@ class DatadogManagedSecrets(Construct):
         :param name: the key of ``api_keys``.
         """
         return _lookup(self._api_keys, name, "API key")
+
+
+def _default_prefix(family: Construct) -> str:
+    """``<stack name>/<path below the stack>``: unique per construct path. For a family created
+    directly in a stack that is ``<stack name>/<construct id>``, as in 0.1.0."""
+    stack = Stack.of(family)
+    below = family.node.path[len(stack.node.path) + 1 :]
+    return f"{stack.stack_name}/{below}"
+
+
+def _check_prefix(family: Construct, problems: Problems, prefix: str) -> None:
+    if isinstance(prefix, str) and Token.is_unresolved(prefix):
+        problems.add(
+            "secret_name_prefix",
+            "a deploy-time value",
+            "a literal prefix: it decides which secrets the family's rotation role may be trusted by, which "
+            "must be known (and checked) at synth time",
+        )
+        return
+    # Leave room for "/application-keys/<64-character name>" within the 512-character limit.
+    check_secret_name(problems, "secret_name_prefix", prefix, max_length=400, is_prefix=True)
+    if isinstance(prefix, str) and prefix.endswith("/"):
+        problems.add("secret_name_prefix", repr(prefix), "a prefix without a trailing '/' (it is added)")
+    elif isinstance(prefix, str):
+        claim(problems, "secret_name_prefix", family, prefix, is_prefix=True)
+
+
+def _check_keys_role_fits(
+    family: Construct,
+    problems: Problems,
+    prefix: object,
+    application_keys: Mapping[str, object],
+    api_keys: Mapping[str, object],
+    encrypted: bool,
+) -> None:
+    """The keys role holds one exact ARN per key: refuse a family whose policies would not fit the
+    role's 10 managed policies (one of them GetRandomPassword's)."""
+    if not isinstance(prefix, str) or not (application_keys or api_keys):
+        return
+    stack = Stack.of(family)
+    names = [f"{prefix}/{APPLICATION_KEYS}/{n}" for n in application_keys] + [
+        f"{prefix}/{API_KEYS}/{n}" for n in api_keys
+    ]
+    lengths = [budget.secret_arn_length(stack, len(str(name))) for name in names]
+    admin_length = budget.secret_arn_length(stack, len(f"{prefix}/admin"))
+    needed = policies_needed(lengths, encrypted=encrypted, read_admin_length=admin_length)
+    allowed = budget.MANAGED_POLICIES_PER_ROLE - 1
+    if needed > allowed:
+        problems.add(
+            "application_keys/api_keys",
+            f"{len(names)} keys named under {prefix!r}",
+            f"a family whose keys role fits {allowed} managed policies of 6,144 characters (it would need "
+            f"{needed}: each key's exact ARN is listed); split the keys over several families or use a shorter "
+            "`secret_name_prefix`",
+        )
 
 
 def _check_child_name(problems: Problems, prop: str, name: object) -> None:

@@ -1,39 +1,136 @@
 """DatadogRotationRole: the IAM role Secrets Manager assumes to rotate Datadog secrets.
 
-Least privilege by construction (reference section 4): the rotation actions only on the secrets
-the role rotates, read-only access to an admin secret a child needs, KMS use only through Secrets
-Manager, and no statement scoped by ``secretsmanager:resource/Type`` (the console's trap: such a
-role cannot read the admin secret). Permissions live in one customer-managed policy, not inline
-(HIPAA/NIST/PCI packs flag inline policies), so each rotation schedule can depend on it.
+Least privilege against a hostile neighbour, i.e. another principal of the same account that can
+create secrets under any name, may pass our roles and reads our templates (reference section 4):
+
+- The role is trusted by Secrets Manager of this account for exactly the secrets it rotates
+  (``aws:SourceArn`` lists their full ARNs). Only a :class:`DatadogManagedSecrets` family too large
+  for the 2,048-character trust policy falls back to its own name prefixes; never ``secret:*``.
+- It may write (``DescribeSecret``, ``GetSecretValue``, ``PutSecretValue``,
+  ``UpdateSecretVersionStage``) exactly the secrets it rotates, by full ARN, and read
+  (``GetSecretValue``) exactly the admin secrets its children rotate with. No name wildcard, no
+  ``secretsmanager:resource/Type`` condition (the console's trap: it cannot read the admin secret).
+- It may use a KMS key only through Secrets Manager in the stack's region and only for the
+  secrets above (``kms:EncryptionContext:SecretARN``, the context Secrets Manager encrypts with).
+- A role rotates either admin secrets or API/application keys, never both: a child's rotation
+  session must not be able to write the admin secret it reads.
+
+Statements live in customer-managed policies (HIPAA/NIST/PCI packs flag inline policies), as
+many as the 6,144-character limit needs; each rotation schedule depends on the policies holding
+its statements, because Secrets Manager checks the role when rotation is set up. The only
+wildcard, ``secretsmanager:GetRandomPassword`` on ``*``, sits in a policy of its own so that its
+cdk-nag acknowledgment cannot hide anything else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from aws_cdk import Stack
+import jsii
+from aws_cdk import IListProducer, IResolveContext, Lazy, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct
+from constructs import Construct, IValidation
 
+from . import _iam_budget as budget
 from . import _nag
-from ._arns import secret_arn_by_name
 from .defaults import ADMIN_READ_ACTIONS, KMS_ACTIONS_TO_READ, KMS_ACTIONS_TO_ROTATE, ROTATION_ACTIONS
+from .validation import Problems
 
 SECRETS_MANAGER = "secretsmanager.amazonaws.com"
-_ROTATE_SECRETS = "RotateDatadogSecrets"
-_ROTATE_KEYS = "UseKeysToRotate"
+ADMIN_SECRETS = "admin secrets"
+KEY_SECRETS = "API and application keys"
+GET_RANDOM_PASSWORD_REASON = "secretsmanager:GetRandomPassword has no resource-level permissions."
+
+
+@jsii.implements(IListProducer)
+class _ListOf:
+    """A list that is still growing while the constructs are built; read at synth time."""
+
+    def __init__(self, items: list[str]) -> None:
+        self._items = items
+
+    def produce(self, context: IResolveContext) -> Optional[list[str]]:
+        return list(self._items) or None
+
+
+def _lazy(items: list[str]) -> list[str]:
+    return Lazy.uncached_list(_ListOf(items))
+
+
+@dataclass
+class _Statement:
+    """One statement whose resources (and encryption-context ARNs) grow as secrets are added."""
+
+    resources: list[str] = field(default_factory=list)
+    secret_arns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Chunk:
+    """One managed policy and what it holds, with its estimated resolved size."""
+
+    policy: iam.ManagedPolicy
+    size: int = budget.POLICY_OVERHEAD
+    statements: dict[str, _Statement] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Grant:
+    sid: str
+    actions: Sequence[str]
+    key_sid: str
+    key_actions: Sequence[str]
+
+
+_ROTATE = _Grant("RotateDatadogSecrets", ROTATION_ACTIONS, "UseKeysToRotate", KMS_ACTIONS_TO_ROTATE)
+_READ_ADMIN = _Grant("ReadDatadogAdminSecrets", ADMIN_READ_ACTIONS, "UseKeysToReadAdmin", KMS_ACTIONS_TO_READ)
+
+
+def grant_cost(chunk_statements: dict[str, Any], grant: _Grant, arn_length: int, key_arn: Optional[str]) -> int:
+    """Estimated characters that adding one secret (and its key) adds to a policy."""
+    cost = budget.arn_entry(arn_length)
+    if grant.sid not in chunk_statements:
+        cost += budget.STATEMENT_OVERHEAD
+    if key_arn is not None:
+        cost += budget.arn_entry(arn_length)
+        key_statement = chunk_statements.get(grant.key_sid)
+        if key_statement is None:
+            cost += budget.KMS_STATEMENT_OVERHEAD + budget.arn_entry(budget.KEY_ARN)
+        elif key_arn not in key_statement.resources:
+            cost += budget.arn_entry(budget.KEY_ARN)
+    return cost
+
+
+def policies_needed(arn_lengths: Sequence[int], *, encrypted: bool, read_admin_length: Optional[int]) -> int:
+    """How many managed policies a role needs to rotate secrets of these ARN lengths (a dry run of
+    :class:`DatadogRotationRole`'s packing, so a family can check its size before building)."""
+    key = "key" if encrypted else None
+    chunks: list[dict[str, Any]] = [{}]
+    sizes = [budget.POLICY_OVERHEAD]
+    entries = [(_ROTATE, length) for length in arn_lengths]
+    if read_admin_length is not None:
+        entries.insert(1, (_READ_ADMIN, read_admin_length))
+    for grant, length in entries:
+        cost = grant_cost(chunks[-1], grant, length, key)
+        if sizes[-1] + cost > budget.MANAGED_POLICY_LIMIT:
+            chunks.append({})
+            sizes.append(budget.POLICY_OVERHEAD)
+            cost = grant_cost(chunks[-1], grant, length, key)
+        chunks[-1].setdefault(grant.sid, _Statement())
+        if key is not None:
+            chunks[-1].setdefault(grant.key_sid, _Statement(resources=[key]))
+        sizes[-1] += cost
+    return len(chunks)
 
 
 class DatadogRotationRole(Construct):
     """An IAM role for Secrets Manager managed rotation of Datadog secrets.
 
-    Trusts only ``secretsmanager.amazonaws.com`` of this account and region (``aws:SourceAccount``
-    and ``aws:SourceArn`` conditions against the confused-deputy problem). It starts with no
-    permission; the secret constructs grant what their rotation needs when given this role.
-    Share one role between secrets with ``rotation_role=``; :class:`DatadogManagedSecrets` does.
+    It starts with no permission and trusts no secret; each secret construct given this role
+    (``rotation_role=``) adds exactly what its rotation needs. Share one role between API and
+    application keys if you like; an admin secret needs a role of its own (the default).
     """
 
     def __init__(
@@ -42,23 +139,28 @@ class DatadogRotationRole(Construct):
         construct_id: str,
         *,
         description: Optional[str] = None,
-        allow_get_random_password: bool = False,
+        allow_get_random_password: bool = True,
     ) -> None:
         """
         :param scope: the parent construct.
         :param construct_id: the construct id (public API: renaming it replaces the role).
         :param description: the role's description.
             Default: - says that Secrets Manager assumes it to rotate Datadog secrets
-        :param allow_get_random_password: also allow ``secretsmanager:GetRandomPassword``.
-            AWS's generic managed-rotation example grants it; Datadog generates the new keys itself,
-            so it is not expected to be needed (UNVERIFIED, reference section 4). Default: False
+        :param allow_get_random_password: allow ``secretsmanager:GetRandomPassword`` (on ``*``: it
+            has no resource-level permissions), in a managed policy of its own. AWS's documented
+            managed-rotation role and the role of the seed article both have it; whether Datadog
+            rotation needs it is UNVERIFIED (reference section 8). Default: True
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        self._use: Optional[str] = None
+        self._trusted: list[str] = []
+        self._trust_size = budget.TRUST_OVERHEAD
+        self._trust_fallback: list[str] = []
         principal = iam.ServicePrincipal(SECRETS_MANAGER).with_conditions(
             {
                 "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": secret_arn_by_name(stack, "*")},
+                "ArnLike": {"aws:SourceArn": Lazy.uncached_list(_TrustedArns(self))},
             }
         )
         self._role = iam.Role(
@@ -68,21 +170,29 @@ class DatadogRotationRole(Construct):
             description=description
             or "Assumed by Secrets Manager to rotate Datadog managed external secrets (ddsecrets-constructs).",
         )
-        self._policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            roles=[self._role],
-            description="Rotation of Datadog managed external secrets (ddsecrets-constructs).",
-        )
-        self._statements: dict[str, iam.PolicyStatement] = {}
-        self._resources: dict[str, set[str]] = {}
-        self._name_prefixes: list[str] = []
+        self._chunks = [_Chunk(self._new_policy("Policy"))]
+        self._get_random_password: Optional[iam.CfnManagedPolicy] = None
         if allow_get_random_password:
-            # GetRandomPassword has no resource-level permissions: "*" is the only possible resource.
-            self._allow("GetRandomPassword", ("secretsmanager:GetRandomPassword",), "*")
-            _nag.acknowledge_wildcard(
-                self._policy, "*", "secretsmanager:GetRandomPassword has no resource-level permissions."
+            # An L1 policy: it has no add_statements, so nothing can join the acknowledged wildcard.
+            self._get_random_password = iam.CfnManagedPolicy(
+                self,
+                "GetRandomPassword",
+                roles=[self._role.role_name],
+                description="GetRandomPassword for Datadog secret rotation (ddsecrets-constructs).",
+                policy_document={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "GetRandomPassword",
+                            "Effect": "Allow",
+                            "Action": "secretsmanager:GetRandomPassword",
+                            "Resource": "*",
+                        }
+                    ],
+                },
             )
+            _nag.acknowledge_wildcard(self._get_random_password, "*", GET_RANDOM_PASSWORD_REASON)
+        self.node.add_validation(_RoleIsUsed(self))
 
     @property
     def role(self) -> iam.IRole:
@@ -96,72 +206,165 @@ class DatadogRotationRole(Construct):
 
     @property
     def policy(self) -> iam.ManagedPolicy:
-        """The managed policy holding every permission of the role; rotation schedules depend on it."""
-        return self._policy
+        """The first managed policy of the role (see :attr:`policies` for all of them)."""
+        return self._chunks[0].policy
 
-    def allow_rotation_of(self, secret: secretsmanager.ISecret, *, secret_name: Optional[str] = None) -> None:
-        """Let Secrets Manager rotate ``secret`` with this role (and use its KMS key to do so).
+    @property
+    def policies(self) -> Sequence[iam.ManagedPolicy]:
+        """The managed policies holding the role's rotation permissions (``GetRandomPassword``, when
+        allowed, is in a separate policy that cannot be changed)."""
+        return [chunk.policy for chunk in self._chunks]
 
-        :param secret: the secret to rotate.
-        :param secret_name: its literal name, when known; a secret already covered by
-            :meth:`allow_rotation_of_secrets_named` then adds nothing to the policy. Default: - unknown
-        """
-        if not self._covers(secret_name):
-            self._allow(_ROTATE_SECRETS, ROTATION_ACTIONS, secret.secret_arn)
-        self._allow_key(secret.encryption_key, rotate=True)
+    @property
+    def rotates(self) -> Optional[str]:
+        """What the role rotates: ``"admin secrets"``, ``"API and application keys"``, or None yet."""
+        return self._use
 
-    def allow_rotation_of_secrets_named(
-        self, name_prefix: str, encryption_key: Optional[kms.IKey], *, reason: str
+    def _check_rotation(
+        self, problems: Problems, prop: str, *, rotates_admin: bool, arn_length: int, has_fallback: bool = False
     ) -> None:
-        """Let Secrets Manager rotate every secret named ``<name_prefix>/...`` in this account and region.
+        """Record why this role cannot also rotate one more secret, if it cannot (synth-time check).
 
-        One statement whatever the number of secrets, so that a family of hundreds of keys stays
-        far below the IAM policy size limits; the prefix must belong to the caller alone.
-
-        :param name_prefix: the secret name prefix, without trailing ``/``.
-        :param encryption_key: the KMS key of those secrets, if customer-managed.
-        :param reason: why the wildcard is acceptable, recorded as the cdk-nag acknowledgment.
+        :param problems: where to record what is wrong.
+        :param prop: the prop that passed this role, e.g. ``"rotation_role"``.
+        :param rotates_admin: whether the secret is an admin secret.
+        :param arn_length: upper bound of the secret's resolved ARN length.
+        :param has_fallback: whether a name prefix may replace exact ARNs in the trust policy.
         """
-        self._name_prefixes.append(f"{name_prefix}/")
-        resource = secret_arn_by_name(Stack.of(self), f"{name_prefix}/*")
-        self._allow(_ROTATE_SECRETS, ROTATION_ACTIONS, resource)
-        self._allow_key(encryption_key, rotate=True)
-        _nag.acknowledge_wildcard(self._policy, resource, reason)
+        use = ADMIN_SECRETS if rotates_admin else KEY_SECRETS
+        if self._use is not None and self._use != use:
+            problems.add(
+                prop,
+                f"the DatadogRotationRole at {self.node.path!r}, which already rotates {self._use}",
+                "a role that rotates admin secrets only, or API and application keys only: a child's rotation "
+                "session must never be able to write the admin secret it reads. Give the admin its own role "
+                "(omit `rotation_role`) and share another role between the keys",
+            )
+        trusted = self._trust_size + budget.arn_entry(arn_length)
+        if not has_fallback and not self._trust_fallback and trusted > budget.TRUST_POLICY_LIMIT:
+            problems.add(
+                prop,
+                f"the DatadogRotationRole at {self.node.path!r}, already trusted by {len(self._trusted)} secrets",
+                f"a role whose trust policy still fits IAM's {budget.TRUST_POLICY_LIMIT} characters with one more "
+                "exact secret ARN; use another DatadogRotationRole, or a DatadogManagedSecrets family",
+            )
+        limit = self._policy_limit()
+        if (
+            len(self._chunks) >= limit
+            and self._chunks[-1].size + budget.STATEMENT_OVERHEAD > budget.MANAGED_POLICY_LIMIT
+        ):
+            problems.add(
+                prop,
+                f"the DatadogRotationRole at {self.node.path!r}, whose {limit} managed policies are full",
+                "a role with room left (IAM attaches at most 10 managed policies to a role); use another role",
+            )
 
-    def allow_reading_admin(self, admin_secret: secretsmanager.ISecret, *, secret_name: Optional[str] = None) -> None:
-        """Let a child's rotation read (never write) the admin secret it rotates with.
+    def _policy_limit(self) -> int:
+        return budget.MANAGED_POLICIES_PER_ROLE - (1 if self._get_random_password else 0)
 
-        :param admin_secret: the admin secret.
-        :param secret_name: its literal name, when known (see :meth:`allow_rotation_of`). Default: - unknown
+    def _trust_name_prefixes(self, patterns: Sequence[str]) -> None:
+        """Let the trust policy name these ARN patterns instead of exact ARNs once those no longer
+        fit in 2,048 characters (a :class:`DatadogManagedSecrets` family's own prefixes).
+
+        :param patterns: secret ARN patterns, e.g. ``arn:...:secret:<prefix>/api-keys/*``.
         """
-        already_rotates = admin_secret.secret_arn in self._resources.get(_ROTATE_SECRETS, ())
-        if not (already_rotates or self._covers(secret_name)):
-            self._allow("ReadDatadogAdminSecrets", ADMIN_READ_ACTIONS, admin_secret.secret_arn)
-        self._allow_key(admin_secret.encryption_key, rotate=False)
+        self._trust_fallback.extend(patterns)
 
-    def _covers(self, secret_name: Optional[str]) -> bool:
-        return secret_name is not None and any(secret_name.startswith(p) for p in self._name_prefixes)
+    def _grant_rotation(
+        self, secret_arn: str, *, arn_length: int, key_arn: Optional[str], rotates_admin: bool
+    ) -> list[Construct]:
+        """Let Secrets Manager rotate one secret with this role; return the policies it needs.
 
-    def _allow_key(self, key: Optional[kms.IKey], *, rotate: bool) -> None:
-        if key is None:
-            return
-        if not rotate and key.key_arn in self._resources.get(_ROTATE_KEYS, ()):
-            return  # already allowed to decrypt (and more) with this key
-        sid, actions = (_ROTATE_KEYS, KMS_ACTIONS_TO_ROTATE) if rotate else ("UseKeysToReadAdmin", KMS_ACTIONS_TO_READ)
-        # Only through Secrets Manager, in this region: the role cannot use the key directly.
-        condition = {"StringEquals": {"kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com"}}
-        self._allow(sid, actions, key.key_arn, condition)
+        Call :meth:`check_rotation` first: this does not check again.
+        """
+        self._use = ADMIN_SECRETS if rotates_admin else KEY_SECRETS
+        self._trusted.append(secret_arn)
+        self._trust_size += budget.arn_entry(arn_length)
+        return self._grant(_ROTATE, secret_arn, arn_length, key_arn)
 
-    def _allow(
-        self, sid: str, actions: Sequence[str], resource: str, conditions: Optional[Mapping[str, Any]] = None
-    ) -> None:
-        """Add ``resource`` to the statement ``sid``, creating it on first use; no duplicates."""
-        statement = self._statements.get(sid)
-        if statement is None:
-            statement = iam.PolicyStatement(sid=sid, actions=list(actions), conditions=conditions)
-            self._statements[sid] = statement
-            self._resources[sid] = set()
-            self._policy.add_statements(statement)
-        if resource not in self._resources[sid]:
-            self._resources[sid].add(resource)
-            statement.add_resources(resource)
+    def _grant_admin_read(self, admin_arn: str, *, arn_length: int, key_arn: Optional[str]) -> list[Construct]:
+        """Let a child's rotation read (never write) the admin secret; return the policies it needs."""
+        return self._grant(_READ_ADMIN, admin_arn, arn_length, key_arn)
+
+    def _grant(self, grant: _Grant, secret_arn: str, arn_length: int, key_arn: Optional[str]) -> list[Construct]:
+        chunk = next(
+            (c for c in self._chunks if secret_arn in c.statements.get(grant.sid, _Statement()).resources), None
+        )
+        if chunk is None:
+            chunk = self._chunks[-1]
+            cost = grant_cost(chunk.statements, grant, arn_length, key_arn)
+            if chunk.size + cost > budget.MANAGED_POLICY_LIMIT:
+                chunk = _Chunk(self._new_policy(f"Policy{len(self._chunks) + 1}"))
+                self._chunks.append(chunk)
+                cost = grant_cost(chunk.statements, grant, arn_length, key_arn)
+            chunk.size += cost
+            self._statement(chunk, grant.sid, grant.actions).resources.append(secret_arn)
+            if key_arn is not None:
+                key_statement = self._statement(chunk, grant.key_sid, grant.key_actions, encryption_context=True)
+                if key_arn not in key_statement.resources:
+                    key_statement.resources.append(key_arn)
+                key_statement.secret_arns.append(secret_arn)
+        needed: list[Construct] = [chunk.policy]
+        return needed + ([self._get_random_password] if self._get_random_password else [])
+
+    def _statement(
+        self, chunk: _Chunk, sid: str, actions: Sequence[str], *, encryption_context: bool = False
+    ) -> _Statement:
+        found = chunk.statements.get(sid)
+        if found is not None:
+            return found
+        found = chunk.statements[sid] = _Statement()
+        conditions = None
+        if encryption_context:
+            # Only through Secrets Manager in this region, and only for these secrets' encryption
+            # context (Secrets Manager encrypts with SecretARN = the secret's full ARN).
+            conditions = {
+                "StringEquals": {
+                    "kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com",
+                    "kms:EncryptionContext:SecretARN": _lazy(found.secret_arns),
+                }
+            }
+        chunk.policy.add_statements(
+            iam.PolicyStatement(sid=sid, actions=list(actions), resources=_lazy(found.resources), conditions=conditions)
+        )
+        return found
+
+    def _new_policy(self, construct_id: str) -> iam.ManagedPolicy:
+        return iam.ManagedPolicy(
+            self,
+            construct_id,
+            roles=[self._role],
+            description="Rotation of Datadog managed external secrets (ddsecrets-constructs).",
+        )
+
+    def _trusted_arns(self) -> list[str]:
+        """What the trust policy's ``aws:SourceArn`` lists: the exact ARNs, or the fallback patterns
+        when the exact ARNs would not fit."""
+        if self._trust_fallback and self._trust_size > budget.TRUST_POLICY_LIMIT:
+            return list(self._trust_fallback)
+        return list(self._trusted)
+
+
+@jsii.implements(IListProducer)
+class _TrustedArns:
+    def __init__(self, role: DatadogRotationRole) -> None:
+        self._role = role
+
+    def produce(self, context: IResolveContext) -> Optional[list[str]]:
+        return self._role._trusted_arns() or None
+
+
+@jsii.implements(IValidation)
+class _RoleIsUsed:
+    """An unused role would synthesize a trust policy without ``aws:SourceArn``: refuse it."""
+
+    def __init__(self, role: DatadogRotationRole) -> None:
+        self._role = role
+
+    def validate(self) -> list[str]:
+        if self._role._trusted_arns():
+            return []
+        return [
+            f"{self._role.node.path}: this DatadogRotationRole rotates no secret; pass it as `rotation_role` "
+            "to a Datadog secret construct or remove it (an unused role would trust every secret of the account)"
+        ]

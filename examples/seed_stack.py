@@ -1,7 +1,8 @@
 """The seed article's setup: one service account, one admin key, one application key, one API key.
 
-A customer-managed KMS key encrypts the three secrets; one rotation role serves all three, as in
-the article, but scoped by secret ARN (the article's role could not read the admin secret).
+A customer-managed KMS key encrypts the three secrets. Unlike the article's single role (which could
+not read the admin secret), the admin rotates with a role of its own and the two keys share one
+that may only read the admin secret, each scoped by exact secret ARN.
 Default schedules: the admin on the 15th, the keys on the 1st of each month.
 """
 
@@ -31,7 +32,7 @@ class SeedStack(Stack):
         service_account_id = inputs.uuid(self, "ServiceAccountId", "Datadog service account id (UUID)")
 
         key = kms.Key(self, "SecretsKey", enable_key_rotation=True, description="Encrypts the Datadog secrets")
-        role = DatadogRotationRole(self, "RotationRole")
+        role = DatadogRotationRole(self, "RotationRole")  # the keys' role: it may only read the admin secret
         admin = DatadogAdminKeySecret(
             self,
             "DatadogAdminKey",
@@ -46,8 +47,7 @@ class SeedStack(Stack):
                 "api_keys_delete, org_app_keys_read, org_app_keys_write, service_account_write)",
             ),
             admin_app_key_id=inputs.uuid(self, "AdminAppKeyId", "Admin application key id"),
-            rotation_role=role,
-            encryption_key=key,
+            encryption_key=key,  # the admin rotates with a role of its own (DatadogAdminKey/RotationRole)
         )
         application_key = DatadogApplicationKeySecret(
             self,

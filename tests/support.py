@@ -85,8 +85,13 @@ def new_stack(*, env: bool = True, name: str = "TestStack") -> tuple[cdk.App, cd
 
 
 def param(stack: cdk.Stack, name: str) -> SecretValue:
-    """Key material from a NoEcho parameter: never in the template."""
-    return SecretValue.cfn_parameter(cdk.CfnParameter(stack, f"{name}Param", no_echo=True))
+    """Key material from a NoEcho parameter: never in the template. A name already used in the
+    stack gets a number, so that tests can build several constructs from ``admin_props``."""
+    construct_id, number = f"{name}Param", 1
+    while stack.node.try_find_child(construct_id) is not None:
+        number += 1
+        construct_id = f"{name}Param{number}"
+    return SecretValue.cfn_parameter(cdk.CfnParameter(stack, construct_id, no_echo=True))
 
 
 def admin_props(stack: cdk.Stack, **overrides: Any) -> dict[str, Any]:
@@ -153,8 +158,9 @@ def _seed() -> Built:
     """The seed article's setup: one shared role, one admin, one app key, one API key, a KMS key."""
     app, stack = new_stack()
     key = kms.Key(stack, "Key", enable_key_rotation=True)
+    admin_role = DatadogRotationRole(stack, "AdminRotationRole")
     role = DatadogRotationRole(stack, "RotationRole")
-    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), rotation_role=role, encryption_key=key)
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), rotation_role=admin_role, encryption_key=key)
     app_key = DatadogApplicationKeySecret(
         stack,
         "AppKey",
@@ -176,21 +182,41 @@ def _seed() -> Built:
     )
     consumer = iam.Role(stack, "Consumer", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
     api_key.grant_read(consumer)
-    return _done(app, stack, key=key, role=role, admin=admin, app_key=app_key, api_key=api_key, consumer=consumer)
+    return _done(
+        app,
+        stack,
+        key=key,
+        role=role,
+        admin_role=admin_role,
+        admin=admin,
+        app_key=app_key,
+        api_key=api_key,
+        consumer=consumer,
+    )
 
 
-def _family(stack: cdk.Stack, api_keys: int, app_keys: int, **extra: Any) -> DatadogManagedSecrets:
+def stored_key(name: str) -> SecretValue:
+    """Key material from a dynamic reference to a secret made elsewhere (no parameter, so a stack
+    can hold more keys than CloudFormation's 200 parameters)."""
+    return SecretValue.secrets_manager("datadog/seed-keys", json_field=name)
+
+
+def _family(
+    stack: cdk.Stack, api_keys: int, app_keys: int, *, key_source: Callable[..., SecretValue] = param, **extra: Any
+) -> DatadogManagedSecrets:
+    def key(name: str) -> SecretValue:
+        return key_source(stack, name) if key_source is param else key_source(name)
+
     return DatadogManagedSecrets(
         stack,
         "Datadog",
         **admin_props(stack),
         application_keys={
-            f"app{i:03d}": ApplicationKeySpec(app_key=param(stack, f"AppKey{i:03d}"), app_key_id=APP_KEY_ID)
+            f"app{i:03d}": ApplicationKeySpec(app_key=key(f"AppKey{i:03d}"), app_key_id=APP_KEY_ID)
             for i in range(app_keys)
         },
         api_keys={
-            f"api{i:03d}": ApiKeySpec(api_key=param(stack, f"ApiKey{i:03d}"), api_key_id=API_KEY_ID)
-            for i in range(api_keys)
+            f"api{i:03d}": ApiKeySpec(api_key=key(f"ApiKey{i:03d}"), api_key_id=API_KEY_ID) for i in range(api_keys)
         },
         **extra,
     )
@@ -210,11 +236,47 @@ def _family_one() -> Built:
     return _done(app, stack, family=_family(stack, api_keys=1, app_keys=0))
 
 
-@configuration("family_100")
-def _family_hundred() -> Built:
+@configuration("family_60")
+def _family_sixty() -> Built:
     app, stack = new_stack()
     key = kms.Key(stack, "Key", enable_key_rotation=True)
-    return _done(app, stack, family=_family(stack, api_keys=100, app_keys=0, encryption_key=key))
+    return _done(app, stack, family=_family(stack, api_keys=30, app_keys=30, encryption_key=key))
+
+
+LARGEST_FAMILY = 240
+"""The most keys one stack holds in a family with a customer-managed key (CloudFormation's 500
+resources; keys from dynamic references, as parameters would stop at 200)."""
+
+
+@configuration("family_largest")
+def _family_largest() -> Built:
+    app, stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    half = LARGEST_FAMILY // 2
+    family = _family(stack, api_keys=half, app_keys=half, encryption_key=key, key_source=stored_key)
+    return _done(app, stack, family=family, key=key)
+
+
+@configuration("shared_keys_role")
+def _shared_keys_role() -> Built:
+    """An admin with its default role; an application and an API key sharing one role; a KMS key."""
+    app, stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), encryption_key=key)
+    role = DatadogRotationRole(stack, "KeysRole")
+    app_key = DatadogApplicationKeySecret(
+        stack, "AppKey", admin=admin, app_key=param(stack, "AppKey"), app_key_id=APP_KEY_ID, rotation_role=role
+    )
+    api_key = DatadogApiKeySecret(
+        stack,
+        "ApiKey",
+        admin=admin,
+        api_key=param(stack, "ApiKey"),
+        api_key_id=API_KEY_ID,
+        rotation_role=role,
+        encryption_key=key,
+    )
+    return _done(app, stack, key=key, admin=admin, role=role, app_key=app_key, api_key=api_key)
 
 
 @configuration("family_all_options")
@@ -347,34 +409,40 @@ def _literal_keys() -> Built:
     return _done(app, stack, admin=admin, legacy=legacy)
 
 
-def resolve_for_size(value: Any, template: dict[str, Any]) -> Any:
-    """Replace intrinsics by realistic worst-case strings, to measure IAM policy sizes as AWS does."""
+WORST_CASE_ENV = ("aws-us-gov", "ap-southeast-7")
+"""Partition and region of the longest resolved ARNs, for a stack whose environment is unknown."""
+
+
+def resolve_for_size(value: Any, template: dict[str, Any], env: tuple[str, str] = ("aws", REGION)) -> Any:
+    """Replace intrinsics by the strings IAM would count after deploy: ARNs in ``env`` (partition,
+    region; the test stacks' own by default), generated names and attributes at their longest."""
+    partition, region = env
     if isinstance(value, dict):
         if "Ref" in value:
             ref = value["Ref"]
             if ref == "AWS::Partition":
-                return "aws-us-gov"
+                return partition
             if ref.startswith("AWS::"):
-                return "ap-southeast-2" if ref == "AWS::Region" else ACCOUNT
+                return region if ref == "AWS::Region" else ACCOUNT
             resource = template["Resources"].get(ref, {})
             if resource.get("Type") == "AWS::SecretsManager::Secret":
                 name = resource["Properties"].get("Name", ref + "-" + "x" * 12)
-                return f"arn:aws-us-gov:secretsmanager:ap-southeast-2:{ACCOUNT}:secret:{name}-AbCdEf"
+                return f"arn:{partition}:secretsmanager:{region}:{ACCOUNT}:secret:{name}-AbCdEf"
             return "x" * 64
         if "Fn::GetAtt" in value:
-            return f"arn:aws-us-gov:service:ap-southeast-2:{ACCOUNT}:resource/{value['Fn::GetAtt'][0]}{'x' * 40}"
+            return f"arn:{partition}:service:{region}:{ACCOUNT}:resource/{value['Fn::GetAtt'][0]}{'x' * 40}"
         if "Fn::Join" in value:
             separator, parts = value["Fn::Join"]
-            return separator.join(str(resolve_for_size(p, template)) for p in parts)
-        return {k: resolve_for_size(v, template) for k, v in value.items()}
+            return separator.join(str(resolve_for_size(p, template, env)) for p in parts)
+        return {k: resolve_for_size(v, template, env) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve_for_size(v, template) for v in value]
+        return [resolve_for_size(v, template, env) for v in value]
     return value
 
 
-def policy_size(document: dict[str, Any], template: dict[str, Any]) -> int:
+def policy_size(document: dict[str, Any], template: dict[str, Any], env: tuple[str, str] = ("aws", REGION)) -> int:
     """Characters of a policy document as IAM counts them: ARNs resolved, whitespace excluded."""
-    text = json.dumps(resolve_for_size(document, template), separators=(",", ":"))
+    text = json.dumps(resolve_for_size(document, template, env), separators=(",", ":"))
     return len(re.sub(r"\s", "", text))
 
 

@@ -55,6 +55,7 @@ def test_rotates_with_the_admin_at_once_on_the_default_schedule(standalone: Any)
         [
             stack.get_logical_id(admin.rotation_schedule),
             stack.get_logical_id(app_key.rotation_role.policy.node.default_child),
+            stack.get_logical_id(app_key.rotation_role.node.find_child("GetRandomPassword")),
         ]
     )
     assert app_key.admin is admin

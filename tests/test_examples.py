@@ -80,7 +80,7 @@ def test_seed_example_is_the_articles_setup() -> None:
     ]
     (key_id,) = by_type(t, "AWS::KMS::Key")
     assert all(s["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]} for s in secrets.values())
-    assert len(by_type(t, "AWS::IAM::Role")) == 1
+    assert len(by_type(t, "AWS::IAM::Role")) == 2  # the admin's own, and one shared by the two keys
     rules = sorted(
         s["Properties"]["RotationRules"]["ScheduleExpression"]
         for s in by_type(t, "AWS::SecretsManager::RotationSchedule").values()

@@ -1,4 +1,4 @@
-"""DatadogManagedSecrets: one admin, named children, one role that scales to hundreds of keys."""
+"""DatadogManagedSecrets: one admin with its own role, named children sharing a keys role."""
 
 from __future__ import annotations
 
@@ -16,15 +16,12 @@ from ddsecrets_constructs import (
     KeyRotation,
 )
 from tests.support import (
-    ACCOUNT,
     API_KEY_ID,
     APP_KEY_ID,
     OTHER_SERVICE_ACCOUNT,
-    REGION,
     admin_props,
     built,
     new_stack,
-    only,
     param,
     policy_size,
     resource_of,
@@ -56,21 +53,22 @@ def test_secrets_are_named_under_the_family_prefix(family: Any) -> None:
     }
 
 
-def test_one_role_rotates_the_family_with_one_statement_on_the_prefix(family: Any) -> None:
+def test_admin_has_its_own_role_and_the_keys_share_one_that_lists_each_key(family: Any) -> None:
     datadog = family.refs["family"]
-    role_id = family.stack.get_logical_id(datadog.rotation_role.role.node.default_child)
-    _, policy = only(family.resources("AWS::IAM::ManagedPolicy"))
-    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
-    by_sid = {s["Sid"]: s for s in statements(policy)}
-    assert set(by_sid) == {"RotateDatadogSecrets", "UseKeysToRotate"}
-    assert by_sid["RotateDatadogSecrets"]["Resource"] == {
-        "Fn::Join": [
-            "",
-            ["arn:", {"Ref": "AWS::Partition"}, f":secretsmanager:{REGION}:{ACCOUNT}:secret:TestStack/Datadog/*"],
-        ]
+    stack = family.stack
+    keys_role = stack.get_logical_id(datadog.rotation_role.role.node.default_child)
+    admin_role = stack.get_logical_id(datadog.admin.rotation_role.role.node.default_child)
+    assert datadog.admin.rotation_role.node.path == "TestStack/Datadog/Admin/RotationRole"
+    schedules = {
+        s["Properties"]["SecretId"]["Ref"]: s["Properties"]["ExternalSecretRotationRoleArn"]["Fn::GetAtt"][0]
+        for s in family.resources("AWS::SecretsManager::RotationSchedule").values()
     }
-    schedules = family.resources("AWS::SecretsManager::RotationSchedule").values()
-    assert {s["Properties"]["ExternalSecretRotationRoleArn"]["Fn::GetAtt"][0] for s in schedules} == {role_id}
+    admin_secret = stack.get_logical_id(datadog.admin.secret.node.default_child)
+    assert schedules.pop(admin_secret) == admin_role
+    assert set(schedules.values()) == {keys_role}
+    policy = resource_of(family, datadog.rotation_role.policy.node.default_child)
+    rotate = next(s for s in statements(policy) if s["Sid"] == "RotateDatadogSecrets")
+    assert rotate["Resource"] == [{"Ref": secret} for secret in schedules]  # exact ARNs, in key order
     assert family.resources("AWS::IAM::Policy") == {}
 
 
@@ -109,28 +107,21 @@ def test_accessors_and_construct_ids(family: Any) -> None:
         datadog.application_key("api000")
 
 
-def test_hundred_api_keys_fit_iam_limits_and_cost_two_resources_each() -> None:
-    hundred, one = built("family_100"), built("family_1")
-    template = hundred.json
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::IAM::ManagedPolicy":
-            assert policy_size(resource["Properties"]["PolicyDocument"], template) <= MANAGED_POLICY_LIMIT
-        if resource["Type"] == "AWS::IAM::Role":
-            inline = sum(policy_size(p["PolicyDocument"], template) for p in resource["Properties"].get("Policies", []))
-            assert inline <= INLINE_POLICY_LIMIT_PER_ROLE
-            assert policy_size(resource["Properties"]["AssumeRolePolicyDocument"], template) <= TRUST_POLICY_LIMIT
-    counts_100 = Counter(r["Type"] for r in template["Resources"].values())
+def test_sixty_keys_cost_two_resources_each_and_a_policy_per_few_dozen() -> None:
+    sixty, one = built("family_60"), built("family_1")
+    counts_60 = Counter(r["Type"] for r in sixty.json["Resources"].values())
     counts_1 = Counter(r["Type"] for r in one.json["Resources"].values())
-    counts_1["AWS::KMS::Key"] += 1  # the 100-key family also has its KMS key
-    difference = counts_100 - counts_1
-    assert difference == Counter({"AWS::SecretsManager::Secret": 99, "AWS::SecretsManager::RotationSchedule": 99})
-    assert counts_100["AWS::IAM::Role"] == 1
-    assert counts_100["AWS::IAM::ManagedPolicy"] == 1
+    counts_1["AWS::KMS::Key"] += 1  # the 60-key family also has its KMS key
+    difference = counts_60 - counts_1
+    extra_policies = difference.pop("AWS::IAM::ManagedPolicy")
+    assert difference == Counter({"AWS::SecretsManager::Secret": 59, "AWS::SecretsManager::RotationSchedule": 59})
+    assert counts_60["AWS::IAM::Role"] == 2
+    assert 1 <= extra_policies <= 3
 
 
 def test_policy_size_measure_counts_resolved_arns() -> None:
-    """The size check above must be able to fail: exact ARNs of 100 secrets would not fit."""
-    template = built("family_100").json
+    """The size checks must be able to fail: all 60 exact ARNs in one statement would not fit."""
+    template = built("family_60").json
     secret_ids = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::SecretsManager::Secret"]
     document = {
         "Statement": [
@@ -158,9 +149,8 @@ def test_all_options_reach_the_template() -> None:
         "ScheduleExpression": "cron(0 1 L * ? *)",
         "Duration": "1h",
     }
-    _, policy = only(configuration.resources("AWS::IAM::ManagedPolicy"))
-    rotate = next(s for s in statements(policy) if s["Sid"] == "RotateDatadogSecrets")
-    assert rotate["Resource"]["Fn::Join"][1][-1].endswith(":secret:datadog/sre/*")
+    names = [secret_resource(configuration, s)["Properties"]["Name"] for s in (datadog.admin, ci, agent)]
+    assert names == ["datadog/sre/admin", "datadog/sre/application-keys/ci", "datadog/sre/api-keys/agent"]
     admin_fields = secret_resource(configuration, datadog.admin)["Properties"]["SecretString"]["Fn::Join"][1][-1]
     assert '"site":"datadoghq.eu"' in admin_fields
 
@@ -227,14 +217,14 @@ def test_fails_on_spec_of_wrong_type() -> None:
         DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), api_keys={"agent": {"api_key": "x"}})  # type: ignore[dict-item]
 
 
-def test_family_of_one_key_is_two_secrets_two_schedules_one_role_one_policy() -> None:
+def test_family_of_one_key_is_two_secrets_two_schedules_two_roles_four_policies() -> None:
     configuration = built("family_1")
     assert Counter(r["Type"] for r in configuration.json["Resources"].values()) == Counter(
         {
             "AWS::SecretsManager::Secret": 2,
             "AWS::SecretsManager::RotationSchedule": 2,
-            "AWS::IAM::Role": 1,
-            "AWS::IAM::ManagedPolicy": 1,
+            "AWS::IAM::Role": 2,
+            "AWS::IAM::ManagedPolicy": 4,  # per role: its rotation policy and GetRandomPassword's
         }
     )
     assert (

@@ -7,14 +7,18 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import SecretValue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 
 import ddsecrets_constructs._nag as nag
-from tests.support import Built, built
+from ddsecrets_constructs import ApiKeySpec, DatadogManagedSecrets
+from tests.support import API_KEY_ID, Built, built
 
 PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks)
-WITH_KMS_KEY = ["admin_all_options", "family", "family_100", "family_all_options"]
+WITH_KMS_KEY = ["admin_all_options", "family", "family_60", "family_all_options"]
 
 
 def violations(configuration: Built, *, outside: tuple[str, ...] = ()) -> dict[str, list[str]]:
@@ -51,8 +55,13 @@ def acknowledged(configuration: Built) -> Iterator[tuple[Any, str]]:
                     yield construct, f"{rule}: {reason}"
 
 
+GET_RANDOM_PASSWORD_ACK = (
+    "Annotation::AwsSolutions-IAM5[Resource::*]: secretsmanager:GetRandomPassword has no resource-level permissions."
+)
+
+
 @pytest.mark.parametrize("name", [*WITH_KMS_KEY, "seed"])
-def test_acknowledgments_sit_on_secrets_and_the_wildcard_policy_only(name: str) -> None:
+def test_acknowledgments_sit_on_secrets_and_the_get_random_password_policy_only(name: str) -> None:
     configuration = built(name)
     found = list(acknowledged(configuration))
     assert found
@@ -61,8 +70,54 @@ def test_acknowledgments_sit_on_secrets_and_the_wildcard_policy_only(name: str) 
             assert rule.split(":")[2] in {r for r in nag.ROTATION_RULES}, rule
             assert "ExternalSecretRotationRoleArn" in rule
         else:
-            assert type(construct).__name__ == "ManagedPolicy", construct.node.path
-            assert rule.startswith("Annotation::AwsSolutions-IAM5[Resource::"), rule
+            assert isinstance(construct, iam.CfnManagedPolicy), construct.node.path
+            assert construct.node.id == "GetRandomPassword"
+            assert rule == GET_RANDOM_PASSWORD_ACK
+            (statement,) = construct.policy_document["Statement"]
+            assert statement["Action"] == "secretsmanager:GetRandomPassword"
+
+
+# What a user might add to a library role or policy, and a rule of each pack that must report it.
+USER_STATEMENT = iam.PolicyStatement(actions=["*"], resources=["*"])
+REPORTED_BY = {
+    "AwsSolutionsChecks": "AwsSolutions-IAM5",
+    "HIPAASecurityChecks": "HIPAA.Security-IAMPolicyNoStatementsWithAdminAccess",
+    "NIST80053R5Checks": "NIST.800.53.R5-IAMPolicyNoStatementsWithAdminAccess",
+    "PCIDSS321Checks": "PCI.DSS.321-IAMPolicyNoStatementsWithAdminAccess",
+}
+
+
+@pytest.mark.parametrize("where", ["role", "library_policy"])
+def test_acknowledgments_never_hide_a_statement_a_user_adds(where: str) -> None:
+    from tests.support import admin_props, new_stack
+
+    app, stack = new_stack()
+    family = DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        encryption_key=kms.Key(stack, "Key", enable_key_rotation=True),
+        api_keys={
+            "agent": ApiKeySpec(api_key=SecretValue.secrets_manager("seed", json_field="k"), api_key_id=API_KEY_ID)
+        },
+    )
+    for role in (family.rotation_role, family.admin.rotation_role):
+        assert role is not None
+        if where == "role":
+            role.role.add_to_principal_policy(USER_STATEMENT)
+        else:
+            role.policy.add_statements(USER_STATEMENT)
+    for pack in PACKS:
+        report = pack().validate_scope(app)
+        reported = {
+            resource.construct_path
+            for violation in report.violations
+            if violation.rule_name.startswith(REPORTED_BY[pack.__name__])
+            for resource in violation.violating_resources
+        }
+        inner = "Resource/DefaultPolicy/Resource" if where == "role" else "Policy/Resource"
+        expected = {f"TestStack/Datadog/{role}RotationRole/{inner}" for role in ("", "Admin/")}
+        assert expected <= reported, (pack.__name__, reported)
 
 
 def test_packs_do_flag_the_constructs_without_the_acknowledgments(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,9 +146,8 @@ def test_packs_pass_with_rotation_alerts_on() -> None:
 
 
 def test_get_random_password_wildcard_is_acknowledged_on_its_policy_only() -> None:
-    configuration = built("rotations")  # a role with allow_get_random_password=True, no KMS key
+    configuration = built("rotations")  # no KMS key
     found = violations(configuration)["AwsSolutionsChecks"]
     assert not any(rule.startswith("AwsSolutions-IAM5") for rule in found), found
-    acks = [rule for construct, rule in acknowledged(configuration) if type(construct).__name__ == "ManagedPolicy"]
-    reason = "secretsmanager:GetRandomPassword has no resource-level permissions."
-    assert acks == [f"Annotation::AwsSolutions-IAM5[Resource::*]: {reason}"]
+    acks = [rule for construct, rule in acknowledged(configuration) if isinstance(construct, iam.CfnManagedPolicy)]
+    assert acks == [GET_RANDOM_PASSWORD_ACK] * 2  # the admin's role and the keys' shared role

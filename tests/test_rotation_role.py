@@ -6,23 +6,47 @@ Invariants are checked on every configuration the suite synthesizes.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from functools import cache
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Match, Template
+from constructs import Construct
 
-from ddsecrets_constructs.defaults import ROTATION_ACTIONS
+from ddsecrets_constructs import (
+    DatadogAdminKeySecret,
+    DatadogApiKeySecret,
+    DatadogManagedSecrets,
+    DatadogRotationRole,
+    DdSecretsValidationError,
+)
+from ddsecrets_constructs._iam_budget import MANAGED_POLICIES_PER_ROLE, MANAGED_POLICY_LIMIT, TRUST_POLICY_LIMIT
+from tests.iam_access import Environment, RotationRoleFacts, TemplateResolver, template_access
 from tests.support import (
     ACCOUNT,
+    ADMIN_ARN,
+    API_KEY_ID,
     REGION,
+    SERVICE_ACCOUNT,
+    WORST_CASE_ENV,
+    _family,
+    admin_props,
     as_list,
     built,
     configuration_names,
     iter_templates,
-    only,
-    resource_of,
+    new_stack,
+    param,
+    policy_size,
     schedule_resource,
     statements,
+    stored_key,
+    warnings_of,
 )
 
 ALL = configuration_names()
@@ -52,27 +76,6 @@ def policies_of_role(template: dict[str, Any], role_id: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_rotation_roles_trust_only_secrets_manager_of_this_account_and_region(name: str) -> None:
-    template = built(name).json
-    for role in rotation_roles(template).values():
-        assert "RoleName" not in role["Properties"]
-        assert "Policies" not in role["Properties"]  # no inline policy
-        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-        assert statement["Principal"] == {"Service": "secretsmanager.amazonaws.com"}
-        assert statement["Action"] == "sts:AssumeRole"
-        source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]
-        account = statement["Condition"]["StringEquals"]["aws:SourceAccount"]
-        if name == "tokens":  # environment-agnostic stack: pseudo parameters
-            assert account == {"Ref": "AWS::AccountId"}
-        else:
-            assert account == ACCOUNT
-            assert source_arn == {
-                "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":secretsmanager:{REGION}:{ACCOUNT}:secret:*"]]
-            }
-        assert "arn:aws:" not in json.dumps(role)
-
-
-@pytest.mark.parametrize("name", ALL)
 def test_no_wildcard_actions_no_type_only_conditions_and_star_only_where_unavoidable(name: str) -> None:
     for _, template in [(name, built(name).json)]:
         for resource in template["Resources"].values():
@@ -87,137 +90,14 @@ def test_no_wildcard_actions_no_type_only_conditions_and_star_only_where_unavoid
                     assert actions == ["secretsmanager:GetRandomPassword"], statement
 
 
-def test_standalone_roles_rotate_their_own_secret_and_only_read_the_admin() -> None:
-    configuration = built("standalone")
-    admin, app_key, api_key = (configuration.refs[k] for k in ("admin", "app_key", "api_key"))
-    stack = configuration.stack
-    admin_ref = {"Ref": stack.get_logical_id(admin.secret.node.default_child)}
-    for child in (app_key, api_key):
-        policy = resource_of(configuration, child.rotation_role.policy.node.default_child)
-        by_sid = {s["Sid"]: s for s in statements(policy)}
-        assert set(by_sid) == {"RotateDatadogSecrets", "ReadDatadogAdminSecrets"}
-        assert by_sid["RotateDatadogSecrets"]["Action"] == list(ROTATION_ACTIONS)
-        assert by_sid["RotateDatadogSecrets"]["Resource"] == {
-            "Ref": stack.get_logical_id(child.secret.node.default_child)
-        }
-        assert by_sid["ReadDatadogAdminSecrets"] == {
-            "Sid": "ReadDatadogAdminSecrets",
-            "Action": "secretsmanager:GetSecretValue",
-            "Effect": "Allow",
-            "Resource": admin_ref,
-        }
-    admin_policy = resource_of(configuration, admin.rotation_role.policy.node.default_child)
-    (statement,) = statements(admin_policy)
-    assert statement["Resource"] == admin_ref
-
-
-@pytest.mark.parametrize("name", ALL)
-def test_only_the_admins_own_role_may_write_the_admin_secret(name: str) -> None:
-    configuration = built(name)
-    template = configuration.json
-    for schedule in template["Resources"].values():
-        if schedule["Type"] != "AWS::SecretsManager::RotationSchedule":
-            continue
-        metadata = schedule["Properties"].get("ExternalSecretRotationMetadata")
-        if not metadata:
-            continue
-        admin_arn = metadata[0]["Value"]
-        child_role = schedule["Properties"]["ExternalSecretRotationRoleArn"]["Fn::GetAtt"][0]
-        admin_schedules = [
-            s
-            for s in template["Resources"].values()
-            if s["Type"] == "AWS::SecretsManager::RotationSchedule" and s["Properties"]["SecretId"] == admin_arn
-        ]
-        child_rotates_admin = any(
-            s["Properties"]["ExternalSecretRotationRoleArn"]["Fn::GetAtt"][0] == child_role for s in admin_schedules
-        )
-        for policy in policies_of_role(template, child_role).values():
-            for statement in statements(policy):
-                if admin_arn in as_list(statement["Resource"]) and WRITE_ACTIONS & set(as_list(statement["Action"])):
-                    assert child_rotates_admin, f"{child_role} may write the admin secret it only reads"
-
-
-def test_shared_role_lists_each_secret_once_and_reads_no_admin_it_already_rotates() -> None:
-    configuration = built("seed")
-    stack = configuration.stack
-    role = configuration.refs["role"]
-    policy = resource_of(configuration, role.policy.node.default_child)
-    by_sid = {s["Sid"]: s for s in statements(policy)}
-    assert set(by_sid) == {"RotateDatadogSecrets", "UseKeysToRotate"}
-    assert by_sid["RotateDatadogSecrets"]["Resource"] == [
-        {"Ref": stack.get_logical_id(configuration.refs[k].secret.node.default_child)}
-        for k in ("admin", "app_key", "api_key")
-    ]
-    key_arn = {"Fn::GetAtt": [stack.get_logical_id(configuration.refs["key"].node.default_child), "Arn"]}
-    assert by_sid["UseKeysToRotate"] == {
-        "Sid": "UseKeysToRotate",
-        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-        "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}},
-        "Effect": "Allow",
-        "Resource": key_arn,
-    }
-
-
-def test_children_of_an_imported_admin_may_decrypt_its_key_through_secrets_manager_only() -> None:
-    configuration = built("imported_admin")
-    for child in (configuration.refs["app_key"], configuration.refs["api_key"]):
-        by_sid = {
-            s["Sid"]: s for s in statements(resource_of(configuration, child.rotation_role.policy.node.default_child))
-        }
-        assert by_sid["ReadDatadogAdminSecrets"]["Resource"].startswith("arn:aws:secretsmanager:")
-        assert by_sid["UseKeysToReadAdmin"]["Action"] == "kms:Decrypt"
-        assert by_sid["UseKeysToReadAdmin"]["Resource"].startswith("arn:aws:kms:")
-        assert by_sid["UseKeysToReadAdmin"]["Condition"] == {
-            "StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}
-        }
-
-
-def test_get_random_password_is_only_granted_on_request_and_on_star() -> None:
-    configuration = built("rotations")
-    by_sid = {
-        s["Sid"]: s
-        for s in statements(resource_of(configuration, configuration.refs["role"].policy.node.default_child))
-    }
-    assert by_sid["GetRandomPassword"] == {
-        "Sid": "GetRandomPassword",
-        "Action": "secretsmanager:GetRandomPassword",
-        "Effect": "Allow",
-        "Resource": "*",
-    }
-    default_role_policy = resource_of(
-        built("admin_default"), built("admin_default").refs["admin"].rotation_role.policy.node.default_child
-    )
-    assert "GetRandomPassword" not in json.dumps(default_role_policy)
-
-
-@pytest.mark.parametrize("name", ALL)
-def test_every_schedule_depends_on_its_roles_policies_and_children_on_their_admin_schedule(name: str) -> None:
-    template = built(name).json
-    resources = template["Resources"]
-    for schedule_id, schedule in resources.items():
-        if schedule["Type"] != "AWS::SecretsManager::RotationSchedule":
-            continue
-        depends_on = set(schedule.get("DependsOn", []))
-        role_id = schedule["Properties"]["ExternalSecretRotationRoleArn"]["Fn::GetAtt"][0]
-        policies = policies_of_role(template, role_id)
-        assert policies, f"{schedule_id}: its role has no policy in this stack"
-        assert set(policies) <= depends_on, f"{schedule_id} does not wait for {set(policies) - depends_on}"
-        for item in schedule["Properties"].get("ExternalSecretRotationMetadata", []):
-            admin_schedules = [
-                k
-                for k, v in resources.items()
-                if v["Type"] == "AWS::SecretsManager::RotationSchedule" and v["Properties"]["SecretId"] == item["Value"]
-            ]
-            assert set(admin_schedules) <= depends_on
-
-
 def test_child_in_another_stack_reads_the_admin_arn_across_stacks_without_a_resource_dependency() -> None:
     configuration = built("cross_stack")
     schedule = schedule_resource(configuration, configuration.refs["api_key"])
     (item,) = schedule["Properties"]["ExternalSecretRotationMetadata"]
     assert item["Key"] == "adminSecretArn"
     assert "Fn::ImportValue" in item["Value"]
-    assert len(schedule["DependsOn"]) == 1  # its own policy; the admin stack deploys first
+    # Only its own role's policies (rotation, GetRandomPassword): the admin stack deploys first.
+    assert len(schedule["DependsOn"]) == 2
     assert configuration.refs["admin_stack"] in configuration.stack.dependencies
 
 
@@ -249,9 +129,349 @@ def test_templates_have_no_dependency_cycle(name: str, template: dict[str, Any])
         pytest.fail(f"{name}: dependency cycle {cycle.args[1]}")
 
 
-def test_role_accessors() -> None:
+# --- Least privilege against a hostile neighbour (issue 8) ----------------------------------------
+
+ENV = Environment(ACCOUNT, REGION)
+FAMILY_KEY_GROUPS = ("/application-keys/*", "/api-keys/*")
+
+
+def _imports(configuration: Any) -> dict[str, str]:
+    """Values of the other stacks' exports, for a child whose admin is in another stack."""
+    found: dict[str, str] = {}
+    for stack in configuration.app.node.children:
+        if isinstance(stack, cdk.Stack) and stack is not configuration.stack:
+            template = Template.from_stack(stack).to_json()
+            resolver = TemplateResolver(template, ENV)
+            for output in template.get("Outputs", {}).values():
+                if "Export" in output:
+                    found[output["Export"]["Name"]] = resolver.resolve(output["Value"])
+    return found
+
+
+@cache
+def access(name: str) -> dict[str, RotationRoleFacts]:
+    configuration = built(name)
+    return template_access(configuration.json, ENV, _imports(configuration))
+
+
+def trust_patterns(template: dict[str, Any], role_id: str) -> list[Any]:
+    (statement,) = template["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    return as_list(statement["Condition"]["ArnLike"]["aws:SourceArn"])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_each_role_may_write_exactly_what_it_rotates_and_only_read_its_admin(name: str) -> None:
+    facts = access(name)
+    assert facts, f"{name}: no rotation role"
+    for role_id, role in facts.items():
+        assert role.rotates, f"{role_id} rotates nothing"
+        assert role.access.writes == role.rotates, role_id
+        assert role.access.reads == role.rotates | role.reads_admins, role_id
+        assert not role.access.writes & role.reads_admins, f"{role_id} may write the admin secret it reads"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_each_role_is_trusted_by_exactly_what_it_rotates_or_its_familys_key_prefixes(name: str) -> None:
+    template = built(name).json
+    for role_id, role in access(name).items():
+        trusted = role.access.trusted
+        assert trusted >= role.rotates, role_id
+        assert not any(arn.endswith(":secret:outsider-XyZ123") for arn in trusted), f"{role_id} trusts secret:*"
+        patterns = trust_patterns(template, role_id)
+        if trusted == role.rotates:
+            continue
+        # Only a family too large for exact ARNs falls back to its own key prefixes.
+        resolved = [TemplateResolver(template, ENV).resolve(p) for p in patterns]
+        assert all(p.endswith(FAMILY_KEY_GROUPS) for p in resolved), resolved
+        exact = {"Statement": [{"Condition": {"ArnLike": {"aws:SourceArn": sorted(role.rotates)}}}]}
+        assert policy_size(exact, template) > TRUST_POLICY_LIMIT - 200, f"{role_id} could have listed exact ARNs"
+        extra = trusted - role.rotates
+        assert all("/outsider-XyZ123" in arn or "-evil-" in arn for arn in extra), extra
+        assert not extra & role.reads_admins
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_each_role_may_use_keys_only_through_secrets_manager_for_its_own_secrets(name: str) -> None:
+    for role_id, role in access(name).items():
+        assert role.access.kms_without_via_service == (), role_id
+        mine = role.rotates | role.reads_admins
+        for key, secret in role.access.key_uses:
+            assert secret in mine, f"{role_id} may decrypt {secret} with {key}"
+        for secret in mine:
+            if secret in role.encrypted_with:
+                assert (role.encrypted_with[secret], secret) in role.access.key_uses, f"{role_id}: {secret}"
+
+
+def test_the_access_computation_sees_an_over_broad_role() -> None:
+    """Control: the checks above must fail on the kind of role the issue found (secret:* trust,
+    prefix writes), and the outsiders must be among the candidates."""
+    template = json.loads(json.dumps(built("family_1").json))
+    role_id = next(iter(rotation_roles(template)))
+    statement = template["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    statement["Condition"]["ArnLike"]["aws:SourceArn"] = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:*"
+    for policy in policies_of_role(template, role_id).values():
+        for policy_statement in statements(policy):
+            if policy_statement.get("Sid") == "RotateDatadogSecrets":
+                policy_statement["Resource"] = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:TestStack/Datadog/*"
+    role = template_access(template, ENV)[role_id]
+    assert any(arn.endswith(":secret:outsider-XyZ123") for arn in role.access.trusted)
+    assert role.access.writes > role.rotates
+    assert role.access.writes & role.reads_admins  # the prefix covers TestStack/Datadog/admin
+
+
+def test_family_trust_lists_exact_arns_while_they_fit_then_only_its_key_prefixes() -> None:
+    small, large = built("family_1"), built("family_60")
+    small_role = small.refs["family"].rotation_role
+    patterns = trust_patterns(small.json, small.stack.get_logical_id(small_role.role.node.default_child))
+    assert patterns == [
+        {"Ref": small.stack.get_logical_id(small.refs["family"].api_key("api000").secret.node.default_child)}
+    ]
+    large_role = large.refs["family"].rotation_role
+    patterns = trust_patterns(large.json, large.stack.get_logical_id(large_role.role.node.default_child))
+    resolved = [TemplateResolver(large.json, ENV).resolve(p) for p in patterns]
+    base = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:TestStack/Datadog"
+    assert resolved == [f"{base}/application-keys/*", f"{base}/api-keys/*"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_iam_documents_fit_the_default_quotas_with_arns_resolved(name: str) -> None:
+    template = built(name).json
+    env = WORST_CASE_ENV if name == "tokens" else ("aws", REGION)
+    attached: Counter[str] = Counter()
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::ManagedPolicy":
+            assert policy_size(resource["Properties"]["PolicyDocument"], template, env) <= MANAGED_POLICY_LIMIT
+            for role in resource["Properties"]["Roles"]:
+                attached[role["Ref"]] += 1
+        if resource["Type"] == "AWS::IAM::Role":
+            trust = resource["Properties"]["AssumeRolePolicyDocument"]
+            assert policy_size(trust, template, env) <= TRUST_POLICY_LIMIT
+    assert attached
+    assert max(attached.values()) <= MANAGED_POLICIES_PER_ROLE
+
+
+def test_largest_family_splits_its_keys_role_over_managed_policies_within_the_quota() -> None:
+    configuration = built("family_largest")
+    template = configuration.json
+    assert len(template["Resources"]) <= 500
+    role = configuration.refs["family"].rotation_role
+    policies = policies_of_role(template, configuration.stack.get_logical_id(role.role.node.default_child))
+    assert 2 < len(policies) <= MANAGED_POLICIES_PER_ROLE
+    assert len(role.policies) == len(policies) - 1  # and the GetRandomPassword policy
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_schedule_waits_for_the_policies_holding_its_statements(name: str) -> None:
+    template = built(name).json
+    resources = template["Resources"]
+    for schedule_id, schedule in resources.items():
+        if schedule["Type"] != "AWS::SecretsManager::RotationSchedule":
+            continue
+        properties = schedule["Properties"]
+        depends_on = set(schedule.get("DependsOn", []))
+        role_id = properties["ExternalSecretRotationRoleArn"]["Fn::GetAtt"][0]
+        needed = {properties["SecretId"]["Ref"]} | {
+            json.dumps(i["Value"]) for i in properties.get("ExternalSecretRotationMetadata", [])
+        }
+        holding = {
+            policy_id
+            for policy_id, policy in policies_of_role(template, role_id).items()
+            if any(needle in json.dumps(s.get("Resource")) for s in statements(policy) for needle in needed)
+            or "GetRandomPassword" in json.dumps(statements(policy))
+        }
+        assert holding, f"{schedule_id}: no policy of its role holds its statements"
+        assert holding <= depends_on, f"{schedule_id} does not wait for {holding - depends_on}"
+        for item in properties.get("ExternalSecretRotationMetadata", []):
+            admin_schedules = [
+                k
+                for k, v in resources.items()
+                if v["Type"] == "AWS::SecretsManager::RotationSchedule" and v["Properties"]["SecretId"] == item["Value"]
+            ]
+            assert set(admin_schedules) <= depends_on
+
+
+def test_get_random_password_is_granted_by_default_alone_in_an_unchangeable_policy() -> None:
     configuration = built("seed")
-    role = configuration.refs["role"]
-    _, role_resource = only(rotation_roles(configuration.json))
-    assert role_resource == resource_of(configuration, role.role.node.default_child)
-    assert role.role_arn == role.role.role_arn
+    template = configuration.json
+    for role in (configuration.refs["role"], configuration.refs["admin_role"]):
+        role_id = configuration.stack.get_logical_id(role.role.node.default_child)
+        grp = {k: v for k, v in policies_of_role(template, role_id).items() if "GetRandomPassword" in json.dumps(v)}
+        (policy,) = grp.values()
+        assert statements(policy) == [
+            {
+                "Sid": "GetRandomPassword",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetRandomPassword",
+                "Resource": "*",
+            }
+        ]
+        assert not hasattr(role.node.find_child("GetRandomPassword"), "add_statements")
+    _app, stack = new_stack()
+    DatadogAdminKeySecret(
+        stack,
+        "Admin",
+        **admin_props(stack),
+        rotation_role=DatadogRotationRole(stack, "Role", allow_get_random_password=False),
+    )
+    assert "GetRandomPassword" not in json.dumps(Template.from_stack(stack).to_json())
+
+
+def test_children_of_an_imported_admin_read_it_and_decrypt_it_for_its_arn_only() -> None:
+    configuration = built("imported_admin")
+    for role in access("imported_admin").values():
+        assert role.reads_admins == {ADMIN_ARN}
+        assert ADMIN_ARN in role.access.reads
+        key_uses = {(k, s) for k, s in role.access.key_uses if s == ADMIN_ARN}
+        assert key_uses == {(configuration.refs["admin"].encryption_key.key_arn, ADMIN_ARN)}
+
+
+# --- Refusals -------------------------------------------------------------------------------------
+
+
+def test_fails_when_one_role_would_rotate_an_admin_and_a_child() -> None:
+    _, stack = new_stack()
+    role = DatadogRotationRole(stack, "Shared")
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), rotation_role=role)
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=r"(?s)TestStack/ApiKey: .*`rotation_role`: got the "
+        r"DatadogRotationRole at 'TestStack/Shared', which already rotates admin secrets.*"
+        r"must never be able to write the admin secret it reads",
+    ):
+        DatadogApiKeySecret(
+            stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=API_KEY_ID, rotation_role=role
+        )
+    _, stack = new_stack()
+    role = DatadogRotationRole(stack, "Shared")
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    DatadogApiKeySecret(
+        stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=API_KEY_ID, rotation_role=role
+    )
+    with pytest.raises(DdSecretsValidationError, match="which already rotates API and application keys"):
+        DatadogAdminKeySecret(stack, "Admin2", **admin_props(stack), rotation_role=role)
+
+
+def test_fails_when_a_shared_role_would_be_trusted_by_more_secrets_than_its_trust_policy_holds() -> None:
+    _, stack = new_stack()
+    role = DatadogRotationRole(stack, "Shared")
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+
+    def key(index: int) -> DatadogApiKeySecret:
+        return DatadogApiKeySecret(
+            stack,
+            f"Key{index}",
+            admin=admin,
+            api_key=param(stack, f"K{index}"),
+            api_key_id=API_KEY_ID,
+            rotation_role=role,
+            secret_name="k" * 400 + str(index),
+        )
+
+    for index in range(3):  # three ARNs of about 480 characters fit in 2,048
+        key(index)
+    expected = r"(?s)TestStack/Key3: .*already trusted by 3 secrets; a role whose trust policy still fits IAM's 2048"
+    with pytest.raises(DdSecretsValidationError, match=expected):
+        key(3)
+
+
+def test_fails_when_a_family_has_more_keys_than_its_role_can_list() -> None:
+    _, stack = new_stack()
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=r"`application_keys/api_keys`: got 300 keys named under "
+        r"'TestStack/Datadog'; a family whose keys role fits 9 managed policies .* split the keys",
+    ):
+        _family(stack, api_keys=300, app_keys=0, key_source=stored_key, encryption_key=kms.Key(stack, "Key"))
+
+
+def test_unused_role_fails_synthesis_rather_than_trust_every_secret() -> None:
+    app, stack = new_stack()
+    DatadogRotationRole(stack, "Unused")
+    with pytest.raises(Exception, match="TestStack/Unused: this DatadogRotationRole rotates no secret"):
+        app.synth()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("datadog", "datadog/api-keys/team"), ("datadog/sre", "datadog"), ("datadog", "datadog")],
+)
+def test_fails_when_family_prefixes_overlap_naming_both_constructs(first: str, second: str) -> None:
+    _, stack = new_stack()
+    DatadogManagedSecrets(stack, "First", **admin_props(stack), secret_name_prefix=first)
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=rf"(?s)TestStack/Second: .*`secret_name_prefix`: got '{second}'; "
+        rf"a name that no other construct of the app uses: 'TestStack/First' already uses the secret "
+        rf"name prefix '{first}'",
+    ):
+        DatadogManagedSecrets(stack, "Second", **admin_props(stack), secret_name_prefix=second)
+
+
+def test_fails_when_a_secret_name_is_taken_or_lies_under_a_family_prefix() -> None:
+    _, stack = new_stack()
+    family = DatadogManagedSecrets(stack, "Family", **admin_props(stack), secret_name_prefix="datadog")
+    with pytest.raises(DdSecretsValidationError, match="'TestStack/Family' already uses the secret name prefix"):
+        DatadogApiKeySecret(
+            stack,
+            "Intruder",
+            admin=family.admin,
+            api_key=param(stack, "K"),
+            api_key_id=API_KEY_ID,
+            secret_name="datadog/api-keys/intruder",
+        )
+    DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), secret_name="datadog-admin")
+    with pytest.raises(
+        DdSecretsValidationError, match="'TestStack/Admin' already uses the secret name 'datadog-admin'"
+    ):
+        DatadogAdminKeySecret(stack, "Admin2", **admin_props(stack), secret_name="datadog-admin")
+
+
+def test_same_names_in_another_region_are_fine() -> None:
+    app, stack = new_stack()
+    other = cdk.Stack(app, "Other", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    DatadogManagedSecrets(stack, "Family", **admin_props(stack), secret_name_prefix="datadog")
+    DatadogManagedSecrets(other, "Family", **admin_props(other), secret_name_prefix="datadog")
+
+
+def test_default_prefix_is_unique_per_construct_path_and_unchanged_directly_in_a_stack() -> None:
+    _, stack = new_stack()
+    direct = DatadogManagedSecrets(stack, "Datadog", **admin_props(stack))
+    first = DatadogManagedSecrets(Construct(stack, "TeamA"), "Datadog", **admin_props(stack))
+    second = DatadogManagedSecrets(Construct(stack, "TeamB"), "Datadog", **admin_props(stack))
+    assert direct.secret_name_prefix == "TestStack/Datadog"
+    assert (first.secret_name_prefix, second.secret_name_prefix) == (
+        "TestStack/TeamA/Datadog",
+        "TestStack/TeamB/Datadog",
+    )
+
+
+def test_fails_on_a_deploy_time_prefix() -> None:
+    _, stack = new_stack()
+    prefix = cdk.CfnParameter(stack, "Prefix").value_as_string
+    with pytest.raises(
+        DdSecretsValidationError, match=r"`secret_name_prefix`: got a deploy-time value; a literal prefix"
+    ):
+        DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), secret_name_prefix=prefix)
+
+
+@pytest.mark.parametrize("name", ["datadog-*", "data?dog-AbC123", "datadog admin-AbC123", "datadog\tx-AbC123"])
+def test_fails_on_an_imported_admin_arn_with_wildcards_or_white_space(name: str) -> None:
+    _, stack = new_stack()
+    arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}"
+    with pytest.raises(DdSecretsValidationError, match=r"'\*' and '\?' would be wildcards"):
+        DatadogAdminKeySecret.from_admin_secret_attributes(
+            stack, "Admin", secret_complete_arn=arn, service_account_id=SERVICE_ACCOUNT
+        )
+
+
+def test_grant_read_on_an_admin_secret_warns_that_the_reader_can_mint_keys() -> None:
+    configuration = built("admin_all_options")
+    assert not warnings_of(configuration, "/Admin")
+    _app, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    admin.grant_read(iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal()))
+    (warning,) = [
+        w for w in cdk.assertions.Annotations.from_stack(stack).find_warning("/TestStack/Admin", Match.any_value())
+    ]
+    assert "key minter" in str(warning.entry.data)
+    assert "adminSecretReader" in str(warning.entry.data)

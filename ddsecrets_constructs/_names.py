@@ -1,0 +1,77 @@
+"""Secret names and family prefixes that constructs of one app claim, so that none overlaps another.
+
+Two constructs with the same secret name fail the deploy on a name clash; a family prefix that
+contains another construct's secret (``datadog`` and ``datadog/api-keys/team``) would put that
+secret under the family's trust fallback (``secret:<prefix>/...``). Both are refused at synth
+time, naming both construct paths. Names are compared within one account and region; a stack
+whose account or region is a deploy-time value is compared with every other.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Optional
+
+from aws_cdk import Stack, Token
+from constructs import IConstruct
+
+from .validation import Problems
+
+
+@dataclass(frozen=True)
+class _Claim:
+    name: str
+    is_prefix: bool
+    owner_path: str
+    account: Optional[str]
+    region: Optional[str]
+
+    def same_place(self, other: _Claim) -> bool:
+        return all(
+            a is None or b is None or a == b for a, b in ((self.account, other.account), (self.region, other.region))
+        )
+
+    def overlaps(self, other: _Claim) -> bool:
+        if self.name == other.name:
+            return True
+        if self.is_prefix and other.name.startswith(self.name + "/"):
+            return not other.owner_path.startswith(self.owner_path + "/")
+        if other.is_prefix and self.name.startswith(other.name + "/"):
+            return not self.owner_path.startswith(other.owner_path + "/")
+        return False
+
+
+_CLAIMS: weakref.WeakKeyDictionary[IConstruct, list[_Claim]] = weakref.WeakKeyDictionary()
+
+
+def claim(problems: Problems, prop: str, owner: IConstruct, name: Optional[str], *, is_prefix: bool = False) -> None:
+    """Record that ``owner`` uses the secret name (or, with ``is_prefix``, every name under
+    ``<name>/``); record a problem when another construct of the app already uses an overlapping one.
+
+    Secrets a family creates under its own prefix are its own: a construct inside the owner of a
+    prefix may use names under it.
+    """
+    if name is None or not isinstance(name, str) or Token.is_unresolved(name):
+        return
+    stack = Stack.of(owner)
+    mine = _Claim(
+        name,
+        is_prefix,
+        owner.node.path,
+        None if Token.is_unresolved(stack.account) else stack.account,
+        None if Token.is_unresolved(stack.region) else stack.region,
+    )
+    claims = _CLAIMS.setdefault(owner.node.root, [])
+    for other in claims:
+        if other.same_place(mine) and mine.overlaps(other):
+            what = "the secret name prefix" if other.is_prefix else "the secret name"
+            problems.add(
+                prop,
+                repr(name),
+                f"a name that no other construct of the app uses: {other.owner_path!r} already uses {what} "
+                f"{other.name!r}. Two secrets cannot share a name, and a family's prefix must not contain another "
+                "construct's secrets (its rotation role could be trusted by them); choose another name or prefix",
+            )
+            return
+    claims.append(mine)
