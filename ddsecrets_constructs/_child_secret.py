@@ -13,7 +13,12 @@ from . import _iam_budget as budget
 from . import defaults
 from ._names import claim
 from ._secret_base import DatadogKeySecretBase, check_instance, check_secret_name, same_stack
-from .admin_key import DatadogAdminKeySecret, IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
+from .admin_key import (
+    CROSS_ACCOUNT_REASON,
+    DatadogAdminKeySecret,
+    IDatadogAdminKeySecret,
+    ImportedDatadogAdminKeySecret,
+)
 from .rotation import KeyRotation, RenderedRotation, check_windows_apart
 from .rotation_role import DatadogRotationRole
 from .validation import Problems
@@ -31,6 +36,21 @@ def check_child_rotation(
     rendered = rotation.render(problems, prop)
     check_windows_apart(problems, prop, rendered, admin_rotation)
     return rendered
+
+
+def _check_same_environment(problems: Problems, child: Construct, admin: DatadogAdminKeySecret) -> None:
+    """Refuse an admin of this app that lives in another account or region than the child."""
+    mine, theirs = Stack.of(child), Stack.of(admin)
+    for what, a, b in (("account", mine.account, theirs.account), ("region", mine.region, theirs.region)):
+        if Token.is_unresolved(a) or Token.is_unresolved(b):
+            if a != b:
+                problems.skip("admin", f"same {what} as the admin secret (an environment-agnostic stack)")
+        elif a != b:
+            problems.add(
+                "admin",
+                f"the admin secret at {admin.node.path!r}, in {what} {b!r} (this stack: {a!r})",
+                f"an admin secret in the same account and region: {CROSS_ACCOUNT_REASON}",
+            )
 
 
 def admin_arn_length(scope: Construct, admin: IDatadogAdminKeySecret) -> int:
@@ -77,6 +97,8 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
     ) -> tuple[KeyRotation, Optional[RenderedRotation]]:
         if not isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret)):
             problems.add("admin", f"{type(admin).__name__} {admin!r}", ADMIN_ALLOWED)
+        elif isinstance(admin, DatadogAdminKeySecret):
+            _check_same_environment(problems, self, admin)
         check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
         check_secret_name(problems, "secret_name", secret_name)
         claim(problems, "secret_name", self, secret_name)

@@ -33,6 +33,12 @@ SECRET_TYPE = "DatadogAdminKey"
 _SECRET_ARN = re.compile(
     r"arn:(?P<partition>[a-z-]+):secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):secret:(?P<name>.+)"
 )
+CROSS_ACCOUNT_REASON = (
+    "AWS documents managed rotation only with the admin secret in the child's own account and region "
+    "(its trust example binds aws:SourceAccount to that account); create an admin secret (and its "
+    "Datadog admin keys) in each account and region"
+)
+
 # The characters of a secret name: no '*' or '?' (IAM would read them as wildcards) nor white space.
 _NAME_CHARACTERS = re.compile(r"[A-Za-z0-9/_+=.@-]+")
 _SUFFIX = re.compile(r".+-[A-Za-z0-9]{6}")
@@ -342,8 +348,4 @@ def _check_complete_arn(scope: Construct, problems: Problems, prop: str, arn: ob
                 prop, repr(arn), f"an admin secret in the stack's partition {partition!r}, not {match['partition']!r}"
             )
     if not Token.is_unresolved(stack.account) and match["account"] != stack.account:
-        problems.warn(
-            "crossAccountAdminSecret",
-            f"`{problems.name(prop)}` is in account {match['account']}, not the stack's {stack.account}: the admin "
-            "secret's resource policy (and its KMS key policy) must allow this stack's rotation role.",
-        )
+        problems.add(prop, repr(arn), f"an admin secret in the stack's account {stack.account}: {CROSS_ACCOUNT_REASON}")

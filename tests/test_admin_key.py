@@ -178,12 +178,10 @@ def test_fails_on_imported_admin_with_malformed_service_account() -> None:
         imported(stack, ADMIN_ARN, "sa-1")
 
 
-def test_imported_admin_from_another_account_warns() -> None:
+def test_fails_on_an_imported_admin_from_another_account() -> None:
     _, stack = new_stack()
-    imported(stack, ADMIN_ARN.replace(ACCOUNT, "222222222222"))
-    Annotations.from_stack(stack).has_warning(
-        "/TestStack/Imported", Match.string_like_regexp("is in account 222222222222.*resource policy")
-    )
+    with pytest.raises(DdSecretsValidationError, match="AWS documents managed rotation only with the admin secret"):
+        imported(stack, ADMIN_ARN.replace(ACCOUNT, "222222222222"))
 
 
 def test_imported_admin_in_environment_agnostic_stack_skips_region_checks_with_a_warning() -> None:

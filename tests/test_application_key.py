@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import SecretValue
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from ddsecrets_constructs import DatadogAdminKeySecret, DatadogApplicationKeySecret, DdSecretsValidationError
 from tests.support import (
+    ACCOUNT,
     ADMIN_ARN,
     APP_KEY_ID,
     OTHER_SERVICE_ACCOUNT,
+    REGION,
     SERVICE_ACCOUNT,
     admin_props,
     built,
@@ -135,3 +138,23 @@ def test_fails_listing_every_problem_at_once() -> None:
             rotation_role="role",  # type: ignore[arg-type]
         )
     assert [p.prop for p in caught.value.problems] == ["rotation_role", "secret_name", "app_key", "app_key_id"]
+
+
+@pytest.mark.parametrize(
+    ("account", "region", "what"), [("222222222222", REGION, "account"), (ACCOUNT, "us-east-1", "region")]
+)
+def test_fails_when_the_admin_is_in_another_account_or_region(account: str, region: str, what: str) -> None:
+    app, stack = new_stack()
+    other = cdk.Stack(app, "Other", env=cdk.Environment(account=account, region=region))
+    admin = DatadogAdminKeySecret(other, "Admin", **admin_props(other))
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=rf"(?s)TestStack/AppKey: .*`admin`: got the admin secret at "
+        rf"'Other/Admin', in {what} .*AWS documents managed rotation only with the admin secret",
+    ):
+        DatadogApplicationKeySecret(stack, "AppKey", admin=admin, app_key=param(stack, "K"), app_key_id=APP_KEY_ID)
+    arn = f"arn:aws:secretsmanager:{REGION}:222222222222:secret:datadog-admin-AbC123"
+    with pytest.raises(DdSecretsValidationError, match="an admin secret in the stack's account 111111111111"):
+        DatadogAdminKeySecret.from_admin_secret_attributes(
+            stack, "Imported", secret_complete_arn=arn, service_account_id=SERVICE_ACCOUNT
+        )
