@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ import boto3
 import pytest
 
 from ddsecrets_cli.protect import SCHEDULE_ACTIONS, SECRET_ACTIONS
-from tests.cli_support import Run, example_assembly, run_cli, template_of
+from tests.cli_support import ROOT, Run, example_assembly, run_cli, template_of
 from tests.fake_aws import CREDENTIALS, REGION, FakeCloudTrail, MotoServer, deploy, secret_arns, utc
 from tests.test_cli_preflight import IDS, KEYS
 
@@ -296,3 +299,38 @@ def test_cloudtrail_lookup_is_paginated_and_bounded(moto_url: str, cloudtrail: F
     assert [
         s["logical_id"] for s in run.json["secrets"] if s["last_failure"] and s["last_failure"]["error"] == "late"
     ] == [target]
+
+
+# make deploy
+
+
+def make_deploy(stack: str, cdk_out: Path, *variables: str) -> subprocess.CompletedProcess[str]:
+    """``make deploy`` with the synth step taken as done and ``cdk`` replaced by ``echo``."""
+    return subprocess.run(
+        ["make", "-o", "synth", "deploy", f"STACK={stack}", f"CDK_OUT={cdk_out}", "CDK=echo would-run cdk", *variables],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+    )
+
+
+def test_make_deploy_runs_guard_first_and_stops_on_a_reseed(moto_url: str, tmp_path: Path) -> None:
+    stack = deployed(moto_url, "MakeDeploy")
+    cdk_out = assembly_with(tmp_path, stack, lambda t: None)
+    ok = make_deploy(stack, cdk_out, f"PARAMS=--parameters {stack}:AppKeyId={IDS['AppKeyId']}")
+    assert ok.returncode == 0, ok.stderr
+    assert f"would-run cdk deploy {stack} --app {cdk_out} --no-notices --parameters {stack}:AppKeyId=" in ok.stdout
+    reseed = make_deploy(stack, cdk_out, f"PARAMS=--parameters {stack}:ApiKey={'d3' * 16}")
+    assert reseed.returncode != 0
+    assert "would-run cdk" not in reseed.stdout
+    assert "d3" * 16 not in reseed.stdout + reseed.stderr  # make does not echo the command
+    assert "--allow-reseed" in reseed.stdout
+    template = template_of(example_assembly(), SEED)
+    api_key = next(
+        k for k, v in template["Resources"].items() if v.get("Properties", {}).get("Type") == "DatadogApiKey"
+    )
+    allowed = make_deploy(stack, cdk_out, f"PARAMS=--parameters {stack}:ApiKey={'d3' * 16}", f"ALLOW_RESEED={api_key}")
+    assert allowed.returncode == 0, allowed.stdout
+    assert "would-run cdk deploy" in allowed.stdout
