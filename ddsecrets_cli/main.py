@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(status)
     status.add_argument(
-        "--days", type=int, default=90, help="how far back to read CloudTrail (default: 90, its maximum)"
+        "--days", type=_days, default=90, help="how far back to read CloudTrail (default: 90, its maximum)"
     )
     status.set_defaults(run=_status)
     return parser
@@ -135,6 +135,13 @@ def _preflight(args: argparse.Namespace, progress: Progress) -> Result:
 
     checks = preflight.run(stack, values, endpoint_for=endpoint_for, site=args.site, now=args.at, progress=progress)
     return checks, {}
+
+
+def _days(text: str) -> int:
+    """CloudTrail's event history keeps 90 days."""
+    if not text.isdigit() or not 1 <= int(text) <= 90:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of days from 1 to 90 (CloudTrail keeps 90 days)")
+    return int(text)
 
 
 def _utc_time(text: str) -> dt.datetime:

@@ -9,16 +9,19 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from moto.secretsmanager.models import FakeSecret, secretsmanager_backends
 
+from ddsecrets_cli import status
 from ddsecrets_cli.protect import SCHEDULE_ACTIONS, SECRET_ACTIONS
 from tests.cli_support import ROOT, Run, example_assembly, run_cli, template_of
-from tests.fake_aws import CREDENTIALS, REGION, FakeCloudTrail, MotoServer, deploy, secret_arns, utc
+from tests.fake_aws import ACCOUNT, CREDENTIALS, REGION, FakeCloudTrail, MotoServer, deploy, secret_arns, utc
 from tests.test_cli_preflight import IDS, KEYS
 
 SEED = "DatadogSeedStack"
@@ -334,3 +337,33 @@ def test_make_deploy_runs_guard_first_and_stops_on_a_reseed(moto_url: str, tmp_p
     allowed = make_deploy(stack, cdk_out, f"PARAMS=--parameters {stack}:ApiKey={'d3' * 16}", f"ALLOW_RESEED={api_key}")
     assert allowed.returncode == 0, allowed.stdout
     assert "would-run cdk deploy" in allowed.stdout
+
+
+def test_status_warns_when_the_next_rotation_date_has_passed(moto_url: str) -> None:
+    stack = deployed(moto_url, "StatusOverdue")
+    arns = secret_arns(moto_url, stack)
+    late = sorted(arns)[0]
+    secret = secretsmanager_backends[ACCOUNT][REGION].describe_secret(arns[late])
+    assert isinstance(secret, FakeSecret)
+    secret.next_rotation_date = int(time.time()) - 3 * 86400  # moto's server runs in this process
+    run = run_cli("status", "--stack", stack, "--json")
+    assert run.code == 0  # a warning does not fail
+    assert {s["logical_id"]: s["verdict"] for s in run.json["secrets"]}[late] == "overdue"
+    assert [c["status"] for c in run.json["checks"] if c["subject"] == late] == ["warn"]
+
+
+def test_cloudtrail_pages_read_are_bounded(
+    moto_url: str, cloudtrail: FakeCloudTrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = deployed(moto_url, "StatusBounded")
+    for minute in range(60 * 3):
+        cloudtrail.add(
+            "RotationAbandoned",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:n-AbCdEf",
+            utc(f"2026-11-03T{minute // 60:02d}:{minute % 60:02d}:00"),
+        )
+    monkeypatch.setattr(status, "MAX_EVENT_PAGES", 2)
+    before = cloudtrail.calls
+    assert run_cli("status", "--stack", stack).code == 0
+    # RotationAbandoned stops after 2 of its 4 pages; the other two names need one page or two.
+    assert cloudtrail.calls - before <= 2 + 2 + 2
