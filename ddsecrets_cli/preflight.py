@@ -217,23 +217,26 @@ def _check_admin(
     checks += _check_app_key_identity(
         subject, "admin application key", fields["adminAppKeyId"], admin.app_key, admin, progress
     )
+    progress.step(f"Datadog: GET /api/v2/application_keys/{fields['adminAppKeyId']}?include=owned_by ({subject})")
     answer = admin.datadog.application_key(fields["adminAppKeyId"])
-    scopes = _attr(answer.body, "data", "attributes", "scopes") if answer.ok else None
-    if answer.ok:
-        if scopes is None:
-            checks.append(Check(subject, "admin scopes", Status.PASS, "unrestricted (every scope of its owner)"))
-        else:
-            missing = [s for s in ADMIN_SCOPES if s not in scopes]
-            checks.append(
-                Check(
-                    subject,
-                    "admin scopes",
-                    Status.FAIL if missing else Status.PASS,
-                    f"missing {', '.join(missing)}" if missing else f"has {', '.join(ADMIN_SCOPES)}",
-                    "edit the admin application key's scopes in Datadog (Organization Settings → Service Accounts "
-                    f"→ the account → Application Keys): {', '.join(ADMIN_SCOPES)}",
-                )
-            )
+    if not answer.ok:
+        checks.append(_refused(subject, "admin scopes", answer, "the admin application key needs org_app_keys_read"))
+        return checks
+    scopes = _attr(answer.body, "data", "attributes", "scopes")
+    if scopes is None:
+        checks.append(Check(subject, "admin scopes", Status.PASS, "unrestricted (every scope of its owner)"))
+        return checks
+    missing = [s for s in ADMIN_SCOPES if s not in scopes]
+    checks.append(
+        Check(
+            subject,
+            "admin scopes",
+            Status.FAIL if missing else Status.PASS,
+            f"missing {', '.join(missing)}" if missing else f"has {', '.join(ADMIN_SCOPES)}",
+            "edit the admin application key's scopes in Datadog (Organization Settings → Service Accounts "
+            f"→ the account → Application Keys): {', '.join(ADMIN_SCOPES)}",
+        )
+    )
     return checks
 
 

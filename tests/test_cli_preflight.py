@@ -288,3 +288,10 @@ def test_unknown_stack_is_a_usage_error(datadog: FakeDatadog) -> None:
     run = preflight(datadog, stack="NoSuchStack")
     assert run.code == 2
     assert "DatadogSeedStack" in run.err
+
+
+def test_admin_key_that_may_not_read_application_keys_fails_the_scope_check(datadog: FakeDatadog, org: Org) -> None:
+    org.app_keys[ADMIN_APP_KEY_ID].scopes = [s for s in ADMIN_SCOPES if s != "org_app_keys_read"]
+    run = preflight(datadog)
+    assert run.code == 1
+    assert "403" in failed(run)["admin scopes"]
