@@ -22,6 +22,7 @@ from typing import Any, Optional, TypeVar
 from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _iam_budget as budget
@@ -284,27 +285,50 @@ class DatadogManagedSecrets(Construct):
         construct_id: str = "RotationAlerts",
         *,
         include_succeeded: bool = False,
+        include_label_updated: bool = False,
+        rotation_check: bool = False,
         targets: Optional[Sequence[events.IRuleTarget]] = None,
+        topic: Optional[sns.ITopic] = None,
         encryption_key: Optional[kms.IKey] = None,
+        use_family_key: bool = False,
     ) -> DatadogRotationAlerts:
         """Alert on failed or abandoned rotations of every secret of the family.
 
-        The rule matches the family's name prefix, so its size does not grow with the family.
+        The rules match the family's name prefix, so their size does not grow with the family.
 
         :param construct_id: id of the :class:`DatadogRotationAlerts` child. Default: "RotationAlerts"
         :param include_succeeded: also send ``RotationSucceeded`` events. Default: False
-        :param targets: where to send the events instead of a new SNS topic.
-            Default: - a new encrypted SNS topic that only the rule may publish to
+        :param include_label_updated: also send ``Secret Label Updated`` events (``AWSCURRENT`` moved).
+            Default: False
+        :param rotation_check: add the AWS Config rule ``secretsmanager-scheduled-rotation-success-check``
+            scoped to the family's secrets by a tag. Default: False
+        :param targets: where to send the events instead of an SNS topic. Default: - a new SNS topic
+        :param topic: an existing SNS topic to send the events to. Default: - a new SNS topic
         :param encryption_key: KMS key of the new topic. Default: - a new customer-managed key
+        :param use_family_key: encrypt the new topic with the family's ``encryption_key`` instead of a
+            new key (EventBridge may then use that key, for these rules only). Default: False
         """
-        return DatadogRotationAlerts(
+        problems = Problems()
+        if use_family_key and (encryption_key is not None or self.admin.encryption_key is None):
+            problems.add(
+                "use_family_key",
+                "True with `encryption_key`" if encryption_key is not None else "True without a family key",
+                "use_family_key only for a family created with `encryption_key`, and without `encryption_key` here",
+            )
+        problems.raise_if_any(self)
+        alerts = DatadogRotationAlerts(
             self,
             construct_id,
             secret_name_prefixes=[self._secret_name_prefix],
             include_succeeded=include_succeeded,
+            include_label_updated=include_label_updated,
             targets=targets,
-            encryption_key=encryption_key,
+            topic=topic,
+            encryption_key=self.admin.encryption_key if use_family_key else encryption_key,
         )
+        if rotation_check:
+            alerts.check_rotation_of(self)
+        return alerts
 
     def application_key(self, name: str) -> DatadogApplicationKeySecret:
         """The application key secret called ``name``; KeyError naming the known ones otherwise.

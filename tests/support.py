@@ -19,6 +19,8 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as sns_subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
@@ -563,3 +565,64 @@ def _alerts_exact() -> Built:
         stack, "Alerts", secrets=[admin, api_key], include_succeeded=True, targets=[events_targets.SqsQueue(queue)]
     )
     return _done(app, stack, admin=admin, api_key=api_key, alerts=alerts, queue=queue)
+
+
+LONGEST_NAME = "datadog/" + "n" * 490 + "/api-key-"
+"""Secret names at the longest Secrets Manager allows (512 characters), differing in their end."""
+
+
+@configuration("alerts_longest")
+def _alerts_longest() -> Built:
+    """Alerts on ten secrets with the longest names allowed, and ten with generated names."""
+    app, stack = new_stack()
+    admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+    )
+    named = [
+        DatadogApiKeySecret(
+            stack,
+            f"Named{i}",
+            admin=admin,
+            api_key=param(stack, f"Named{i}"),
+            api_key_id=API_KEY_ID,
+            secret_name=f"{LONGEST_NAME[: 512 - 3]}{i:03d}",
+        )
+        for i in range(10)
+    ]
+    generated = [
+        DatadogApiKeySecret(
+            stack, f"GeneratedNameKey{i}", admin=admin, api_key=param(stack, f"Generated{i}"), api_key_id=API_KEY_ID
+        )
+        for i in range(10)
+    ]
+    named_alerts = DatadogRotationAlerts(stack, "NamedAlerts", secrets=named, include_label_updated=True)
+    generated_alerts = DatadogRotationAlerts(stack, "GeneratedAlerts", secrets=[admin, *generated])
+    return _done(
+        app, stack, named=named, generated=generated, named_alerts=named_alerts, generated_alerts=generated_alerts
+    )
+
+
+@configuration("alerts_options")
+def _alerts_options() -> Built:
+    """A family's alerts with every option: success events, the AWS Config check, the family's key."""
+    app, stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    family = _family(stack, api_keys=1, app_keys=1, encryption_key=key)
+    alerts = family.add_rotation_alerts(include_label_updated=True, rotation_check=True, use_family_key=True)
+    alerts.topic.add_subscription(sns_subscriptions.EmailSubscription("sre@example.com"))  # typed: mypy checks it
+    return _done(app, stack, family=family, key=key, alerts=alerts)
+
+
+@configuration("alerts_existing_topic")
+def _alerts_existing_topic() -> Built:
+    """Alerts to a topic of the app (with its own key), and to an imported topic."""
+    app, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    topic_key = kms.Key(stack, "TopicKey", enable_key_rotation=True)
+    topic = sns.Topic(stack, "OpsTopic", master_key=topic_key, enforce_ssl=True)
+    alerts = DatadogRotationAlerts(stack, "Alerts", secrets=[admin], topic=topic, rotation_check=True)
+    imported = sns.Topic.from_topic_arn(stack, "Imported", f"arn:aws:sns:{REGION}:{ACCOUNT}:ops")
+    imported_alerts = DatadogRotationAlerts(stack, "ImportedTopicAlerts", secrets=[admin], topic=imported)
+    return _done(
+        app, stack, admin=admin, topic=topic, topic_key=topic_key, alerts=alerts, imported_alerts=imported_alerts
+    )

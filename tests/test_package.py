@@ -61,10 +61,14 @@ def test_build_makes_a_wheel_and_an_sdist_of_this_version(dist: Path) -> None:
     ]
 
 
-def test_wheel_holds_the_package_and_py_typed_only(dist: Path) -> None:
+def test_wheel_holds_the_two_packages_and_py_typed_only(dist: Path) -> None:
     names = zipfile.ZipFile(wheel(dist)).namelist()
     package = sorted(n for n in names if not n.startswith("ddsecrets_constructs-"))
-    sources = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "ddsecrets_constructs").glob("*.py"))
+    sources = sorted(
+        str(p.relative_to(ROOT))
+        for folder in ("ddsecrets_constructs", "ddsecrets_cli")
+        for p in (ROOT / folder).glob("*.py")
+    )
     assert package == sorted([*sources, "ddsecrets_constructs/py.typed"])
     metadata = [n for n in names if n.startswith("ddsecrets_constructs-")]
     assert all(re.match(r"ddsecrets_constructs-[^/]+\.dist-info/", n) for n in metadata)
@@ -78,6 +82,19 @@ def test_wheel_declares_the_dependency_ranges_of_pyproject(dist: Path) -> None:
         "Requires-Dist: aws-cdk-lib<3,>=2.269.0",
         "Requires-Dist: constructs<11,>=10.5.1",
         "Requires-Dist: aws-croniter<3,>=2.1.1",
+        'Requires-Dist: datadog-api-client<3,>=2.55; extra == "cli"',
+        'Requires-Dist: boto3<2,>=1.28; extra == "cli"',
+    ]
+
+
+def test_wheel_declares_the_ddsecrets_console_script(dist: Path) -> None:
+    archive = zipfile.ZipFile(wheel(dist))
+    (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
+    assert archive.read(entry_points).decode().split() == [
+        "[console_scripts]",
+        "ddsecrets",
+        "=",
+        "ddsecrets_cli.main:main",
     ]
 
 
@@ -95,6 +112,11 @@ def test_wheel_installs_in_a_fresh_venv_and_synthesizes(dist: Path, tmp_path: Pa
     assert report["distribution_version"] == report["module_version"] == ddsecrets_constructs.__version__
     assert report["module_file"].startswith(str(environment))
     assert report["secret_types"] == ["DatadogAdminKey", "DatadogApiKey"]
+    # The console script is installed; --help needs neither the [cli] extra nor Node.js.
+    help_text = subprocess.run(
+        [str(environment / "bin" / "ddsecrets"), "--help"], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    assert all(command in help_text for command in ("preflight", "guard", "protect", "status"))
 
 
 def test_changelog_has_a_section_for_this_version() -> None:

@@ -1,0 +1,201 @@
+"""``ddsecrets guard``: refuse a deploy that would overwrite, replace or unschedule a Datadog secret.
+
+CloudFormation writes a ``SecretString`` again whenever its resolved text changes (reference
+section 5): a changed expression (another site, another service account, a renamed parameter) or a
+new value of a parameter it uses. After a rotation, that puts a dead key back as ``AWSCURRENT``.
+A changed ``Name`` replaces the secret; a removed logical id removes it (retained, but no longer
+rotated) or drops its rotation schedule (cloudformation-coverage-roadmap#1813).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ddsecrets_cli import assembly
+from ddsecrets_cli.assembly import SCHEDULE, SECRET, DatadogSecret, StackTemplate
+from ddsecrets_cli.aws import Aws, StackMissingError
+from ddsecrets_cli.parameters import is_no_echo, parse_assignments
+from ddsecrets_cli.report import Check, Progress, Status
+
+REPLACING_SECRET_PROPERTIES = ("Name",)
+"""Properties of AWS::SecretsManager::Secret whose change replaces the secret (CloudFormation reference)."""
+REPLACING_SCHEDULE_PROPERTIES = ("SecretId",)
+
+
+def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], dict[str, object]]:
+    local = assembly.load_from_assembly(args.cdk_out, args.stack)
+    given = parse_assignments(args.stack, args.parameters)
+    aws = Aws(args.profile, args.region, progress)
+    try:
+        deployed = aws.deployed_template(args.stack)
+    except StackMissingError:
+        return [Check(args.stack, "stack deployed", Status.PASS, "not deployed yet: nothing to overwrite")], {}
+    current = aws.deployed_parameters(args.stack)
+    return compare(deployed, local, given, current, allowed=set(args.allow_reseed)), {}
+
+
+def compare(
+    deployed: StackTemplate,
+    local: StackTemplate,
+    given: dict[str, str],
+    current: dict[str, str],
+    *,
+    allowed: set[str],
+) -> list[Check]:
+    """What the deploy of ``local`` over ``deployed`` would do to each Datadog secret and schedule."""
+    checks: list[Check] = []
+    local_resources = local.resources()
+    for secret in deployed.secrets:
+        checks += _secret_checks(secret, deployed, local, local_resources, given, current)
+    checks += _schedule_checks(deployed, local_resources)
+    if not checks:
+        checks.append(Check(deployed.name, "Datadog secrets", Status.PASS, "the deployed stack has none"))
+    return [_allow(c, allowed) for c in checks]
+
+
+def _secret_checks(
+    secret: DatadogSecret,
+    deployed: StackTemplate,
+    local: StackTemplate,
+    local_resources: dict[str, dict[str, Any]],
+    given: dict[str, str],
+    current: dict[str, str],
+) -> list[Check]:
+    subject = secret.logical_id
+    before = deployed.resources()[secret.logical_id].get("Properties", {})
+    after_resource = local_resources.get(secret.logical_id)
+    if after_resource is None or after_resource.get("Type") != SECRET:
+        return [
+            Check(
+                subject,
+                "secret kept",
+                Status.FAIL,
+                f"the {secret.kind} secret is removed from the stack (a renamed construct id, or a removed key): "
+                "CloudFormation deletes it, or with Retain leaves it with no rotation",
+                _how(subject),
+            )
+        ]
+    after = after_resource.get("Properties", {})
+    checks: list[Check] = []
+    for name in REPLACING_SECRET_PROPERTIES:
+        if _canonical(before.get(name)) != _canonical(after.get(name)):
+            checks.append(
+                Check(
+                    subject,
+                    "secret not replaced",
+                    Status.FAIL,
+                    f"{name} changes from {before.get(name)!r} to {after.get(name)!r}: CloudFormation replaces the "
+                    "secret with one holding the parameter values, not the rotated keys",
+                    _how(subject),
+                )
+            )
+    if before.get("Type") != after.get("Type"):
+        checks.append(
+            Check(
+                subject,
+                "secret type unchanged",
+                Status.FAIL,
+                f"Type changes from {before.get('Type')} to {after.get('Type')}: the stored value would not match",
+                _how(subject),
+            )
+        )
+    checks.append(_secret_string_check(subject, before, after, local, given, current))
+    return checks
+
+
+def _secret_string_check(
+    subject: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    local: StackTemplate,
+    given: dict[str, str],
+    current: dict[str, str],
+) -> Check:
+    name = "SecretString not written again"
+    if _canonical(before.get("SecretString")) != _canonical(after.get("SecretString")):
+        changed = [
+            f
+            for f, source in assembly.secret_fields(after.get("SecretString")).items()
+            if assembly.secret_fields(before.get("SecretString")).get(f) != source
+        ]
+        return Check(
+            subject,
+            name,
+            Status.FAIL,
+            "the SecretString expression changes"
+            + (f" (fields {', '.join(sorted(changed))})" if changed else " (its text)")
+            + ": CloudFormation writes it again, over the rotated key",
+            _how(subject),
+        )
+    parameters = sorted(
+        {s.name for s in assembly.secret_fields(after.get("SecretString")).values() if isinstance(s, assembly.Param)}
+    )
+    changed_parameters = [
+        p for p in parameters if p in given and (is_no_echo(local.parameters.get(p, {})) or given[p] != current.get(p))
+    ]
+    if changed_parameters:
+        return Check(
+            subject,
+            name,
+            Status.FAIL,
+            f"the deploy passes new value(s) for {', '.join(changed_parameters)}: CloudFormation writes the "
+            "SecretString again (a NoEcho value counts as new: CloudFormation does not show the old one)",
+            "leave these parameters out (cdk deploy reuses the previous values); " + _how(subject),
+        )
+    return Check(subject, name, Status.PASS, "unchanged expression, previous parameter values")
+
+
+def _schedule_checks(deployed: StackTemplate, local_resources: dict[str, dict[str, Any]]) -> list[Check]:
+    checks: list[Check] = []
+    for secret in deployed.secrets:
+        schedule = secret.schedule
+        if schedule is None:
+            continue
+        subject = schedule.logical_id
+        after = local_resources.get(schedule.logical_id)
+        if after is None or after.get("Type") != SCHEDULE:
+            checks.append(
+                Check(
+                    subject,
+                    "rotation schedule kept",
+                    Status.FAIL,
+                    f"the rotation schedule of {secret.logical_id} is removed (or renamed): the secret stops rotating",
+                    _how(subject),
+                )
+            )
+            continue
+        before = deployed.resources()[schedule.logical_id].get("Properties", {})
+        replaced = [
+            p
+            for p in REPLACING_SCHEDULE_PROPERTIES
+            if _canonical(before.get(p)) != _canonical(after.get("Properties", {}).get(p))
+        ]
+        if replaced:
+            checks.append(
+                Check(
+                    subject,
+                    "rotation schedule kept",
+                    Status.FAIL,
+                    f"{', '.join(replaced)} changes: CloudFormation replaces the schedule",
+                    _how(subject),
+                )
+            )
+        else:
+            checks.append(Check(subject, "rotation schedule kept", Status.PASS, f"still rotates {secret.logical_id}"))
+    return checks
+
+
+def _how(logical_id: str) -> str:
+    return f"if this is on purpose (a re-seed with fresh keys: docs/runbook.md), add --allow-reseed {logical_id}"
+
+
+def _allow(check: Check, allowed: set[str]) -> Check:
+    if check.status is Status.FAIL and check.subject in allowed:
+        return Check(check.subject, check.check, Status.WARN, f"allowed by --allow-reseed: {check.detail}", "")
+    return check
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)

@@ -1,0 +1,369 @@
+"""``ddsecrets guard``, ``protect`` and ``status`` against AWS peers on 127.0.0.1 (tests/fake_aws.py)
+with the real boto3: the seed example's template from cdk.out, deployed with CreateStack."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.secretsmanager.models import FakeSecret, secretsmanager_backends
+
+from ddsecrets_cli import status
+from ddsecrets_cli.protect import SCHEDULE_ACTIONS, SECRET_ACTIONS
+from tests.cli_support import ROOT, Run, example_assembly, run_cli, template_of
+from tests.fake_aws import ACCOUNT, CREDENTIALS, REGION, FakeCloudTrail, MotoServer, deploy, secret_arns, utc
+from tests.test_cli_preflight import IDS, KEYS
+
+SEED = "DatadogSeedStack"
+PARAMETERS = {**IDS, **KEYS}
+
+
+@pytest.fixture(scope="module")
+def peers() -> Iterator[tuple[MotoServer, FakeCloudTrail]]:
+    moto, cloudtrail = MotoServer().start(), FakeCloudTrail().start()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in CREDENTIALS.items():
+            patch.setenv(name, value)
+        patch.setenv("AWS_ENDPOINT_URL", moto.url)
+        patch.setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", cloudtrail.url)
+        for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            patch.delenv(name, raising=False)
+        yield moto, cloudtrail
+    cloudtrail.stop()
+    moto.stop()
+
+
+@pytest.fixture(scope="module")
+def moto_url(peers: tuple[MotoServer, FakeCloudTrail]) -> str:
+    return peers[0].url
+
+
+@pytest.fixture(scope="module")
+def cloudtrail(peers: tuple[MotoServer, FakeCloudTrail]) -> FakeCloudTrail:
+    return peers[1]
+
+
+def deployed(moto_url: str, name: str) -> str:
+    """The seed example deployed under ``name`` (a fresh stack per test that changes state)."""
+    deploy(moto_url, name, template_of(example_assembly(), SEED), PARAMETERS)
+    return name
+
+
+def assembly_with(tmp_path: Path, stack: str, change: Any) -> Path:
+    """A copy of the example cloud assembly whose ``stack`` template is passed through ``change``,
+    under the stack name the assembly gives it (a deployed stack of another name reads this one)."""
+    out = tmp_path / "cdk.out"
+    shutil.copytree(example_assembly(), out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["artifacts"][SEED]["properties"]["stackName"] = stack
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    template = copy.deepcopy(template_of(example_assembly(), SEED))
+    change(template)
+    (out / f"{SEED}.template.json").write_text(json.dumps(template))
+    return out
+
+
+def guard(stack: str, cdk_out: Path, *extra: str) -> Run:
+    return run_cli("guard", "--stack", stack, "--cdk-out", str(cdk_out), "--json", *extra)
+
+
+def fails(run: Run) -> dict[tuple[str, str], str]:
+    return {(c["subject"], c["check"]): c["detail"] for c in run.json["checks"] if c["status"] == "fail"}
+
+
+def admin_id(template: dict[str, Any]) -> str:
+    return next(  # type: ignore[no-any-return]
+        k for k, v in template["Resources"].items() if v.get("Properties", {}).get("Type") == "DatadogAdminKey"
+    )
+
+
+# guard
+
+
+def test_guard_passes_an_unchanged_template_with_previous_parameters(moto_url: str, tmp_path: Path) -> None:
+    stack = deployed(moto_url, "GuardSame")
+    run = guard(stack, assembly_with(tmp_path, stack, lambda t: None))
+    assert run.code == 0, run.out
+    statuses = run.statuses()
+    assert statuses["SecretString not written again"] == ["pass"] * 3
+    assert statuses["rotation schedule kept"] == ["pass"] * 3
+
+
+def test_guard_passes_a_stack_that_is_not_deployed_yet(moto_url: str, tmp_path: Path) -> None:
+    run = guard("NeverDeployed", assembly_with(tmp_path, "NeverDeployed", lambda t: None))
+    assert run.code == 0
+    assert run.json["checks"][0]["detail"].startswith("not deployed yet")
+
+
+def test_guard_fails_when_a_secret_string_expression_changes(moto_url: str, tmp_path: Path) -> None:
+    stack = deployed(moto_url, "GuardSite")
+
+    def other_site(template: dict[str, Any]) -> None:
+        parts = template["Resources"][admin_id(template)]["Properties"]["SecretString"]["Fn::Join"][1]
+        parts[-1] = parts[-1].replace("datadoghq.com", "datadoghq.eu")
+
+    run = guard(stack, assembly_with(tmp_path, stack, other_site))
+    assert run.code == 1
+    (key,) = fails(run)
+    assert key[1] == "SecretString not written again"
+    assert "fields site" in fails(run)[key]
+    assert f"--allow-reseed {key[0]}" in next(c["fix"] for c in run.json["checks"] if c["status"] == "fail")
+
+
+def test_guard_fails_when_a_key_parameter_gets_a_new_value_and_allow_reseed_accepts_it(
+    moto_url: str, tmp_path: Path
+) -> None:
+    stack = deployed(moto_url, "GuardReseed")
+    cdk_out = assembly_with(tmp_path, stack, lambda t: None)
+    run = guard(
+        stack, cdk_out, "--parameters", f"{stack}:ApiKey=" + "d3" * 16, "--parameters", f"AppKeyId={IDS['AppKeyId']}"
+    )
+    assert run.code == 1
+    (subject, check), detail = next(iter(fails(run).items()))
+    assert check == "SecretString not written again"
+    assert "ApiKey" in detail
+    assert "d3" * 16 not in run.out
+    allowed = guard(stack, cdk_out, "--parameters", "ApiKey=" + "d3" * 16, "--allow-reseed", subject)
+    assert allowed.code == 0
+    assert [c["status"] for c in allowed.json["checks"] if c["subject"] == subject] == ["warn"]
+    # A NoEcho value cannot be compared (CloudFormation shows "****"): even the same key counts as new.
+    same = guard(stack, cdk_out, "--parameters", f"ApiKey={KEYS['ApiKey']}")
+    assert list(fails(same)) == [(subject, "SecretString not written again")]
+
+
+def test_guard_fails_when_an_id_parameter_changes_value(moto_url: str, tmp_path: Path) -> None:
+    stack = deployed(moto_url, "GuardIds")
+    run = guard(
+        stack,
+        assembly_with(tmp_path, stack, lambda t: None),
+        "--parameters",
+        f"ServiceAccountId={'0' * 8}-0000-4000-8000-{'0' * 12}",
+    )
+    assert run.code == 1
+    assert len(fails(run)) == 2  # the admin and the application key hold serviceAccountId
+
+
+def test_guard_fails_when_a_secret_is_renamed_replaced_or_loses_its_schedule(moto_url: str, tmp_path: Path) -> None:
+    stack = deployed(moto_url, "GuardShape")
+    template = template_of(example_assembly(), SEED)
+    secrets = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::SecretsManager::Secret"]
+    api_key = next(k for k in secrets if template["Resources"][k]["Properties"]["Type"] == "DatadogApiKey")
+    app_key = next(k for k in secrets if template["Resources"][k]["Properties"]["Type"] == "DatadogApplicationKey")
+    schedule_of_admin = next(
+        k
+        for k, v in template["Resources"].items()
+        if v["Type"] == "AWS::SecretsManager::RotationSchedule"
+        and v["Properties"]["SecretId"] == {"Ref": admin_id(template)}
+    )
+
+    def reshape(t: dict[str, Any]) -> None:
+        t["Resources"]["RenamedApiKey"] = t["Resources"].pop(api_key)
+        t["Resources"][app_key]["Properties"]["Name"] = "datadog/app-key"
+        del t["Resources"][schedule_of_admin]
+
+    run = guard(stack, assembly_with(tmp_path, stack, reshape))
+    assert run.code == 1
+    assert {key for key in fails(run)} >= {
+        (api_key, "secret kept"),
+        (app_key, "secret not replaced"),
+        (schedule_of_admin, "rotation schedule kept"),
+    }
+
+
+# protect
+
+
+def stack_policy(stack: str) -> dict[str, Any]:
+    body = boto3.client("cloudformation", region_name=REGION).get_stack_policy(StackName=stack)["StackPolicyBody"]
+    return json.loads(body)  # type: ignore[no-any-return]
+
+
+def test_protect_denies_modify_replace_delete_on_each_datadog_secret_and_off_lifts_it(moto_url: str) -> None:
+    stack = deployed(moto_url, "Protected")
+    template = template_of(example_assembly(), SEED)
+    secrets = sorted(
+        k for k, v in template["Resources"].items() if v.get("Properties", {}).get("Type", "").startswith("Datadog")
+    )
+    schedules = sorted(
+        k for k, v in template["Resources"].items() if v["Type"] == "AWS::SecretsManager::RotationSchedule"
+    )
+    run = run_cli("protect", "--stack", stack, "--json")
+    assert run.code == 0, run.err
+    allow, deny_secrets, deny_schedules = stack_policy(stack)["Statement"]
+    assert allow == {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}
+    assert deny_secrets == {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["Update:Modify", "Update:Replace", "Update:Delete"],
+        "Resource": [f"LogicalResourceId/{s}" for s in secrets],
+    }
+    assert deny_schedules["Action"] == ["Update:Replace", "Update:Delete"] == SCHEDULE_ACTIONS
+    assert deny_schedules["Resource"] == [f"LogicalResourceId/{s}" for s in schedules]
+    assert deny_secrets["Action"] == SECRET_ACTIONS
+    off = run_cli("protect", "--stack", stack, "--off")
+    assert off.code == 0
+    assert stack_policy(stack) == {"Statement": [allow]}
+
+
+def test_protect_of_a_missing_stack_is_a_usage_error(moto_url: str) -> None:
+    run = run_cli("protect", "--stack", "NoSuchStack")
+    assert run.code == 2
+    assert "not deployed" in run.err
+
+
+# status
+
+
+def test_status_reports_each_secret_and_fails_on_a_failed_or_stuck_rotation(
+    moto_url: str, cloudtrail: FakeCloudTrail
+) -> None:
+    stack = deployed(moto_url, "StatusMixed")
+    arns = secret_arns(moto_url, stack)
+    template = template_of(example_assembly(), SEED)
+    kinds = {template["Resources"][k]["Properties"]["Type"]: k for k in arns}
+    admin, app_key, api_key = kinds["DatadogAdminKey"], kinds["DatadogApplicationKey"], kinds["DatadogApiKey"]
+    cloudtrail.add("RotationSucceeded", arns[admin], utc("2026-11-15T02:20:00"))
+    cloudtrail.add("RotationSucceeded", arns[app_key], utc("2026-11-01T06:10:00"), path="serviceEventDetails")
+    message = "Admin key's serviceAccountId (a) must match the Application key's serviceAccountId (b)"
+    cloudtrail.add(
+        "RotationFailed", arns[app_key], utc("2026-11-20T06:10:00"), path="serviceEventDetails", error=message
+    )
+    secretsmanager = boto3.client("secretsmanager", region_name=REGION)
+    pending = secretsmanager.put_secret_value(SecretId=arns[api_key], SecretString="{}", VersionStages=["AWSPENDING"])
+
+    run = run_cli("status", "--stack", stack, "--json")
+    assert run.code == 1
+    by_id = {s["logical_id"]: s for s in run.json["secrets"]}
+    assert {k: v["verdict"] for k, v in by_id.items()} == {admin: "healthy", app_key: "unhealthy", api_key: "unhealthy"}
+    assert by_id[admin]["type"] == "DatadogAdminKey"
+    assert by_id[admin]["rotation_enabled"] is True
+    assert by_id[admin]["last_success"] == "2026-11-15 02:20 UTC"
+    assert by_id[app_key]["last_failure"] == {
+        "event": "RotationFailed",
+        "time": "2026-11-20 06:10 UTC",
+        "error": message,
+    }
+    assert by_id[api_key]["pending_version"] == pending["VersionId"]
+    table = run_cli("status", "--stack", stack, "--quiet")
+    assert "runbook.md section 2" in table.out
+    assert message in table.out
+
+
+def test_status_of_healthy_secrets_exits_zero_and_shows_progress(moto_url: str, cloudtrail: FakeCloudTrail) -> None:
+    stack = deployed(moto_url, "StatusHealthy")
+    arns = secret_arns(moto_url, stack)
+    for arn in arns.values():
+        cloudtrail.add("RotationFailed", arn, utc("2026-10-01T06:10:00"), error="old failure")
+        cloudtrail.add("RotationSucceeded", arn, utc("2026-11-01T06:10:00"))
+    run = run_cli("status", "--stack", stack)
+    assert run.code == 0, run.out
+    assert run.out.count("PASS") == 3
+    assert "AWS: cloudtrail LookupEvents" in run.err
+    assert "AWS: secretsmanager DescribeSecret" in run.err
+
+
+def test_status_fails_when_a_secret_has_no_rotation(moto_url: str) -> None:
+    template = copy.deepcopy(template_of(example_assembly(), SEED))
+    schedule = next(k for k, v in template["Resources"].items() if v["Type"] == "AWS::SecretsManager::RotationSchedule")
+    unrotated = template["Resources"].pop(schedule)["Properties"]["SecretId"]["Ref"]
+    deploy(moto_url, "StatusOff", template, PARAMETERS)
+    run = run_cli("status", "--stack", "StatusOff", "--json")
+    assert run.code == 1
+    (unhealthy,) = [s for s in run.json["secrets"] if s["verdict"] == "unhealthy"]
+    assert unhealthy["logical_id"] == unrotated
+    assert unhealthy["problems"] == ["rotation is not enabled"]
+
+
+def test_cloudtrail_lookup_is_paginated_and_bounded(moto_url: str, cloudtrail: FakeCloudTrail) -> None:
+    stack = deployed(moto_url, "StatusPages")
+    arns = secret_arns(moto_url, stack)
+    target = sorted(arns)[0]
+    for minute in range(120):
+        cloudtrail.add(
+            "RotationSucceeded",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf",
+            utc(f"2026-11-02T{minute // 60:02d}:{minute % 60:02d}:00"),
+        )
+    cloudtrail.add("RotationFailed", arns[target], utc("2026-11-25T06:10:00"), error="late")
+    before = cloudtrail.calls
+    run = run_cli("status", "--stack", stack, "--json")
+    assert run.code == 1
+    assert cloudtrail.calls - before >= 4  # RotationSucceeded needed several pages of 50
+    assert [
+        s["logical_id"] for s in run.json["secrets"] if s["last_failure"] and s["last_failure"]["error"] == "late"
+    ] == [target]
+
+
+# make deploy
+
+
+def make_deploy(stack: str, cdk_out: Path, *variables: str) -> subprocess.CompletedProcess[str]:
+    """``make deploy`` with the synth step taken as done and ``cdk`` replaced by ``echo``."""
+    return subprocess.run(
+        ["make", "-o", "synth", "deploy", f"STACK={stack}", f"CDK_OUT={cdk_out}", "CDK=echo would-run cdk", *variables],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+    )
+
+
+def test_make_deploy_runs_guard_first_and_stops_on_a_reseed(moto_url: str, tmp_path: Path) -> None:
+    stack = deployed(moto_url, "MakeDeploy")
+    cdk_out = assembly_with(tmp_path, stack, lambda t: None)
+    ok = make_deploy(stack, cdk_out, f"PARAMS=--parameters {stack}:AppKeyId={IDS['AppKeyId']}")
+    assert ok.returncode == 0, ok.stderr
+    assert f"would-run cdk deploy {stack} --app {cdk_out} --no-notices --parameters {stack}:AppKeyId=" in ok.stdout
+    reseed = make_deploy(stack, cdk_out, f"PARAMS=--parameters {stack}:ApiKey={'d3' * 16}")
+    assert reseed.returncode != 0
+    assert "would-run cdk" not in reseed.stdout
+    assert "d3" * 16 not in reseed.stdout + reseed.stderr  # make does not echo the command
+    assert "--allow-reseed" in reseed.stdout
+    template = template_of(example_assembly(), SEED)
+    api_key = next(
+        k for k, v in template["Resources"].items() if v.get("Properties", {}).get("Type") == "DatadogApiKey"
+    )
+    allowed = make_deploy(stack, cdk_out, f"PARAMS=--parameters {stack}:ApiKey={'d3' * 16}", f"ALLOW_RESEED={api_key}")
+    assert allowed.returncode == 0, allowed.stdout
+    assert "would-run cdk deploy" in allowed.stdout
+
+
+def test_status_warns_when_the_next_rotation_date_has_passed(moto_url: str) -> None:
+    stack = deployed(moto_url, "StatusOverdue")
+    arns = secret_arns(moto_url, stack)
+    late = sorted(arns)[0]
+    secret = secretsmanager_backends[ACCOUNT][REGION].describe_secret(arns[late])
+    assert isinstance(secret, FakeSecret)
+    secret.next_rotation_date = int(time.time()) - 3 * 86400  # moto's server runs in this process
+    run = run_cli("status", "--stack", stack, "--json")
+    assert run.code == 0  # a warning does not fail
+    assert {s["logical_id"]: s["verdict"] for s in run.json["secrets"]}[late] == "overdue"
+    assert [c["status"] for c in run.json["checks"] if c["subject"] == late] == ["warn"]
+
+
+def test_cloudtrail_pages_read_are_bounded(
+    moto_url: str, cloudtrail: FakeCloudTrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = deployed(moto_url, "StatusBounded")
+    for minute in range(60 * 3):
+        cloudtrail.add(
+            "RotationAbandoned",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:n-AbCdEf",
+            utc(f"2026-11-03T{minute // 60:02d}:{minute % 60:02d}:00"),
+        )
+    monkeypatch.setattr(status, "MAX_EVENT_PAGES", 2)
+    before = cloudtrail.calls
+    assert run_cli("status", "--stack", stack).code == 0
+    # RotationAbandoned stops after 2 of its 4 pages; the other two names need one page or two.
+    assert cloudtrail.calls - before <= 2 + 2 + 2
