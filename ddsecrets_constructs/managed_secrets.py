@@ -24,6 +24,7 @@ from constructs import Construct
 from . import defaults
 from ._child_secret import check_child_rotation
 from ._secret_base import check_secret_name
+from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
 from .admin_key import DatadogAdminKeySecret, check_admin_props
 from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret, check_api_key_props
@@ -31,7 +32,7 @@ from .application_key import DatadogApplicationKeySecret, check_application_key_
 from .rotation import KeyRotation
 from .rotation_role import DatadogRotationRole
 from .site import SiteInput
-from .validation import Problems
+from .validation import Problems, check_construct_id
 
 # Child names become construct ids and secret names: keep them to characters valid in both.
 _CHILD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,63}")
@@ -124,15 +125,19 @@ class DatadogManagedSecrets(Construct):
             Default: - ``<stack name>/<construct id>``
         :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
         """
+        check_construct_id(scope, construct_id, "DatadogManagedSecrets")
         super().__init__(scope, construct_id)
-        application_keys = dict(application_keys or {})
-        api_keys = dict(api_keys or {})
+        # Check every prop of the family and its children first: one error lists all problems.
+        problems = Problems()
+        application_keys = _check_mapping(problems, "application_keys", application_keys, "ApplicationKeySpec")
+        api_keys = _check_mapping(problems, "api_keys", api_keys, "ApiKeySpec")
+        validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
+        check_encryption_key(problems, encryption_key)
+        check_removal_policy(problems, removal_policy)
         admin_rotation = admin_rotation if admin_rotation is not None else defaults.ADMIN_ROTATION
         key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
         prefix = secret_name_prefix if secret_name_prefix is not None else f"{Stack.of(self).stack_name}/{construct_id}"
 
-        # Check every prop of the family and its children first: one error lists all problems.
-        problems = Problems()
         _, admin_rendered = check_admin_props(
             self,
             problems,
@@ -155,8 +160,11 @@ class DatadogManagedSecrets(Construct):
             entry = problems.within(f"application_keys[{name!r}].")
             _check_child_name(problems, "application_keys", name)
             if not isinstance(app, ApplicationKeySpec):
-                entry.add("", f"{type(app).__name__}", "an ApplicationKeySpec(app_key=..., app_key_id=...)")
+                problems.wrong_type(
+                    f"application_keys[{name!r}]", app, "an ApplicationKeySpec(app_key=..., app_key_id=...)"
+                )
                 continue
+            check_description(entry, app.description)
             check_application_key_props(
                 self,
                 entry,
@@ -172,8 +180,9 @@ class DatadogManagedSecrets(Construct):
             entry = problems.within(f"api_keys[{name!r}].")
             _check_child_name(problems, "api_keys", name)
             if not isinstance(api, ApiKeySpec):
-                entry.add("", f"{type(api).__name__}", "an ApiKeySpec(api_key=..., api_key_id=...)")
+                problems.wrong_type(f"api_keys[{name!r}]", api, "an ApiKeySpec(api_key=..., api_key_id=...)")
                 continue
+            check_description(entry, api.description)
             check_api_key_props(
                 self, entry, api_key=api.api_key, api_key_id=api.api_key_id, validate_key_format=validate_key_format
             )
@@ -311,6 +320,15 @@ class DatadogManagedSecrets(Construct):
         :param name: the key of ``api_keys``.
         """
         return _lookup(self._api_keys, name, "API key")
+
+
+def _check_mapping(problems: Problems, prop: str, value: object, spec: str) -> dict[str, Any]:
+    """The children by name, or none when ``value`` is not a mapping (recorded as a problem)."""
+    allowed = f"a mapping of name to {spec}, e.g. {{'ci': {spec}(...)}}"
+    if not problems.check_type(prop, value, Mapping, allowed, optional=True):
+        return {}
+    assert value is None or isinstance(value, Mapping)
+    return dict(value or {})
 
 
 def _check_child_name(problems: Problems, prop: str, name: object) -> None:

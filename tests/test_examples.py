@@ -18,7 +18,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 
 from app import STACKS, build_app
-from examples.inputs import API_KEY_PATTERN, APP_KEY_PATTERN
+from ddsecrets_constructs.key_material import API_KEY, APP_KEY
 from tests.support import statements
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def test_key_material_only_enters_through_noecho_parameters(stack_id: str) -> No
     key_parameters = {
         name: parameter
         for name, parameter in t["Parameters"].items()
-        if parameter.get("AllowedPattern") in (API_KEY_PATTERN, APP_KEY_PATTERN)
+        if parameter.get("AllowedPattern") in (API_KEY.parameter_pattern, APP_KEY.parameter_pattern)
     }
     assert key_parameters
     for name, parameter in key_parameters.items():
