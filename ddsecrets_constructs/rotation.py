@@ -197,7 +197,7 @@ class KeyRotation:
                 valid = False
                 continue
             fields[name] = value
-        if self._cron["day"] is not None and self._cron["week_day"] is not None:
+        if "day" in fields and "week_day" in fields:
             problems.add(
                 prop,
                 repr(self),
