@@ -63,12 +63,12 @@ def _admin(stack: Stack) -> DatadogAdminKeySecret:
 
 
 def _app(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
-    props = {"admin": _admin(stack), "app_key": param(stack, "Key"), "app_key_id": APP_KEY_ID} | o
+    props: dict[str, Any] = {"admin": _admin(stack), "app_key": param(stack, "Key"), "app_key_id": APP_KEY_ID} | o
     return DatadogApplicationKeySecret(stack, cid, **props)
 
 
 def _api(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
-    props = {"admin": _admin(stack), "api_key": param(stack, "Key"), "api_key_id": API_KEY_ID} | o
+    props: dict[str, Any] = {"admin": _admin(stack), "api_key": param(stack, "Key"), "api_key_id": API_KEY_ID} | o
     return DatadogApiKeySecret(stack, cid, **props)
 
 
@@ -80,12 +80,12 @@ def _family(stack: Stack, cid: str, o: dict[str, Any], app: Any = None, api: Any
 
 
 def _app_spec(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
-    spec = {"app_key": param(stack, "SpecKey"), "app_key_id": APP_KEY_ID} | o
+    spec: dict[str, Any] = {"app_key": param(stack, "SpecKey"), "app_key_id": APP_KEY_ID} | o
     return _family(stack, cid, {}, app=ApplicationKeySpec(**spec))
 
 
 def _api_spec(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
-    spec = {"api_key": param(stack, "SpecKey"), "api_key_id": API_KEY_ID} | o
+    spec: dict[str, Any] = {"api_key": param(stack, "SpecKey"), "api_key_id": API_KEY_ID} | o
     return _family(stack, cid, {}, api=ApiKeySpec(**spec))
 
 
