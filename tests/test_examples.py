@@ -70,6 +70,18 @@ def test_key_material_only_enters_through_noecho_parameters(stack_id: str) -> No
     assert not KEY_SHAPES.search(json.dumps(t))
 
 
+@pytest.mark.parametrize("stack_id", STACKS)
+def test_examples_leave_no_library_warning_unacknowledged(stack_id: str) -> None:
+    """DatadogKeyParameter keys skip no check; ids from checked parameters are acknowledged; the
+    imported admin is given its rotation."""
+    stack = app().node.find_child(stack_id)
+    assert isinstance(stack, cdk.Stack)
+    found = cdk.assertions.Annotations.from_stack(stack).find_warning(
+        "*", cdk.assertions.Match.string_like_regexp("ddsecrets-constructs")
+    )
+    assert [f"{w.id}: {w.entry.data}" for w in found] == []
+
+
 def test_seed_example_is_the_articles_setup() -> None:
     t = template("DatadogSeedStack")
     secrets = by_type(t, "AWS::SecretsManager::Secret")
