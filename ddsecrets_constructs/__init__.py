@@ -9,6 +9,7 @@ from .admin_key import DatadogAdminKeySecret, IDatadogAdminKeySecret, ImportedDa
 from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret
 from .application_key import DatadogApplicationKeySecret
+from .key_parameter import DatadogKeyKind, DatadogKeyParameter
 from .managed_secrets import ApiKeySpec, ApplicationKeySpec, DatadogManagedSecrets
 from .rotation import KeyRotation
 from .rotation_role import DatadogRotationRole
@@ -21,6 +22,8 @@ __all__ = [
     "DatadogAdminKeySecret",
     "DatadogApiKeySecret",
     "DatadogApplicationKeySecret",
+    "DatadogKeyKind",
+    "DatadogKeyParameter",
     "DatadogManagedSecrets",
     "DatadogRotationAlerts",
     "DatadogRotationRole",

@@ -13,6 +13,7 @@ from . import _iam_budget as budget
 from . import defaults
 from ._names import claim
 from ._secret_base import DatadogKeySecretBase, check_instance, check_secret_name, same_stack
+from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
 from .admin_key import (
     CROSS_ACCOUNT_REASON,
     DatadogAdminKeySecret,
@@ -32,7 +33,9 @@ ADMIN_ALLOWED = (
 def check_child_rotation(
     problems: Problems, prop: str, rotation: KeyRotation, admin_rotation: Optional[RenderedRotation]
 ) -> Optional[RenderedRotation]:
-    """Check a child's schedule, and that its windows never meet its admin's."""
+    """Check a child's schedule, and that its windows stay an hour away from its admin's."""
+    if not check_rotation(problems, prop, rotation):
+        return None
     rendered = rotation.render(problems, prop)
     check_windows_apart(problems, prop, rendered, admin_rotation)
     return rendered
@@ -94,20 +97,28 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         rotation: Optional[KeyRotation],
         rotation_role: Optional[DatadogRotationRole],
         secret_name: Optional[str],
+        encryption_key: object,
+        removal_policy: object,
+        description: object,
+        rotate_immediately_on_update: object,
     ) -> tuple[KeyRotation, Optional[RenderedRotation]]:
-        if not isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret)):
-            problems.add("admin", f"{type(admin).__name__} {admin!r}", ADMIN_ALLOWED)
-        elif isinstance(admin, DatadogAdminKeySecret):
+        problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED)
+        if isinstance(admin, DatadogAdminKeySecret):
             _check_same_environment(problems, self, admin)
         check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
+        check_encryption_key(problems, encryption_key)
+        check_removal_policy(problems, removal_policy)
         check_secret_name(problems, "secret_name", secret_name)
         claim(problems, "secret_name", self, secret_name)
         if isinstance(rotation_role, DatadogRotationRole):
             rotation_role._check_rotation(
                 problems, "rotation_role", rotates_admin=False, arn_length=self._estimated_arn_length(secret_name)
             )
+        check_description(problems, description)
+        check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
         rotation = rotation if rotation is not None else defaults.KEY_ROTATION
-        admin_rotation = admin.rendered_rotation if isinstance(admin, DatadogAdminKeySecret) else None
+        # An imported admin knows its schedule only when given one (it warns otherwise).
+        admin_rotation = getattr(admin, "rendered_rotation", None)
         return rotation, check_child_rotation(problems, "rotation", rotation, admin_rotation)
 
     def _create_child(

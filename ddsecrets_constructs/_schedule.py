@@ -7,9 +7,10 @@ whole hours, 1 to 24, starts on the hour and must not run past the end of the UT
 next window; rate() windows start at 00:00 UTC. Without a Duration the window closes after one hour
 for a schedule in hours and at the end of the day for a schedule in days.
 
-cron() expressions are expanded into concrete windows over a fixed horizon with ``aws_croniter``
-(a maintained parser of AWS cron syntax, including ``L`` and ``#``). The horizon is fixed, not
-"now", so that synthesis does not depend on the day it runs.
+Two schedules clash when a window of one comes within :data:`MIN_GAP` (one hour) of a window of
+the other, in either order. cron() expressions are expanded into concrete windows over a fixed
+horizon with ``aws_croniter`` (a maintained parser of AWS cron syntax, including ``L`` and
+``#``). The horizon is fixed, not "now", so that synthesis does not depend on the day it runs.
 """
 
 from __future__ import annotations
@@ -164,27 +165,40 @@ def _next_midnight(moment: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(moment.date() + dt.timedelta(days=1), dt.time(), tzinfo=UTC)
 
 
-def first_shared_window(a: ScheduleAnalysis, b: ScheduleAnalysis) -> Optional[str]:
-    """Describe the first moment both schedules may rotate at once, or None if they never do."""
+MIN_GAP = dt.timedelta(hours=1)
+"""How far apart an admin window and a child window must be, end of one to start of the other: a
+rotation that starts just before its window closes is still running after it."""
+
+
+@dataclass(frozen=True)
+class Clash:
+    """Where two schedules' windows first come closer than the gap."""
+
+    first: Optional[dt.date]
+    """The first day it happens, or None when it happens on any day (two rate() schedules)."""
+    where: str
+    """The two windows, as a person reads them."""
+
+
+def first_clash(a: ScheduleAnalysis, b: ScheduleAnalysis, gap: dt.timedelta = MIN_GAP) -> Optional[Clash]:
+    """The first time windows of ``a`` and ``b`` overlap or come closer than ``gap``, or None."""
     if a.errors or b.errors:
         return None
     if a.is_rate and b.is_rate:
-        return "both are rate() schedules, whose windows all start at 00:00 UTC"
+        return Clash(None, "both are rate() schedules, whose windows all open at 00:00 UTC")
     if a.is_rate or b.is_rate:
         rate, cron = (a, b) if a.is_rate else (b, a)
-        for window in cron.windows:
-            start, end = window.start.hour, window.start.hour + _hours(window)
-            if any(start < r_end and r_start < end for r_start, r_end in rate.daily_windows):
-                return f"{window} (a rate() window may fall on any day, from 00:00 UTC)"
-        return None
+        return _first_rate_clash(rate, cron, gap)
     until = min(a.covered_until, b.covered_until)
     i = j = 0
     while i < len(a.windows) and j < len(b.windows):
         wa, wb = a.windows[i], b.windows[j]
         if min(wa.start, wb.start) >= until:
             return None
-        if wa.start < wb.end and wb.start < wa.end:
-            return f"{wa} and {wb}"
+        if _close(wa, wb, gap):
+            return Clash(min(wa.start, wb.start).date(), f"{wa} and {wb}")
+        # Windows of one schedule never overlap each other: the one that ends first cannot come
+        # close to any later window of the other schedule.
         if wa.end <= wb.end:
             i += 1
         else:
@@ -192,5 +206,23 @@ def first_shared_window(a: ScheduleAnalysis, b: ScheduleAnalysis) -> Optional[st
     return None
 
 
-def _hours(window: Window) -> int:
-    return int((window.end - window.start).total_seconds() // 3600)
+def _close(a: Window, b: Window, gap: dt.timedelta) -> bool:
+    return a.start < b.end + gap and b.start < a.end + gap
+
+
+def _first_rate_clash(rate: ScheduleAnalysis, cron: ScheduleAnalysis, gap: dt.timedelta) -> Optional[Clash]:
+    """A rate() window may fall on any day: compare each cron window with the rate() windows of
+    the same day and of the days before and after (a window ending at 24:00 is close to 00:00)."""
+    for window in cron.windows:
+        midnight = dt.datetime.combine(window.start.date(), dt.time(), tzinfo=UTC)
+        for offset in (-1, 0, 1):
+            day = midnight + dt.timedelta(days=offset)
+            for start, end in rate.daily_windows:
+                candidate = Window(day + dt.timedelta(hours=start), day + dt.timedelta(hours=end))
+                if _close(window, candidate, gap):
+                    return Clash(
+                        window.start.date(),
+                        f"{window} and the rate() window {candidate} (rate() windows open at 00:00 UTC on days "
+                        "you do not choose)",
+                    )
+    return None

@@ -22,7 +22,7 @@ from . import _iam_budget as budget
 from . import _nag
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
-from .validation import Problems
+from .validation import Problems, describe
 
 ADMIN_SECRET_ARN_KEY = "adminSecretArn"
 """The only rotation metadata key Datadog rotation reads (reference section 2)."""
@@ -38,23 +38,24 @@ def check_secret_name(
     if name is None:
         return
     if not isinstance(name, str):
-        problems.add(prop, f"{type(name).__name__} {name!r}", "a secret name string")
+        problems.wrong_type(prop, name, "a secret name string")
     elif Token.is_unresolved(name):
         problems.skip(prop, "secret name characters")
+    elif not problems.refuse_key_shapes(prop, name, "a secret name without key material (it is shown everywhere)"):
+        return
     elif not _SECRET_NAME.fullmatch(name) or len(name) > max_length:
-        problems.add(prop, repr(name), f"1-{max_length} characters among letters, digits and /_+=.@-")
+        problems.add(prop, describe(name), f"1-{max_length} characters among letters, digits and /_+=.@-")
     elif not is_prefix and re.search(r"-[A-Za-z0-9]{6}$", name):
         problems.add(
             prop,
-            repr(name),
+            describe(name),
             "a name must not end with a hyphen and six characters: Secrets Manager appends such a "
             "suffix to the ARN, and partial-ARN matching would then pick the wrong secret",
         )
 
 
 def check_instance(problems: Problems, prop: str, value: object, expected: type, allowed: str) -> None:
-    if value is not None and not isinstance(value, expected):
-        problems.add(prop, f"{type(value).__name__} {value!r}", allowed)
+    problems.check_type(prop, value, expected, allowed, optional=True)
 
 
 class DatadogKeySecretBase(Construct):
@@ -146,7 +147,7 @@ class DatadogKeySecretBase(Construct):
         stack = Stack.of(self)
         if secret_name is None:
             return budget.secret_arn_length(stack, budget.generated_name_length(self.node.path))
-        if Token.is_unresolved(secret_name):
+        if not isinstance(secret_name, str) or Token.is_unresolved(secret_name):
             return budget.secret_arn_length(stack, budget.MAX_SECRET_NAME)
         return budget.secret_arn_length(stack, len(secret_name))
 

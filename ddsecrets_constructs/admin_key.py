@@ -21,11 +21,12 @@ from constructs import Construct, IConstruct
 from . import defaults
 from ._names import claim
 from ._secret_base import DatadogKeySecretBase, check_instance, check_secret_name
+from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
 from .site import SiteInput, resolve_site
-from .validation import WARNING_PREFIX, Problems
+from .validation import WARNING_PREFIX, Problems, check_construct_id
 
 SECRET_TYPE = "DatadogAdminKey"
 
@@ -117,9 +118,11 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             Default: False (children rotate at creation and read this key; see defaults.py)
         :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
         """
+        check_construct_id(scope, construct_id, "DatadogAdminKeySecret")
         super().__init__(scope, construct_id)
         problems = Problems()
         rotation = rotation if rotation is not None else defaults.ADMIN_ROTATION
+        validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
         site_value, rendered = check_admin_props(
             self,
             problems,
@@ -134,11 +137,15 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             validate_key_format=validate_key_format,
         )
         check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
+        check_encryption_key(problems, encryption_key)
+        check_removal_policy(problems, removal_policy)
         check_secret_name(problems, "secret_name", secret_name)
         claim(problems, "secret_name", self, secret_name)
         self._arn_length = self._estimated_arn_length(secret_name)
         if isinstance(rotation_role, DatadogRotationRole):
             rotation_role._check_rotation(problems, "rotation_role", rotates_admin=True, arn_length=self._arn_length)
+        check_description(problems, description)
+        check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
         problems.raise_if_any(self)
         assert rendered is not None
 
@@ -210,6 +217,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         secret_complete_arn: str,
         service_account_id: str,
         encryption_key: Optional[kms.IKey] = None,
+        rotation: Optional[KeyRotation] = None,
     ) -> IDatadogAdminKeySecret:
         """An admin secret made elsewhere (another stack, the console), for children in this stack.
 
@@ -219,6 +227,9 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         :param service_account_id: UUID of the service account that owns the admin keys.
         :param encryption_key: the KMS key of the admin secret, if customer-managed, so that the
             children's rotation role may decrypt it. Default: - the AWS managed key
+        :param rotation: the admin secret's rotation schedule as it is configured where the secret
+            was made, so that the children's windows are checked against it.
+            Default: - unknown: the check is skipped, with the ``adminRotationUnknown`` warning
         """
         return ImportedDatadogAdminKeySecret(
             scope,
@@ -226,6 +237,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             secret_complete_arn=secret_complete_arn,
             service_account_id=service_account_id,
             encryption_key=encryption_key,
+            rotation=rotation,
         )
 
 
@@ -245,11 +257,15 @@ def check_admin_props(
 ) -> tuple[str, Optional[RenderedRotation]]:
     """Check what goes into an admin secret; return the site string and the checked schedule."""
     site_value = resolve_site(problems, "site", site)
+    if site_value and not Token.is_unresolved(site_value):
+        problems.refuse_key_shapes("site", site_value, "a Datadog site")
     check_uuid(problems, "service_account_id", service_account_id)
     check_key_material(scope, problems, "admin_api_key", admin_api_key, API_KEY, validate_format=validate_key_format)
     check_uuid(problems, "admin_api_key_id", admin_api_key_id)
     check_key_material(scope, problems, "admin_app_key", admin_app_key, APP_KEY, validate_format=validate_key_format)
     check_uuid(problems, "admin_app_key_id", admin_app_key_id)
+    if not check_rotation(problems, rotation_prop, rotation):
+        return site_value, None
     return site_value, rotation.render(problems, rotation_prop)
 
 
@@ -264,6 +280,7 @@ class ImportedDatadogAdminKeySecret(Construct):
         secret_complete_arn: str,
         service_account_id: str,
         encryption_key: Optional[kms.IKey] = None,
+        rotation: Optional[KeyRotation] = None,
     ) -> None:
         """
         :param scope: the parent construct.
@@ -272,11 +289,17 @@ class ImportedDatadogAdminKeySecret(Construct):
         :param service_account_id: UUID of the service account that owns the admin keys.
         :param encryption_key: the KMS key of the admin secret, if customer-managed.
             Default: - the AWS managed key
+        :param rotation: the admin secret's rotation schedule, to check the children's windows against.
+            Default: - unknown: the check is skipped, with the ``adminRotationUnknown`` warning
         """
+        check_construct_id(scope, construct_id, "ImportedDatadogAdminKeySecret")
         super().__init__(scope, construct_id)
         problems = Problems()
         _check_complete_arn(self, problems, "secret_complete_arn", secret_complete_arn)
         check_uuid(problems, "service_account_id", service_account_id)
+        check_encryption_key(problems, encryption_key)
+        self._rotation = rotation
+        self._rendered_rotation = _check_imported_rotation(problems, rotation)
         problems.raise_if_any(self)
         self._service_account_id = service_account_id
         self._secret = secretsmanager.Secret.from_secret_attributes(
@@ -304,13 +327,41 @@ class ImportedDatadogAdminKeySecret(Construct):
     def encryption_key(self) -> Optional[kms.IKey]:
         return self._secret.encryption_key
 
+    @property
+    def rotation(self) -> Optional[KeyRotation]:
+        """The admin's rotation schedule as given, or None when unknown."""
+        return self._rotation
+
+    @property
+    def rendered_rotation(self) -> Optional[RenderedRotation]:
+        """The checked schedule the children compare theirs with, or None when unknown."""
+        return self._rendered_rotation
+
+
+def _check_imported_rotation(problems: Problems, rotation: object) -> Optional[RenderedRotation]:
+    if rotation is None:
+        problems.warn(
+            "adminRotationUnknown",
+            "The rotation schedule of this imported admin secret is unknown, so the windows of its children are "
+            "not checked against it (a child rotating while the admin rotates fails). Pass "
+            "`rotation=KeyRotation...` (the admin's schedule as configured where the secret was made) to "
+            "DatadogAdminKeySecret.from_admin_secret_attributes to have them checked.",
+        )
+        return None
+    if not check_rotation(problems, "rotation", rotation):
+        return None
+    assert isinstance(rotation, KeyRotation)
+    return rotation.render(problems, "rotation")
+
 
 def _check_complete_arn(scope: Construct, problems: Problems, prop: str, arn: object) -> None:
     allowed = (
         "the complete secret ARN, e.g. 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:datadog-admin-AbC123'"
     )
     if not isinstance(arn, str):
-        problems.add(prop, f"{type(arn).__name__} {arn!r}", allowed)
+        problems.wrong_type(prop, arn, allowed)
+        return
+    if not problems.refuse_key_shapes(prop, arn, allowed):
         return
     if Token.is_unresolved(arn):
         problems.skip(prop, "complete ARN with suffix, same partition and region")

@@ -14,11 +14,12 @@ from constructs import Construct
 
 from . import defaults
 from ._child_secret import DatadogChildKeySecretBase
+from ._secret_props import check_flag
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import API_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation
 from .rotation_role import DatadogRotationRole
-from .validation import Problems
+from .validation import Problems, check_construct_id
 
 SECRET_TYPE = "DatadogApiKey"
 
@@ -61,10 +62,20 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
             Default: True (the pasted key is replaced; it stays valid one more rotation)
         :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
         """
+        check_construct_id(scope, construct_id, "DatadogApiKeySecret")
         super().__init__(scope, construct_id)
         problems = Problems()
+        validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
         rotation, rendered = self._check_common(
-            problems, admin=admin, rotation=rotation, rotation_role=rotation_role, secret_name=secret_name
+            problems,
+            admin=admin,
+            rotation=rotation,
+            rotation_role=rotation_role,
+            secret_name=secret_name,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+            description=description,
+            rotate_immediately_on_update=rotate_immediately_on_update,
         )
         check_api_key_props(
             self, problems, api_key=api_key, api_key_id=api_key_id, validate_key_format=validate_key_format

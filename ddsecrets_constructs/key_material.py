@@ -2,8 +2,19 @@
 
 Formats come from reference section 1: API keys are 32 hexadecimal characters, application keys
 are ``ddapp_`` + 34 alphanumerics; identifiers are UUIDs. Key material must be a ``SecretValue``
-so that a plain string (which would land in the template) is refused. Only literal values can be
-checked here; parameters and dynamic references are resolved by CloudFormation at deploy time.
+so that a plain string (which would land in the template) is refused.
+
+Where the key comes from decides what can be checked (the README's "Key material" section):
+
+- a literal (``SecretValue.unsafe_plain_text``): checked here, and warned as plaintext;
+- a NoEcho ``CfnParameter`` whose ``AllowedPattern`` is the key's exact format
+  (:class:`~ddsecrets_constructs.DatadogKeyParameter`): CloudFormation checks it at deploy time;
+- a ``CfnParameter`` without NoEcho: refused, CloudFormation would show the key;
+- anything else resolved at deploy time (another parameter, a stack export, a dynamic reference,
+  a plain SSM parameter, another token): the format check is skipped and listed in the
+  construct's ``deployTimeValuesNotChecked`` warning, with what makes the source risky;
+- ``{{resolve:ssm-secure:...}}``: refused, CloudFormation does not resolve it in a SecretString.
+
 Error messages never echo key material: they describe its shape.
 """
 
@@ -11,12 +22,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
-from aws_cdk import SecretValue, Stack, Token
+from aws_cdk import CfnParameter, SecretValue, Stack, Token
 from constructs import IConstruct
 
-from .validation import Problems
+from .validation import Problems, describe
+
+USE_THE_HELPER = "create it with DatadogKeyParameter(scope, id, kind=DatadogKeyKind...)"
 
 
 @dataclass(frozen=True)
@@ -26,28 +39,44 @@ class KeyFormat:
     kind: str
     current: re.Pattern[str]
     description: str
+    parameter_pattern: str
+    """The ``AllowedPattern`` that makes CloudFormation check this format (anchored)."""
     legacy: Optional[re.Pattern[str]] = None
     legacy_description: str = ""
 
 
-API_KEY = KeyFormat("API key", re.compile(r"[0-9a-f]{32}"), "32 lower-case hexadecimal characters")
+API_KEY = KeyFormat(
+    "API key",
+    re.compile(r"[0-9a-f]{32}"),
+    "32 lower-case hexadecimal characters",
+    parameter_pattern="^[0-9a-f]{32}$",
+)
 APP_KEY = KeyFormat(
     "application key",
     re.compile(r"ddapp_[A-Za-z0-9]{34}"),
     "'ddapp_' followed by 34 letters or digits (40 characters)",
+    # The parameter admits the legacy format too: CloudFormation cannot warn, only refuse, and
+    # Datadog still accepts legacy keys (whether rotation does is UNVERIFIED, reference section 8).
+    parameter_pattern="^(ddapp_[A-Za-z0-9]{34}|[0-9a-f]{40})$",
     # UNVERIFIED (reference section 1): older application keys are 40 hexadecimal characters.
     legacy=re.compile(r"[0-9a-f]{40}"),
     legacy_description="40 hexadecimal characters (legacy application key format)",
 )
+KEY_FORMATS = (API_KEY, APP_KEY)
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SSM_SECURE = "{{resolve:ssm-secure:"
+_SSM = "{{resolve:ssm:"
+_SECRETS_MANAGER = "{{resolve:secretsmanager:"
 _DYNAMIC_REFERENCE = "{{resolve:"
+# Characters that can never be in a key and that a paste brings along; a backslash or a quote would
+# also change the JSON of the SecretString.
+_NOT_IN_A_KEY = re.compile(r"[\s\"\\\x00-\x1f]")
 
 
-def _shape(value: str) -> str:
+def _literal_shape(value: str) -> str:
     """Describe a secret literal without revealing it."""
-    return f"<a literal of {len(value)} characters>"
+    return f"a literal of {len(value)} characters (not shown)"
 
 
 def check_key_material(
@@ -61,65 +90,175 @@ def check_key_material(
 ) -> None:
     """Check one piece of key material (a Datadog API or application key)."""
     if not isinstance(value, SecretValue):
-        shown = _shape(value) if isinstance(value, str) else type(value).__name__
+        is_literal = isinstance(value, str) and not Token.is_unresolved(value)
         problems.add(
             prop,
-            f"a plain {type(value).__name__} {shown}",
-            "key material must be a SecretValue, e.g. SecretValue.cfn_parameter(<NoEcho parameter>) "
+            f"a plain string, {_literal_shape(value)}" if is_literal else describe(value),  # type: ignore[arg-type]
+            "key material must be a SecretValue, e.g. DatadogKeyParameter(...).secret_value "
             "or SecretValue.secrets_manager(...); a plain string would be written into the template",
         )
         return
     # Inspect the underlying value (a literal, a Ref or a dynamic reference) at synth time; it goes
     # nowhere. Resolving the SecretValue itself trips @aws-cdk/core:checkSecretUsage (a recommended
     # feature flag of new apps) with SecretValueExposureRisk.
-    resolved = Stack.of(scope).resolve(value.unsafe_unwrap())
-    if not isinstance(resolved, str) or Token.is_unresolved(resolved):
-        return  # a parameter or attribute: CloudFormation supplies it at deploy time.
+    stack = Stack.of(scope)
+    resolved = stack.resolve(value.unsafe_unwrap())
+    format_check = f"Datadog {key_format.kind} format"
+    if isinstance(resolved, dict):
+        _check_deploy_time_source(stack, problems, prop, resolved, key_format, format_check)
+        return
+    if not isinstance(resolved, str):
+        problems.add(prop, describe(resolved), "a SecretValue holding a string")
+        return
     if resolved.startswith(_SSM_SECURE):
         problems.add(
             prop,
             "SecretValue.ssm_secure(...)",
             "CloudFormation does not resolve '{{resolve:ssm-secure:...}}' in a secret's SecretString; "
-            "use a NoEcho CfnParameter or SecretValue.secrets_manager(...)",
+            "use DatadogKeyParameter(...) or SecretValue.secrets_manager(...)",
         )
         return
+    if resolved.startswith(_SSM):
+        problems.skip(prop, f"{format_check}; it comes from a plain SSM String parameter, {_SSM_IS_VISIBLE}")
+        return
+    if resolved.startswith(_SECRETS_MANAGER):
+        problems.skip(prop, f"{format_check}; it is read from Secrets Manager at deploy time")
+        return
     if resolved.startswith(_DYNAMIC_REFERENCE):
-        return  # resolved by CloudFormation at deploy time; the literal never enters the template.
+        problems.skip(prop, f"{format_check}; it is a dynamic reference resolved at deploy time")
+        return
+    _check_literal(problems, prop, resolved, key_format, validate_format=validate_format)
+
+
+_SSM_IS_VISIBLE = "which anyone allowed ssm:GetParameter (and the console) can read in clear"
+
+
+def _check_deploy_time_source(
+    stack: Stack, problems: Problems, prop: str, resolved: dict[str, Any], key_format: KeyFormat, format_check: str
+) -> None:
+    if set(resolved) == {"Ref"} and isinstance(resolved["Ref"], str):
+        parameter = _find_parameter(stack, resolved["Ref"])
+        if parameter is not None:
+            _check_parameter(problems, prop, parameter, resolved["Ref"], key_format, format_check)
+            return
+    if "Fn::ImportValue" in resolved:
+        problems.skip(
+            prop,
+            f"{format_check}; it comes from a stack export (Fn.import_value), which "
+            "`aws cloudformation list-exports` shows in clear",
+        )
+        return
+    problems.skip(prop, f"{format_check}; it is a deploy-time value")
+
+
+def _check_parameter(
+    problems: Problems, prop: str, parameter: CfnParameter, name: str, key_format: KeyFormat, format_check: str
+) -> None:
+    if parameter.type.startswith("AWS::SSM::Parameter::Value"):
+        problems.skip(prop, f"{format_check}; it comes from a plain SSM String parameter, {_SSM_IS_VISIBLE}")
+        return
+    if not parameter.no_echo:
+        problems.add(
+            prop,
+            f"the CfnParameter {name!r} without NoEcho",
+            "CloudFormation shows the value of a parameter without NoEcho in the console, in "
+            f"`describe-stacks` and in stack events; {USE_THE_HELPER}, which is NoEcho",
+        )
+        return
+    pattern = parameter.allowed_pattern
+    if pattern == key_format.parameter_pattern:
+        return  # CloudFormation checks the exact format before it changes anything.
+    other = next((f for f in KEY_FORMATS if f is not key_format and f.parameter_pattern == pattern), None)
+    if other is not None:
+        problems.add(
+            prop,
+            f"the key parameter {name!r}, whose AllowedPattern admits a Datadog {other.kind}",
+            f"a Datadog {key_format.kind} parameter (wrong key for this prop?)",
+        )
+        return
+    problems.skip(prop, f"{format_check}; the NoEcho parameter {name!r} has no AllowedPattern for it: {USE_THE_HELPER}")
+
+
+def _find_parameter(stack: Stack, logical_id: str) -> Optional[CfnParameter]:
+    """The stack's CfnParameter with this logical id: a direct child first (the usual case), then any."""
+    child = stack.node.try_find_child(logical_id)
+    candidates = [child] if isinstance(child, CfnParameter) else []
+    candidates += [c for c in stack.node.find_all() if isinstance(c, CfnParameter) and c is not child]
+    for candidate in candidates:
+        assert isinstance(candidate, CfnParameter)
+        if Stack.of(candidate).node.path == stack.node.path and stack.resolve(candidate.logical_id) == logical_id:
+            return candidate
+    return None
+
+
+def _check_literal(
+    problems: Problems, prop: str, literal: str, key_format: KeyFormat, *, validate_format: bool
+) -> None:
     problems.warn(
         "plaintextKeyMaterial",
         f"`{problems.name(prop)}` is a plaintext SecretValue: the key is written into the template and the cloud "
-        "assembly. Use a NoEcho CfnParameter or a Secrets Manager dynamic reference outside tests.",
+        "assembly. Use DatadogKeyParameter or a Secrets Manager dynamic reference outside tests.",
     )
-    if key_format.current.fullmatch(resolved):
+    if key_format.current.fullmatch(literal):
         return
-    if key_format.legacy is not None and key_format.legacy.fullmatch(resolved):
+    if key_format.legacy is not None and key_format.legacy.fullmatch(literal):
         problems.warn(
             "legacyKeyFormat",
             f"`{problems.name(prop)}` looks like a {key_format.legacy_description}; check that Secrets Manager can "
             "rotate it (the documented format is " + key_format.description + ").",
         )
         return
-    if validate_format:
+    unsafe = _NOT_IN_A_KEY.search(literal)
+    if validate_format or unsafe:
         problems.add(
             prop,
-            _shape(resolved),
-            f"a Datadog {key_format.kind} is {key_format.description} "
-            "(check for pasted whitespace or a key of the wrong kind); if this really is a key in a "
-            "format this library does not know, pass `validate_key_format=False`",
+            _literal_shape(literal),
+            f"a Datadog {key_format.kind} is {key_format.description}; {_why_not_a_key(prop, literal, key_format)}"
+            + (
+                ""
+                if unsafe
+                else "; if this really is a key in a format this library does not know, pass "
+                "`validate_key_format=False`"
+            ),
         )
-    else:
-        problems.warn(
-            "unrecognisedKeyFormat",
-            f"`{problems.name(prop)}` does not look like a Datadog {key_format.kind} ({key_format.description}); "
-            "accepted because validate_key_format=False.",
-        )
+        return
+    problems.warn(
+        "unrecognisedKeyFormat",
+        f"`{problems.name(prop)}` does not look like a Datadog {key_format.kind} ({key_format.description}); "
+        "accepted because validate_key_format=False.",
+    )
+
+
+def _why_not_a_key(prop: str, literal: str, key_format: KeyFormat) -> str:
+    """The likely mistake behind a literal that is not a key of this kind."""
+    stripped = literal.strip()
+    if _NOT_IN_A_KEY.search(literal):
+        if stripped != literal and _looks_like_a_key(stripped):
+            return "it has whitespace or a newline around it (a bad paste): remove it"
+        return "a key never contains whitespace, quotes, backslashes or control characters"
+    if _UUID.fullmatch(literal.lower()):
+        return f"this is a UUID, a key id: `{prop}` and `{prop}_id` look swapped"
+    other = next((f for f in KEY_FORMATS if f is not key_format and _fits(f, literal)), None)
+    if other is not None:
+        return f"this looks like a Datadog {other.kind}: a key of the wrong kind for this prop"
+    if key_format.current.fullmatch(literal.lower()):
+        return "write it in lower case, as Datadog shows it"
+    return "check for a truncated paste or a key of the wrong kind"
+
+
+def _fits(key_format: KeyFormat, literal: str) -> bool:
+    return bool(key_format.current.fullmatch(literal) or (key_format.legacy and key_format.legacy.fullmatch(literal)))
+
+
+def _looks_like_a_key(literal: str) -> bool:
+    return any(_fits(f, literal) for f in KEY_FORMATS)
 
 
 def check_uuid(problems: Problems, prop: str, value: object) -> None:
     """Check a Datadog identifier (key id, service account id): a lower-case UUID."""
-    if not isinstance(value, str):
-        problems.add(prop, f"{type(value).__name__} {value!r}", "a UUID string")
+    if not problems.check_type(prop, value, str, "a UUID string such as '1b4e28ba-2fa1-11d2-883f-0016d3cca427'"):
         return
+    assert isinstance(value, str)
     if Token.is_unresolved(value):
         problems.skip(prop, "UUID format")
         return
@@ -130,4 +269,4 @@ def check_uuid(problems: Problems, prop: str, value: object) -> None:
             else "a UUID such as '1b4e28ba-2fa1-11d2-883f-0016d3cca427' (copy it from Datadog: "
             "the key's 'Key ID', or the service_account_id in the service account page URL)"
         )
-        problems.add(prop, repr(value), hint)
+        problems.add(prop, describe(value), hint)

@@ -31,6 +31,7 @@ from ._arns import secret_arn_by_name
 from ._child_secret import check_child_rotation
 from ._names import claim
 from ._secret_base import check_secret_name
+from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
 from .admin_key import DatadogAdminKeySecret, check_admin_props
 from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret, check_api_key_props
@@ -38,7 +39,7 @@ from .application_key import DatadogApplicationKeySecret, check_application_key_
 from .rotation import KeyRotation
 from .rotation_role import DatadogRotationRole, policies_needed
 from .site import SiteInput
-from .validation import Problems
+from .validation import Problems, check_construct_id
 
 APPLICATION_KEYS = "application-keys"
 API_KEYS = "api-keys"
@@ -134,15 +135,19 @@ class DatadogManagedSecrets(Construct):
             Default: - ``<stack name>/<construct id>``
         :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
         """
+        check_construct_id(scope, construct_id, "DatadogManagedSecrets")
         super().__init__(scope, construct_id)
-        application_keys = dict(application_keys or {})
-        api_keys = dict(api_keys or {})
+        # Check every prop of the family and its children first: one error lists all problems.
+        problems = Problems()
+        application_keys = _check_mapping(problems, "application_keys", application_keys, "ApplicationKeySpec")
+        api_keys = _check_mapping(problems, "api_keys", api_keys, "ApiKeySpec")
+        validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
+        check_encryption_key(problems, encryption_key)
+        check_removal_policy(problems, removal_policy)
         admin_rotation = admin_rotation if admin_rotation is not None else defaults.ADMIN_ROTATION
         key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
         prefix = secret_name_prefix if secret_name_prefix is not None else _default_prefix(self)
 
-        # Check every prop of the family and its children first: one error lists all problems.
-        problems = Problems()
         _, admin_rendered = check_admin_props(
             self,
             problems,
@@ -162,8 +167,11 @@ class DatadogManagedSecrets(Construct):
             entry = problems.within(f"application_keys[{name!r}].")
             _check_child_name(problems, "application_keys", name)
             if not isinstance(app, ApplicationKeySpec):
-                entry.add("", f"{type(app).__name__}", "an ApplicationKeySpec(app_key=..., app_key_id=...)")
+                problems.wrong_type(
+                    f"application_keys[{name!r}]", app, "an ApplicationKeySpec(app_key=..., app_key_id=...)"
+                )
                 continue
+            check_description(entry, app.description)
             check_application_key_props(
                 self,
                 entry,
@@ -179,8 +187,9 @@ class DatadogManagedSecrets(Construct):
             entry = problems.within(f"api_keys[{name!r}].")
             _check_child_name(problems, "api_keys", name)
             if not isinstance(api, ApiKeySpec):
-                entry.add("", f"{type(api).__name__}", "an ApiKeySpec(api_key=..., api_key_id=...)")
+                problems.wrong_type(f"api_keys[{name!r}]", api, "an ApiKeySpec(api_key=..., api_key_id=...)")
                 continue
+            check_description(entry, api.description)
             check_api_key_props(
                 self, entry, api_key=api.api_key, api_key_id=api.api_key_id, validate_key_format=validate_key_format
             )
@@ -398,6 +407,15 @@ def _check_keys_role_fits(
             f"{needed}: each key's exact ARN is listed); split the keys over several families or use a shorter "
             "`secret_name_prefix`",
         )
+
+
+def _check_mapping(problems: Problems, prop: str, value: object, spec: str) -> dict[str, Any]:
+    """The children by name, or none when ``value`` is not a mapping (recorded as a problem)."""
+    allowed = f"a mapping of name to {spec}, e.g. {{'ci': {spec}(...)}}"
+    if not problems.check_type(prop, value, Mapping, allowed, optional=True):
+        return {}
+    assert value is None or isinstance(value, Mapping)
+    return dict(value or {})
 
 
 def _check_child_name(problems: Problems, prop: str, name: object) -> None:

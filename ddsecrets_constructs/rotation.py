@@ -1,17 +1,36 @@
-"""KeyRotation: when one secret rotates, as a Secrets Manager schedule expression and window."""
+"""KeyRotation: when one secret rotates, as a Secrets Manager schedule expression and window.
+
+A KeyRotation is only a description until a construct renders it: its arguments are checked
+then, so that a wrong argument is reported with the construct path and the prop it was given to
+(``KeyRotation.cron(hour=3)`` → "`rotation`: got KeyRotation.cron(hour=3); `hour` must be a string").
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Optional
 
 from aws_cdk import Duration, Token
 from aws_cdk import aws_secretsmanager as secretsmanager
 
-from ._schedule import ScheduleAnalysis, analyse, first_shared_window
-from .validation import Problems
+from ._schedule import MIN_GAP, ScheduleAnalysis, analyse, first_clash
+from .validation import Problems, describe, duration_millis
 
-_WINDOW_ALLOWED = "a Duration of whole hours from 1 to 24, e.g. Duration.hours(2)"
+_WINDOW_ALLOWED = "`window` must be a Duration of whole hours from 1 to 24, e.g. Duration.hours(2)"
+_INTERVAL_ALLOWED = "`interval` must be a Duration of whole hours (at least 4) or whole days (at most 999)"
+_CRON_FIELD = re.compile(r"\S+")
+_CRON_EXAMPLES = {
+    "minute": "'0'",
+    "hour": "'3', '2,14', '9-17' or '0/6'",
+    "day": "'1', '1,15' or 'L'",
+    "month": "'*', '1-6' or 'JAN,JUL'",
+    "week_day": "'MON', 'MON-FRI' or '2#1'",
+}
+_CRON_DEFAULTS: dict[str, Optional[str]] = {"minute": "0", "hour": "0", "day": None, "month": "*", "week_day": None}
 
 
 @dataclass(frozen=True)
@@ -21,6 +40,8 @@ class RenderedRotation:
     schedule_expression: str
     window_hours: Optional[int]
     analysis: Optional[ScheduleAnalysis]
+    rotation: Optional[KeyRotation] = None
+    """The KeyRotation it was rendered from."""
 
     @property
     def duration(self) -> Optional[str]:
@@ -32,6 +53,9 @@ class RenderedRotation:
         return secretsmanager.CfnRotationSchedule.RotationRulesProperty(
             schedule_expression=self.schedule_expression, duration=self.duration
         )
+
+    def __str__(self) -> str:
+        return f"{self.schedule_expression}" + (f", window {self.duration}" if self.duration else "")
 
 
 class KeyRotation:
@@ -52,6 +76,8 @@ class KeyRotation:
         self._expression = expression
         self._interval = interval
         self._window = window
+        self._factory = "KeyRotation"
+        self._cron: Optional[dict[str, object]] = None
 
     @classmethod
     def every(cls, interval: Duration, *, window: Optional[Duration] = None) -> KeyRotation:
@@ -61,7 +87,9 @@ class KeyRotation:
         :param window: length of the rotation window in whole hours (1-24).
             Default: - 1 hour for an interval in hours, the rest of the UTC day for days.
         """
-        return cls(expression=None, interval=interval, window=window)
+        rotation = cls(expression=None, interval=interval, window=window)
+        rotation._factory = "every"
+        return rotation
 
     @classmethod
     def cron(
@@ -77,19 +105,18 @@ class KeyRotation:
         """Rotate on a ``cron()`` schedule (UTC); the window opens at ``hour``:00.
 
         :param minute: must be ``"0"`` (windows open on the hour). Default: "0"
-        :param hour: hour(s) of the day, 0-23. Default: "0"
+        :param hour: hour(s) of the day, 0-23, as a string (``"3"``, ``"2,14"``, ``"0/6"``). Default: "0"
         :param day: day(s) of the month; excludes ``week_day``. Default: - "*" unless ``week_day`` is set
         :param month: month(s), 1-12 or JAN-DEC. Default: "*"
-        :param week_day: day(s) of the week, 1-7 or SUN-SAT (``2#1``: first Monday). Default: - any
+        :param week_day: day(s) of the week, 1-7 or SUN-SAT (``2#1``: first Monday); excludes ``day``.
+            Default: - any
         :param window: length of the rotation window in whole hours (1-24).
             Default: - 1 hour for several rotations a day, otherwise the rest of the UTC day
         """
-        if week_day is None:
-            day_field, week_day_field = (day if day is not None else "*"), "?"
-        else:
-            day_field, week_day_field = (day if day is not None else "?"), week_day
-        fields = (minute, hour, day_field, month, week_day_field, "*")
-        return cls(expression=f"cron({' '.join(fields)})", interval=None, window=window)
+        rotation = cls(expression=None, interval=None, window=window)
+        rotation._factory = "cron"
+        rotation._cron = {"minute": minute, "hour": hour, "day": day, "month": month, "week_day": week_day}
+        return rotation
 
     @classmethod
     def expression(cls, expression: str, *, window: Optional[Duration] = None) -> KeyRotation:
@@ -101,7 +128,9 @@ class KeyRotation:
         :param window: length of the rotation window in whole hours (1-24).
             Default: - the Secrets Manager default window
         """
-        return cls(expression=expression, interval=None, window=window)
+        rotation = cls(expression=expression, interval=None, window=window)
+        rotation._factory = "expression"
+        return rotation
 
     @property
     def window(self) -> Optional[Duration]:
@@ -109,8 +138,17 @@ class KeyRotation:
         return self._window
 
     def __repr__(self) -> str:
-        what = self._expression if self._expression is not None else f"every {self._interval}"
-        return f"KeyRotation({what!r}, window={self._window})"
+        """The call that made this rotation, e.g. ``KeyRotation.cron(hour='2', window=Duration.hours(2))``."""
+        window = [] if self._window is None else [f"window={describe(self._window)}"]
+        if self._factory == "cron" and self._cron is not None:
+            given = [f"{k}={describe(v)}" for k, v in self._cron.items() if v != _CRON_DEFAULTS[k]]
+            return f"KeyRotation.cron({', '.join(given + window)})"
+        if self._factory == "every":
+            return f"KeyRotation.every({', '.join([describe(self._interval), *window])})"
+        if self._factory == "expression":
+            return f"KeyRotation.expression({', '.join([describe(self._expression), *window])})"
+        arguments = [f"expression={describe(self._expression)}", f"interval={describe(self._interval)}"]
+        return f"KeyRotation({', '.join(arguments + window)})"
 
     def render(self, problems: Problems, prop: str) -> Optional[RenderedRotation]:
         """Check this rotation and turn it into CloudFormation values; None if it is invalid.
@@ -119,78 +157,192 @@ class KeyRotation:
         :param prop: the prop name to report problems under, e.g. ``"rotation"``.
         """
         count = len(problems)
-        window_hours = _window_hours(problems, f"{prop}.window", self._window)
-        expression = self._expression if self._expression is not None else _rate(problems, prop, self._interval)
+        window_hours = self._window_hours(problems, prop)
+        expression = self._render_expression(problems, prop)
         if expression is None or len(problems) > count:
             return None
         if Token.is_unresolved(expression):
-            problems.skip(prop, "schedule expression rules and window overlaps")
-            return RenderedRotation(expression, window_hours, None)
+            problems.skip(prop, "schedule expression rules and window distance from the admin's")
+            return RenderedRotation(expression, window_hours, None, self)
         analysis = analyse(expression, window_hours)
         for error in analysis.errors:
             problems.add(prop, repr(self), error)
-        return None if analysis.errors else RenderedRotation(expression, window_hours, analysis)
+        return None if analysis.errors else RenderedRotation(expression, window_hours, analysis, self)
+
+    def _render_expression(self, problems: Problems, prop: str) -> Optional[str]:
+        if self._cron is not None:
+            return self._cron_expression(problems, prop)
+        if self._factory == "expression" or (self._factory == "KeyRotation" and self._interval is None):
+            if not isinstance(self._expression, str):
+                problems.add(prop, repr(self), "`expression` must be a string such as 'cron(0 6 1 * ? *)'")
+                return None
+            if not problems.refuse_key_shapes(prop, repr(self), "a schedule expression such as 'cron(0 6 1 * ? *)'"):
+                return None
+            return self._expression
+        return self._rate_expression(problems, prop)
+
+    def _cron_expression(self, problems: Problems, prop: str) -> Optional[str]:
+        assert self._cron is not None
+        fields: dict[str, str] = {}
+        valid = True
+        for name, value in self._cron.items():
+            if value is None and _CRON_DEFAULTS[name] is None:
+                continue  # day / week_day not given
+            if not isinstance(value, str) or not (Token.is_unresolved(value) or _CRON_FIELD.fullmatch(value)):
+                problems.add(
+                    prop,
+                    repr(self),
+                    f"`{name}` must be one cron field as a string, without spaces, e.g. {_CRON_EXAMPLES[name]}",
+                )
+                valid = False
+                continue
+            fields[name] = value
+        if "day" in fields and "week_day" in fields:
+            problems.add(
+                prop,
+                repr(self),
+                "give `day` or `week_day`, not both (a cron() schedule matches days of the month or days of the week)",
+            )
+            valid = False
+        if not valid:
+            return None
+        if "week_day" in fields:
+            day, week_day = fields.get("day", "?"), fields["week_day"]
+        else:
+            day, week_day = fields.get("day", "*"), "?"
+        return f"cron({fields['minute']} {fields['hour']} {day} {fields['month']} {week_day} *)"
+
+    def _rate_expression(self, problems: Problems, prop: str) -> Optional[str]:
+        interval = self._interval
+        if not isinstance(interval, Duration):
+            problems.add(prop, repr(self), _INTERVAL_ALLOWED)
+            return None
+        hours = _hours(interval)
+        if hours is None:
+            problems.add(
+                prop,
+                repr(self),
+                f"{_INTERVAL_ALLOWED}, known at synth time; for a schedule known only at deploy time, "
+                "use KeyRotation.expression(<token>)",
+            )
+            return None
+        if not hours.is_integer() or hours <= 0:
+            problems.add(prop, repr(self), _INTERVAL_ALLOWED)
+            return None
+        whole = int(hours)
+        if whole % 24 == 0:
+            days = whole // 24
+            return f"rate({days} {'day' if days == 1 else 'days'})"
+        return f"rate({whole} {'hour' if whole == 1 else 'hours'})"
+
+    def _window_hours(self, problems: Problems, prop: str) -> Optional[int]:
+        window = self._window
+        if window is None:
+            return None
+        if not isinstance(window, Duration):
+            problems.add(prop, repr(self), _WINDOW_ALLOWED)
+            return None
+        hours = _hours(window)
+        if hours is None:
+            problems.add(prop, repr(self), f"{_WINDOW_ALLOWED}, known at synth time")
+            return None
+        if not hours.is_integer() or not 1 <= hours <= 24:
+            problems.add(prop, repr(self), _WINDOW_ALLOWED)
+            return None
+        return int(hours)
 
 
 def _hours(duration: Duration) -> Optional[float]:
     """The duration in (possibly fractional) hours, or None for a deploy-time value."""
-    return None if Token.is_unresolved(duration) else duration.to_seconds() / 3600
-
-
-def _window_hours(problems: Problems, prop: str, window: Optional[Duration]) -> Optional[int]:
-    if window is None:
-        return None
-    if not isinstance(window, Duration):
-        problems.add(prop, f"{type(window).__name__} {window!r}", _WINDOW_ALLOWED)
-        return None
-    hours = _hours(window)
-    if hours is None:
-        problems.add(prop, "a deploy-time Duration", f"{_WINDOW_ALLOWED} known at synth time")
-        return None
-    if not hours.is_integer() or not 1 <= hours <= 24:
-        problems.add(prop, window.to_human_string(), _WINDOW_ALLOWED)
-        return None
-    return int(hours)
-
-
-def _rate(problems: Problems, prop: str, interval: Optional[Duration]) -> Optional[str]:
-    allowed = "a Duration of whole hours (at least 4) or whole days (at most 999)"
-    if not isinstance(interval, Duration):
-        problems.add(prop, f"{type(interval).__name__} {interval!r}", allowed)
-        return None
-    hours = _hours(interval)
-    if hours is None:
-        problems.add(prop, "a deploy-time Duration", allowed + "; for a deploy-time value use KeyRotation.expression()")
-        return None
-    if not hours.is_integer() or hours <= 0:
-        problems.add(prop, interval.to_human_string(), allowed)
-        return None
-    whole = int(hours)
-    if whole % 24 == 0:
-        days = whole // 24
-        return f"rate({days} {'day' if days == 1 else 'days'})"
-    return f"rate({whole} {'hour' if whole == 1 else 'hours'})"
+    millis = duration_millis(duration)
+    return None if millis is None else millis / 3_600_000
 
 
 def check_windows_apart(
     problems: Problems, prop: str, child: Optional[RenderedRotation], admin: Optional[RenderedRotation]
 ) -> None:
-    """Refuse a child schedule that can rotate while its admin secret rotates.
+    """Refuse a child schedule whose windows come within an hour of its admin's windows.
 
     An admin rotation deletes the old key pair before it promotes the new one; a child rotation
     that reads the admin secret in that gap fails and blocks later rotations (reference section 2).
+    A rotation that starts late in its window is still running after the window closes, hence
+    the hour between the end of one window and the start of the other, in both directions.
     """
     if child is None or admin is None:
         return
     if child.analysis is None or admin.analysis is None:
-        problems.skip(prop, "window overlap with the admin secret's rotation")
+        problems.skip(prop, "window distance from the admin secret's rotation")
         return
-    shared = first_shared_window(child.analysis, admin.analysis)
-    if shared:
-        problems.add(
-            prop,
-            repr(child.schedule_expression) + (f" window {child.duration}" if child.duration else ""),
-            f"its rotation window meets the admin secret's ({admin.schedule_expression!r}) at {shared}; "
-            "choose cron() schedules whose windows never meet, so a child never reads the admin key "
-            "while the admin key rotates",
-        )
+    clash = first_clash(child.analysis, admin.analysis)
+    if clash is None:
+        return
+    proposal = propose_child_rotation(child, admin.analysis)
+    when = "on any day" if clash.first is None else f"first on {clash.first:%Y-%m-%d}"
+    gap_hours = int(MIN_GAP.total_seconds() // 3600)
+    advice = (
+        f"a window that passes: {proposal!r}"
+        if proposal is not None
+        else "no child window can stay that far from this admin schedule: give the admin a cron() schedule "
+        "with a shorter window, e.g. KeyRotation.cron(hour='2', day='15', window=Duration.hours(2))"
+    )
+    problems.add(
+        prop,
+        repr(child.rotation) if child.rotation is not None else repr(child.schedule_expression),
+        f"its rotation windows must stay at least {gap_hours} hour away from the admin secret's ({admin}), "
+        f"before and after, so that a child never reads the admin key while the admin key rotates; "
+        f"too close {when}: {clash.where}; {advice}",
+    )
+
+
+def propose_child_rotation(child: RenderedRotation, admin: ScheduleAnalysis) -> Optional[KeyRotation]:
+    """A schedule like ``child``'s (same days, another hour or a shorter window) whose windows stay
+    an hour away from ``admin``'s; failing that, a monthly one; None when none of the first
+    :data:`_MAX_PROPOSALS` candidates does (the admin's windows then leave no room)."""
+    if admin.is_rate and _longest_free_stretch(admin.daily_windows) < 2 * MIN_GAP + dt.timedelta(hours=1):
+        return None  # no one-hour window fits between two rate() windows with an hour on each side
+    for tried, candidate in enumerate(_candidates(child, admin)):
+        if tried >= _MAX_PROPOSALS:
+            break
+        rendered = candidate.render(Problems(), "rotation")
+        if rendered is not None and rendered.analysis is not None and first_clash(rendered.analysis, admin) is None:
+            return candidate
+    return None
+
+
+def _longest_free_stretch(daily_windows: tuple[tuple[int, int], ...]) -> dt.timedelta:
+    """The longest time between two rate() windows, which repeat every day."""
+    starts_ends = sorted(daily_windows)
+    gaps = [later[0] - earlier[1] for earlier, later in pairwise(starts_ends)]
+    gaps.append(starts_ends[0][0] + 24 - starts_ends[-1][1])  # from the last window to the next day's first
+    return dt.timedelta(hours=max(gaps))
+
+
+_MAX_PROPOSALS = 200
+"""Bounds the search on the error path; a free hour is found within the first few dozen
+candidates unless the admin's windows cover whole days."""
+
+
+def _candidates(child: RenderedRotation, admin: ScheduleAnalysis) -> Iterator[KeyRotation]:
+    source = child.rotation
+    given = child.window_hours
+    widths = list(dict.fromkeys([given or 2, *(w for w in (2, 1) if w < (given or 2))]))
+    fields = child.schedule_expression.removeprefix("cron(").removesuffix(")").split()
+    if child.schedule_expression.startswith("cron(") and len(fields) == 6 and fields[1].isdigit():
+        # Same days, another hour: the nearest later hours first.
+        hours = [(int(fields[1]) + step) % 24 for step in range(1, 24)]
+        for width in widths:
+            for hour in (h for h in hours if h + width <= 24):
+                if source is not None and source._cron is not None:
+                    arguments = {k: v for k, v in source._cron.items() if k != "hour"}
+                    yield KeyRotation.cron(hour=str(hour), window=Duration.hours(width), **arguments)  # type: ignore[arg-type]
+                else:
+                    expression = f"cron({' '.join([fields[0], str(hour), *fields[2:]])})"
+                    yield KeyRotation.expression(expression, window=Duration.hours(width))
+    # Monthly, away from the admin's first window: a rate() admin may rotate on any day, so only
+    # the hour matters then.
+    first_day = admin.windows[0].start.day if admin.windows else 1
+    days = [1] if admin.is_rate else [(first_day - 1 + offset) % 28 + 1 for offset in (14, 7, 21, 10, 3, 17, 24)]
+    for width in widths:
+        for day in days:
+            for hour in range(0, 25 - width):
+                yield KeyRotation.cron(hour=str(hour), day=str(day), window=Duration.hours(width))

@@ -35,12 +35,14 @@ from constructs import Construct, IValidation
 
 from . import _iam_budget as budget
 from . import _nag
+from ._secret_props import check_flag
 from .defaults import ADMIN_READ_ACTIONS, KMS_ACTIONS_TO_READ, KMS_ACTIONS_TO_ROTATE, ROTATION_ACTIONS
-from .validation import Problems
+from .validation import Problems, check_construct_id
 
 SECRETS_MANAGER = "secretsmanager.amazonaws.com"
 ADMIN_SECRETS = "admin secrets"
 KEY_SECRETS = "API and application keys"
+ROLE_DESCRIPTION_LIMIT = 1000  # IAM's limit for a role description
 GET_RANDOM_PASSWORD_REASON = "secretsmanager:GetRandomPassword has no resource-level permissions."
 
 
@@ -151,7 +153,12 @@ class DatadogRotationRole(Construct):
             managed-rotation role and the role of the seed article both have it; whether Datadog
             rotation needs it is UNVERIFIED (reference section 8). Default: True
         """
+        check_construct_id(scope, construct_id, "DatadogRotationRole")
         super().__init__(scope, construct_id)
+        problems = Problems()
+        problems.check_text("description", description, "a description string", max_length=ROLE_DESCRIPTION_LIMIT)
+        allow_get_random_password = check_flag(problems, "allow_get_random_password", allow_get_random_password)
+        problems.raise_if_any(self)
         stack = Stack.of(self)
         self._use: Optional[str] = None
         self._trusted: list[str] = []

@@ -13,7 +13,7 @@ from typing import ClassVar, Union
 
 from aws_cdk import Token
 
-from .validation import Problems
+from .validation import Problems, describe
 
 # A bare lower-case host name: labels of letters, digits and hyphens, at least one dot.
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
@@ -58,6 +58,11 @@ class DatadogSite:
         """Every site this library knows, in documentation order."""
         return _KNOWN
 
+    def __repr__(self) -> str:
+        """``DatadogSite.EU1``, or ``DatadogSite.custom('us7.datadoghq.com')``: what the user wrote."""
+        name = _NAME_OF.get(self.value) if isinstance(self.value, str) and not self.is_custom else None
+        return f"DatadogSite.{name}" if name else f"DatadogSite.custom({describe(self.value)})"
+
     @property
     def api_host(self) -> str:
         """The API host of the site (``api.<site>``)."""
@@ -80,6 +85,7 @@ _NAME_OF = {getattr(DatadogSite, name).value: name for name in _NAMES}
 _ALLOWED = "one of " + ", ".join(f"DatadogSite.{n} ({getattr(DatadogSite, n).value!r})" for n in _NAMES)
 
 SiteInput = Union[DatadogSite, str]
+_BARE_DOMAIN = "The site is the bare domain, without scheme, path, 'app.' or 'api.' host or upper case"
 
 
 def _normalised_guess(site: str) -> str:
@@ -94,24 +100,9 @@ def resolve_site(problems: Problems, prop: str, site: SiteInput) -> str:
     if isinstance(site, DatadogSite):
         if not site.is_custom:
             return site.value
-        if Token.is_unresolved(site.value):
-            problems.skip(prop, "custom site format")
-        elif not _HOST.fullmatch(site.value):
-            problems.add(
-                prop,
-                f"DatadogSite.custom({site.value!r})",
-                "a custom site must be a bare lower-case host name such as 'us7.datadoghq.com' "
-                "(no scheme, path, upper case or 'app.' host)",
-            )
-        else:
-            problems.warn(
-                "customSite",
-                f"`{problems.name(prop)}` is DatadogSite.custom({site.value!r}), which this library does not know; "
-                "check that Secrets Manager rotation supports it before relying on it.",
-            )
-        return site.value
+        return _resolve_custom(problems, prop, site)
     if not isinstance(site, str):
-        problems.add(prop, f"{type(site).__name__} {site!r}", f"a DatadogSite: {_ALLOWED}")
+        problems.wrong_type(prop, site, f"a DatadogSite: {_ALLOWED}")
         return ""
     if Token.is_unresolved(site):
         problems.skip(prop, "known Datadog site")
@@ -120,10 +111,38 @@ def resolve_site(problems: Problems, prop: str, site: SiteInput) -> str:
         return site
     guess = _normalised_guess(site)
     hint = (
-        f"did you mean DatadogSite.{_NAME_OF[guess]} ({guess!r})? The site is the bare domain, "
-        "without scheme, path, 'app.' host or upper case"
+        f"did you mean DatadogSite.{_NAME_OF[guess]} ({guess!r})? {_BARE_DOMAIN}"
         if guess in _NAME_OF
         else f"use {_ALLOWED}, or DatadogSite.custom('...') for a site not in this list"
     )
-    problems.add(prop, repr(site), hint)
+    problems.add(prop, describe(site), hint)
     return site
+
+
+def _resolve_custom(problems: Problems, prop: str, site: DatadogSite) -> str:
+    """The escape hatch gets every check a site string gets, except the list of known sites."""
+    value = site.value
+    if not isinstance(value, str):
+        problems.add(prop, repr(site), "DatadogSite.custom() takes the site as a string, e.g. 'us7.datadoghq.com'")
+        return ""
+    if Token.is_unresolved(value):
+        problems.skip(prop, "custom site format")
+    elif not _HOST.fullmatch(value):
+        problems.add(
+            prop,
+            repr(site),
+            "a custom site must be a bare lower-case host name such as 'us7.datadoghq.com' "
+            "(no scheme, path, upper case or 'app.' host)",
+        )
+    elif value in _NAME_OF:
+        pass  # a known site given the long way: nothing to warn about
+    elif _normalised_guess(value) in _NAME_OF:
+        guess = _normalised_guess(value)
+        problems.add(prop, repr(site), f"did you mean DatadogSite.{_NAME_OF[guess]} ({guess!r})? {_BARE_DOMAIN}")
+    else:
+        problems.warn(
+            "customSite",
+            f"`{problems.name(prop)}` is {site!r}, which this library does not know; "
+            "check that Secrets Manager rotation supports it before relying on it.",
+        )
+    return value

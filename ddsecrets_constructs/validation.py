@@ -6,22 +6,131 @@ Checks that cannot run because a value is only known at deploy time (a token) ar
 warning annotation per construct, so that nothing is skipped silently. Warnings are collected too
 and only annotated by :meth:`Problems.raise_if_any`, so a family can check its children's props
 up front (one error for all of them) without annotating anything twice.
+
+Every text the library builds for a person (the error message, each warning) passes through
+:func:`redact`, in one place: whatever prop a Datadog key was pasted into, the key is never
+printed. Values are shown with :func:`describe`, which prints what the user typed
+(``Duration.hours(3)``, ``'rate(30 days)'``), never an object repr.
 """
 
 from __future__ import annotations
 
+import enum
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Optional, Union
 
-from aws_cdk import Annotations
-from constructs import IConstruct
+from aws_cdk import Annotations, Duration, SecretValue, Token
+from constructs import Construct, IConstruct
 
 WARNING_PREFIX = "ddsecrets-constructs"
 """Prefix of every warning id this library emits, e.g. ``ddsecrets-constructs:customSite``."""
 
+DEPLOY_TIME_VALUES_NOT_CHECKED = "deployTimeValuesNotChecked"
+"""Id (after the prefix) of the one warning per construct that lists the checks a deploy-time value skipped."""
+
+# What a Datadog key looks like (reference section 1), also inside a longer string: an application
+# key is "ddapp_" + 34 letters or digits, an API key 32 hexadecimal characters, a legacy application
+# key 40. Any run of 24 or more hexadecimal characters is hidden too, so that a key with a few
+# characters cut off or added (a bad paste) is not printed almost whole.
+_APP_KEY_SHAPE = re.compile(r"(?i:ddapp_)[A-Za-z0-9]{20,}")
+_HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{24,}(?![0-9A-Fa-f])")
+_KEY_PROPS = ("admin_api_key", "admin_app_key", "app_key", "api_key")
+
+
+def _shape_of(match: str) -> str:
+    if match.lower().startswith("ddapp_"):
+        return "a Datadog application key"
+    if len(match) == 32:
+        return "a Datadog API key"
+    if len(match) == 40:
+        return "a Datadog application key (legacy format)"
+    return "a Datadog key"
+
+
+def key_shapes(text: str) -> list[str]:
+    """What each key-shaped part of ``text`` looks like (``"a Datadog API key"``), in order."""
+    found = [(m.start(), _shape_of(m.group())) for m in _APP_KEY_SHAPE.finditer(text)]
+    found += [(m.start(), _shape_of(m.group())) for m in _HEX_RUN.finditer(text)]
+    return [shape for _, shape in sorted(found)]
+
+
+def redact(text: str) -> str:
+    """``text`` with every key-shaped part replaced by a description of its shape.
+
+    A quoted value that is nothing but a key (``'0123…'``) becomes the plain description.
+    """
+
+    def hidden(match: re.Match[str]) -> str:
+        return f"<a value shaped like {_shape_of(match.group())} (not shown)>"
+
+    text = _HEX_RUN.sub(hidden, _APP_KEY_SHAPE.sub(hidden, text))
+    return re.sub(r"^<(a value shaped like [^>]*)>$|'<(a value shaped like [^>]*)>'", r"\1\2", text)
+
+
+def describe(value: object) -> str:
+    """Show a received value as the user wrote it: ``'rate(30 days)'``, ``Duration.hours(3)``,
+    ``RemovalPolicy.DESTROY``, ``{'a': 1}``; never ``<... object at 0x...>``."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "a deploy-time value (token)" if Token.is_unresolved(value) else repr(value)
+    if isinstance(value, Duration):
+        return describe_duration(value)
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    if isinstance(value, SecretValue):
+        return "a SecretValue"
+    if isinstance(value, Construct):
+        return f"{_article(type(value).__name__)} {type(value).__name__} ({value.node.path!r})"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{describe(k)}: {describe(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        inner = ", ".join(describe(v) for v in value)
+        return {list: f"[{inner}]", tuple: f"({inner})"}.get(type(value), "{" + inner + "}")
+    text = repr(value)
+    if " object at 0x" in text or text.startswith("<"):
+        return f"{_article(type(value).__name__)} {type(value).__name__}"
+    return text
+
+
+def describe_duration(duration: Duration) -> str:
+    """``Duration.hours(3)``: as the user wrote it (aws_cdk's own rendering)."""
+    return "a deploy-time Duration (token)" if duration_millis(duration) is None else duration.to_string()
+
+
+def duration_millis(duration: Duration) -> Optional[float]:
+    """The duration in milliseconds, or None when it is a deploy-time value (a token)."""
+    try:
+        millis = duration.to_milliseconds()
+    except RuntimeError:  # jsii: "Duration must be specified as 'Duration.millis()' ... comes from a token"
+        return None
+    return None if Token.is_unresolved(millis) else float(millis)
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].upper() in "AEIOU" else "a"
+
+
+def _swap_hint(prop: str, shape: str) -> str:
+    """Why a key is in this prop, when the prop is not a key prop: most often a swap."""
+    field_name = prop.rsplit(".", 1)[-1]
+    if field_name.endswith("_id") and field_name[: -len("_id")] in _KEY_PROPS:
+        key_prop = prop[: -len("_id")]
+        return (
+            f"this is {shape} in an id field: `{key_prop}` and `{prop}` look swapped (the id is the UUID "
+            "Datadog shows as 'Key ID'; the key goes in the key prop, as a SecretValue)"
+        )
+    return (
+        f"this is {shape}, which belongs only in a key prop ({', '.join(f'`{p}`' for p in _KEY_PROPS)}) "
+        "as a SecretValue; anywhere else it would be written into the template"
+    )
+
 
 @dataclass(frozen=True)
 class Problem:
-    """One invalid prop: which prop, what was received, what is allowed."""
+    """One invalid prop: which prop, what was received, what is allowed (already redacted)."""
 
     prop: str
     received: str
@@ -36,6 +145,7 @@ class DdSecretsValidationError(ValueError):
 
     Raised at synth time (in the construct's constructor). The message names the construct path
     and lists every problem found, each with the prop, the value received and what is allowed.
+    Key material is never part of it.
     """
 
     def __init__(self, construct_path: str, problems: list[Problem]) -> None:
@@ -43,11 +153,14 @@ class DdSecretsValidationError(ValueError):
         :param construct_path: path of the construct whose props are invalid.
         :param problems: every problem found, in the order the props were checked.
         """
-        self.construct_path = construct_path
+        self.construct_path = redact(construct_path)
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {problem}" for problem in problems)
         count = len(problems)
-        super().__init__(f"{construct_path}: {count} invalid prop{'s' if count > 1 else ''}:\n{lines}")
+        super().__init__(redact(f"{construct_path}: {count} invalid prop{'s' if count > 1 else ''}:\n{lines}"))
+
+
+Expected = Union[type, tuple[type, ...]]
 
 
 @dataclass
@@ -71,8 +184,53 @@ class Problems:
         return f"{self.prefix}{prop}"
 
     def add(self, prop: str, received: str, allowed: str) -> None:
-        """Record an invalid prop. ``received`` is already formatted (``!r``, or a redacted shape)."""
-        self._problems.append(Problem(self.name(prop), received, allowed))
+        """Record an invalid prop. ``received`` is already formatted (:func:`describe`, or a shape).
+
+        A key-shaped value in ``received`` is hidden, and the message says where keys belong.
+        """
+        name = self.name(prop)
+        shapes = key_shapes(received)
+        if shapes and name.rsplit(".", 1)[-1] not in _KEY_PROPS:
+            allowed = f"{allowed}; {_swap_hint(name, shapes[0])}"
+        self._problems.append(Problem(redact(name), redact(received), redact(allowed)))
+
+    def wrong_type(self, prop: str, value: object, allowed: str) -> None:
+        """Record a value of the wrong type, shown with :func:`describe`."""
+        self.add(prop, describe(value), allowed)
+
+    def check_type(self, prop: str, value: object, expected: Expected, allowed: str, *, optional: bool = False) -> bool:
+        """True when ``value`` is an ``expected`` (or None, when ``optional``); otherwise record it.
+
+        ``bool`` is not accepted where an ``int`` is expected, nor an ``int`` where a ``bool`` is.
+        """
+        if value is None and optional:
+            return True
+        if isinstance(value, expected) and not (isinstance(value, bool) and bool not in _as_tuple(expected)):
+            return True
+        self.wrong_type(prop, value, allowed)
+        return False
+
+    def check_text(self, prop: str, value: object, allowed: str, *, optional: bool = True, max_length: int) -> bool:
+        """A free-text string (a description): the right type and length, and no key in it."""
+        if not self.check_type(prop, value, str, allowed, optional=optional):
+            return False
+        if value is None or Token.is_unresolved(value):
+            return True
+        assert isinstance(value, str)
+        if key_shapes(value):
+            self.add(prop, describe(value), f"{allowed}, without key material")
+            return False
+        if len(value) > max_length:
+            self.add(prop, f"a text of {len(value)} characters", f"{allowed} of at most {max_length} characters")
+            return False
+        return True
+
+    def refuse_key_shapes(self, prop: str, value: object, allowed: str) -> bool:
+        """Refuse a literal string with a key in it; True when there is none (or it is not a string)."""
+        if isinstance(value, str) and not Token.is_unresolved(value) and key_shapes(value):
+            self.add(prop, describe(value), allowed)
+            return False
+        return True
 
     def skip(self, prop: str, check: str) -> None:
         """Record a check that could not run because ``prop`` is a deploy-time value."""
@@ -91,10 +249,31 @@ class Problems:
             raise DdSecretsValidationError(scope.node.path, self._problems)
         if self._skipped:
             self.warn(
-                "deployTimeValuesNotChecked",
+                DEPLOY_TIME_VALUES_NOT_CHECKED,
                 "These checks were skipped because the values are only known at deploy time: "
-                + "; ".join(self._skipped)
+                + "; ".join(dict.fromkeys(self._skipped))
                 + ". Make sure the deployed values satisfy them.",
             )
         for warning_id, message in dict.fromkeys(self._warnings):
-            Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", message)
+            Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", redact(message))
+
+
+def _as_tuple(expected: Expected) -> tuple[type, ...]:
+    return expected if isinstance(expected, tuple) else (expected,)
+
+
+def check_construct_id(scope: object, construct_id: object, construct_class: str) -> None:
+    """Refuse a construct id that is not a string or holds a key, before the construct exists.
+
+    Called before ``super().__init__`` so that a refused id never reaches the construct tree
+    (``tree.json`` in the cloud assembly).
+    """
+    problems = Problems()
+    parent = scope.node.path if isinstance(scope, Construct) else describe(scope)
+    if not isinstance(scope, Construct):
+        problems.wrong_type("scope", scope, f"the parent construct of the {construct_class} (a Stack or a Construct)")
+    if problems.check_type("construct_id", construct_id, str, "a construct id string such as 'Datadog'"):
+        problems.refuse_key_shapes("construct_id", construct_id, "a construct id such as 'Datadog'")
+    if len(problems):
+        shown = construct_id if isinstance(construct_id, str) else describe(construct_id)
+        raise DdSecretsValidationError(f"{parent}/{shown}" if parent else str(shown), problems._problems)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -12,7 +12,10 @@ from ddsecrets_constructs import (
     DatadogAdminKeySecret,
     DatadogApiKeySecret,
     DatadogApplicationKeySecret,
+    DatadogKeyKind,
+    DatadogKeyParameter,
     DatadogRotationRole,
+    KeyRotation,
 )
 from examples import inputs
 
@@ -31,6 +34,9 @@ class ImportedAdminStack(Stack):
                 self, "DatadogAdminArn", "Complete ARN of the DatadogAdminKey secret"
             ),
             service_account_id=inputs.uuid(self, "ServiceAccountId", "Service account owning the admin key"),
+            # The admin's schedule as configured where it was made: the children's windows are
+            # checked against it (without it, the check is skipped with a warning).
+            rotation=KeyRotation.cron(hour="2", day="15", window=Duration.hours(2)),
         )
         key = kms.Key(self, "SecretsKey", enable_key_rotation=True, description="Encrypts the Datadog secrets")
         role = DatadogRotationRole(self, "RotationRole")
@@ -38,7 +44,7 @@ class ImportedAdminStack(Stack):
             self,
             "DatadogApplicationKey",
             admin=admin,
-            app_key=inputs.app_key(self, "AppKey", "Application key to rotate"),
+            app_key=DatadogKeyParameter(self, "AppKey", kind=DatadogKeyKind.APPLICATION_KEY).secret_value,
             app_key_id=inputs.uuid(self, "AppKeyId", "Application key id"),
             rotation_role=role,
             encryption_key=key,
@@ -47,7 +53,7 @@ class ImportedAdminStack(Stack):
             self,
             "DatadogApiKey",
             admin=admin,
-            api_key=inputs.api_key(self, "ApiKey", "API key to rotate"),
+            api_key=DatadogKeyParameter(self, "ApiKey", kind=DatadogKeyKind.API_KEY).secret_value,
             api_key_id=inputs.uuid(self, "ApiKeyId", "API key id"),
             rotation_role=role,
             encryption_key=key,

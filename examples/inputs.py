@@ -1,35 +1,18 @@
-"""Deploy-time inputs of the examples: key material as NoEcho parameters, ids as parameters.
+"""Deploy-time inputs of the examples other than keys: ids and ARNs as checked parameters.
 
-Nothing secret is in the template: CloudFormation substitutes the parameters at deploy time
+Keys come from the library's ``DatadogKeyParameter`` (NoEcho, exact key format). Nothing secret
+is in the template: CloudFormation substitutes the parameters at deploy time
 (``cdk deploy --parameters Stack:Name=value``). ``AllowedPattern`` makes CloudFormation check
 the formats that the constructs can only check for literals, so ``cdk synth`` needs no value.
 """
 
 from __future__ import annotations
 
-from typing import Optional
-
-from aws_cdk import Annotations, CfnParameter, SecretValue
+from aws_cdk import Annotations, CfnParameter
 from constructs import Construct, IConstruct
 
 UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-API_KEY_PATTERN = "^[0-9a-f]{32}$"
-APP_KEY_PATTERN = "^(ddapp_[A-Za-z0-9]{34}|[0-9a-f]{40})$"
 SECRET_ARN_PATTERN = "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+-[A-Za-z0-9]{6}$"
-
-
-def api_key(scope: Construct, name: str, description: str) -> SecretValue:
-    """A Datadog API key, from a NoEcho parameter."""
-    return SecretValue.cfn_parameter(
-        _parameter(scope, name, description, API_KEY_PATTERN, "32 lower-case hexadecimal characters", no_echo=True)
-    )
-
-
-def app_key(scope: Construct, name: str, description: str) -> SecretValue:
-    """A Datadog application key, from a NoEcho parameter."""
-    return SecretValue.cfn_parameter(
-        _parameter(scope, name, description, APP_KEY_PATTERN, "ddapp_ and 34 letters or digits", no_echo=True)
-    )
 
 
 def uuid(scope: Construct, name: str, description: str) -> str:
@@ -54,10 +37,6 @@ def checked_by_parameters(*constructs: IConstruct) -> None:
         )
 
 
-def _parameter(
-    scope: Construct, name: str, description: str, pattern: str, shape: str, *, no_echo: Optional[bool] = None
-) -> CfnParameter:
+def _parameter(scope: Construct, name: str, description: str, pattern: str, shape: str) -> CfnParameter:
     """A parameter that CloudFormation checks against ``pattern`` before it changes anything."""
-    return CfnParameter(
-        scope, name, description=description, no_echo=no_echo, allowed_pattern=pattern, constraint_description=shape
-    )
+    return CfnParameter(scope, name, description=description, allowed_pattern=pattern, constraint_description=shape)

@@ -18,6 +18,8 @@ from ddsecrets_constructs import (
     DatadogAdminKeySecret,
     DatadogApiKeySecret,
     DatadogApplicationKeySecret,
+    DatadogKeyKind,
+    DatadogKeyParameter,
     DatadogRotationRole,
     DatadogSite,
 )
@@ -38,14 +40,11 @@ class SeedStack(Stack):
             "DatadogAdminKey",
             site=DatadogSite.US1,
             service_account_id=service_account_id,
-            admin_api_key=inputs.api_key(self, "AdminApiKey", "Admin API key"),
+            admin_api_key=DatadogKeyParameter(self, "AdminApiKey", kind=DatadogKeyKind.ADMIN_API_KEY).secret_value,
             admin_api_key_id=inputs.uuid(self, "AdminApiKeyId", "Admin API key id"),
-            admin_app_key=inputs.app_key(
-                self,
-                "AdminAppKey",
-                "Admin application key (scopes: api_keys_write, "
-                "api_keys_delete, org_app_keys_read, org_app_keys_write, service_account_write)",
-            ),
+            admin_app_key=DatadogKeyParameter(
+                self, "AdminAppKey", kind=DatadogKeyKind.ADMIN_APPLICATION_KEY
+            ).secret_value,
             admin_app_key_id=inputs.uuid(self, "AdminAppKeyId", "Admin application key id"),
             encryption_key=key,  # the admin rotates with a role of its own (DatadogAdminKey/RotationRole)
         )
@@ -53,7 +52,7 @@ class SeedStack(Stack):
             self,
             "DatadogApplicationKey",
             admin=admin,  # service_account_id defaults to the admin's: they cannot differ
-            app_key=inputs.app_key(self, "AppKey", "Application key to rotate"),
+            app_key=DatadogKeyParameter(self, "AppKey", kind=DatadogKeyKind.APPLICATION_KEY).secret_value,
             app_key_id=inputs.uuid(self, "AppKeyId", "Application key id"),
             rotation_role=role,
             encryption_key=key,
@@ -62,7 +61,7 @@ class SeedStack(Stack):
             self,
             "DatadogApiKey",
             admin=admin,
-            api_key=inputs.api_key(self, "ApiKey", "API key to rotate"),
+            api_key=DatadogKeyParameter(self, "ApiKey", kind=DatadogKeyKind.API_KEY).secret_value,
             api_key_id=inputs.uuid(self, "ApiKeyId", "API key id"),
             rotation_role=role,
             encryption_key=key,

@@ -15,7 +15,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ddsecrets_constructs import ApiKeySpec, ApplicationKeySpec, DatadogManagedSecrets, DatadogSite, KeyRotation
+from ddsecrets_constructs import (
+    ApiKeySpec,
+    ApplicationKeySpec,
+    DatadogKeyKind,
+    DatadogKeyParameter,
+    DatadogManagedSecrets,
+    DatadogSite,
+    KeyRotation,
+)
 from examples import inputs
 
 APPLICATION_KEYS = ("ci", "dashboards")
@@ -34,20 +42,26 @@ class TeamStack(Stack):
             "Datadog",
             site=DatadogSite.EU1,
             service_account_id=inputs.uuid(self, "ServiceAccountId", "Datadog service account id"),
-            admin_api_key=inputs.api_key(self, "AdminApiKey", "Admin API key"),
+            admin_api_key=DatadogKeyParameter(self, "AdminApiKey", kind=DatadogKeyKind.ADMIN_API_KEY).secret_value,
             admin_api_key_id=inputs.uuid(self, "AdminApiKeyId", "Admin API key id"),
-            admin_app_key=inputs.app_key(self, "AdminAppKey", "Admin application key"),
+            admin_app_key=DatadogKeyParameter(
+                self, "AdminAppKey", kind=DatadogKeyKind.ADMIN_APPLICATION_KEY
+            ).secret_value,
             admin_app_key_id=inputs.uuid(self, "AdminAppKeyId", "Admin application key id"),
             application_keys={
                 name: ApplicationKeySpec(
-                    app_key=inputs.app_key(self, f"{name.title()}AppKey", f"Application key '{name}'"),
+                    app_key=DatadogKeyParameter(
+                        self, f"{name.title()}AppKey", kind=DatadogKeyKind.APPLICATION_KEY, description=f"Key '{name}'"
+                    ).secret_value,
                     app_key_id=inputs.uuid(self, f"{name.title()}AppKeyId", f"Application key id '{name}'"),
                 )
                 for name in APPLICATION_KEYS
             },
             api_keys={
                 name: ApiKeySpec(
-                    api_key=inputs.api_key(self, f"{name.title()}ApiKey", f"API key '{name}'"),
+                    api_key=DatadogKeyParameter(
+                        self, f"{name.title()}ApiKey", kind=DatadogKeyKind.API_KEY, description=f"Key '{name}'"
+                    ).secret_value,
                     api_key_id=inputs.uuid(self, f"{name.title()}ApiKeyId", f"API key id '{name}'"),
                 )
                 for name in API_KEYS

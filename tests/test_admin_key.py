@@ -5,20 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import Stack, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk.assertions import Annotations, Match
 
-from ddsecrets_constructs import DatadogAdminKeySecret, DdSecretsValidationError
+from ddsecrets_constructs import DatadogAdminKeySecret, DatadogApiKeySecret, DdSecretsValidationError, KeyRotation
 from tests.support import (
     ACCOUNT,
     ADMIN_API_KEY_ID,
     ADMIN_APP_KEY_ID,
     ADMIN_ARN,
+    API_KEY_ID,
     REGION,
     SERVICE_ACCOUNT,
     built,
     new_stack,
     only,
+    param,
     resource_of,
     schedule_resource,
     secret_resource,
@@ -193,6 +195,51 @@ def test_imported_admin_in_environment_agnostic_stack_skips_region_checks_with_a
 
 
 def test_imported_admin_with_token_arn_is_accepted_with_a_warning() -> None:
-    (message,) = warnings_of(built("tokens"), "/ImportedAdmin")
+    (message,) = [m for m in warnings_of(built("tokens"), "/ImportedAdmin") if "deployTimeValuesNotChecked" in m]
     assert "`secret_complete_arn` (complete ARN with suffix, same partition and region)" in message
     assert Token.is_unresolved(built("tokens").refs["imported"].secret_full_arn)
+
+
+def test_imported_admin_without_rotation_warns_once_that_the_window_check_is_skipped() -> None:
+    configuration = built("imported_admin")
+    (message,) = warnings_of(configuration, "/Admin")
+    assert "windows of its children are not checked" in message
+    assert "`rotation=KeyRotation...`" in message
+    assert "[ack: ddsecrets-constructs:adminRotationUnknown]" in message
+    assert configuration.refs["admin"].rendered_rotation is None
+    for child in ("/AppKey", "/ApiKey"):  # the children do not repeat it
+        assert not any("adminRotationUnknown" in m for m in warnings_of(configuration, child))
+
+
+def test_imported_admin_with_its_rotation_checks_the_childrens_windows() -> None:
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack,
+        "Imported",
+        secret_complete_arn=ADMIN_ARN,
+        service_account_id=SERVICE_ACCOUNT,
+        rotation=KeyRotation.cron(hour="6", day="1", window=Duration.hours(2)),
+    )
+    assert Annotations.from_stack(stack).find_warning("/TestStack/Imported", Match.any_value()) == []
+    with pytest.raises(DdSecretsValidationError, match=r"^TestStack/Api: 1 invalid prop:\n  - `rotation`: .*too close"):
+        DatadogApiKeySecret(stack, "Api", admin=admin, api_key=param(stack, "Key"), api_key_id=API_KEY_ID)
+    DatadogApiKeySecret(
+        stack,
+        "Apart",
+        admin=admin,
+        api_key=param(stack, "Apart"),
+        api_key_id=API_KEY_ID,
+        rotation=KeyRotation.cron(hour="6", day="15", window=Duration.hours(2)),
+    )
+
+
+def test_imported_admin_rotation_is_checked_like_any_rotation() -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError, match=r"`rotation`: got 'rate\(30 days\)'; a KeyRotation"):
+        DatadogAdminKeySecret.from_admin_secret_attributes(
+            stack,
+            "Imported",
+            secret_complete_arn=ADMIN_ARN,
+            service_account_id=SERVICE_ACCOUNT,
+            rotation="rate(30 days)",  # type: ignore[arg-type]
+        )

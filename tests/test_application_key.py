@@ -109,7 +109,7 @@ def test_fails_when_imported_admin_has_another_service_account() -> None:
 def test_token_service_account_is_accepted_with_a_warning() -> None:
     (message,) = warnings_of(built("tokens"), "/AppKey")
     assert "`service_account_id` (same service account as the admin secret)" in message
-    assert "`rotation` (window overlap with the admin secret's rotation)" in message
+    assert "`rotation` (window distance from the admin secret's rotation)" in message
 
 
 def test_legacy_application_key_format_warns() -> None:
@@ -120,7 +120,9 @@ def test_legacy_application_key_format_warns() -> None:
 def test_fails_when_admin_is_not_a_datadog_admin_secret() -> None:
     _, stack = new_stack()
     plain = secretsmanager.Secret(stack, "Plain")
-    with pytest.raises(DdSecretsValidationError, match=r"`admin`: got Secret .*a DatadogAdminKeySecret, or"):
+    with pytest.raises(
+        DdSecretsValidationError, match=r"`admin`: got a Secret \('TestStack/Plain'\); a DatadogAdminKeySecret, or"
+    ):
         DatadogApplicationKeySecret(stack, "AppKey", admin=plain, app_key=param(stack, "K"), app_key_id=APP_KEY_ID)  # type: ignore[arg-type]
 
 

@@ -18,7 +18,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 
 from app import STACKS, build_app
-from examples.inputs import API_KEY_PATTERN, APP_KEY_PATTERN
+from ddsecrets_constructs.key_material import API_KEY, APP_KEY
 from tests.support import statements
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,13 +61,25 @@ def test_key_material_only_enters_through_noecho_parameters(stack_id: str) -> No
     key_parameters = {
         name: parameter
         for name, parameter in t["Parameters"].items()
-        if parameter.get("AllowedPattern") in (API_KEY_PATTERN, APP_KEY_PATTERN)
+        if parameter.get("AllowedPattern") in (API_KEY.parameter_pattern, APP_KEY.parameter_pattern)
     }
     assert key_parameters
     for name, parameter in key_parameters.items():
         assert parameter["NoEcho"] is True, name
         assert "Default" not in parameter, name
     assert not KEY_SHAPES.search(json.dumps(t))
+
+
+@pytest.mark.parametrize("stack_id", STACKS)
+def test_examples_leave_no_library_warning_unacknowledged(stack_id: str) -> None:
+    """DatadogKeyParameter keys skip no check; ids from checked parameters are acknowledged; the
+    imported admin is given its rotation."""
+    stack = app().node.find_child(stack_id)
+    assert isinstance(stack, cdk.Stack)
+    found = cdk.assertions.Annotations.from_stack(stack).find_warning(
+        "*", cdk.assertions.Match.string_like_regexp("ddsecrets-constructs")
+    )
+    assert [f"{w.id}: {w.entry.data}" for w in found] == []
 
 
 def test_seed_example_is_the_articles_setup() -> None:

@@ -1,13 +1,17 @@
-"""Key material must be a SecretValue; literals are checked for the Datadog formats; ids are UUIDs."""
+"""Key material must be a SecretValue from a source that does not show it; literals are checked for
+the Datadog formats; every deploy-time source that skips a check says so; ids are UUIDs."""
 
 from __future__ import annotations
 
 import pytest
-from aws_cdk import SecretValue, Stack, Token
+from aws_cdk import CfnParameter, CfnResource, Fn, SecretValue, Stack, Token
+from aws_cdk import aws_ssm as ssm
+from aws_cdk.assertions import Annotations, Match
 
+from ddsecrets_constructs import DatadogAdminKeySecret, DatadogKeyKind, DatadogKeyParameter, DdSecretsValidationError
 from ddsecrets_constructs.key_material import API_KEY, APP_KEY, KeyFormat, check_key_material, check_uuid
 from ddsecrets_constructs.validation import Problems
-from tests.support import ADMIN_ARN, LEGACY_APP_KEY, LITERAL_API_KEY, LITERAL_APP_KEY, new_stack, param
+from tests.support import ADMIN_ARN, LEGACY_APP_KEY, LITERAL_API_KEY, LITERAL_APP_KEY, admin_props, new_stack
 
 
 @pytest.fixture(scope="module")
@@ -21,31 +25,124 @@ def check(stack: Stack, value: object, key_format: KeyFormat = API_KEY, *, valid
     return problems
 
 
-def test_parameter_is_accepted_silently(stack: Stack) -> None:
-    assert check(stack, param(stack, "Checked")) == Problems()
+def nothing_said(problems: Problems) -> bool:
+    return (problems._problems, problems._skipped, problems._warnings) == ([], [], [])
 
 
-def test_secrets_manager_dynamic_reference_is_accepted_silently(stack: Stack) -> None:
-    value = SecretValue.secrets_manager(ADMIN_ARN, json_field="apiKey")
-    assert check(stack, value) == Problems()
+# --- parameters -------------------------------------------------------------------------------------
 
 
-def test_fails_on_plain_string_without_echoing_it(stack: Stack) -> None:
-    (problem,) = check(stack, LITERAL_API_KEY)._problems
-    assert problem.prop == "api_key"
-    assert problem.received == "a plain str <a literal of 32 characters>"
-    assert "must be a SecretValue" in problem.allowed
-    assert LITERAL_API_KEY not in str(problem)
+def test_datadog_key_parameter_is_accepted_silently(stack: Stack) -> None:
+    api = DatadogKeyParameter(stack, "HelperApiKey", kind=DatadogKeyKind.API_KEY)
+    app = DatadogKeyParameter(stack, "HelperAppKey", kind=DatadogKeyKind.ADMIN_APPLICATION_KEY)
+    assert nothing_said(check(stack, api.secret_value))
+    assert nothing_said(check(stack, app.secret_value, APP_KEY))
 
 
-def test_fails_on_other_types(stack: Stack) -> None:
-    (problem,) = check(stack, 1234)._problems
-    assert problem.received == "a plain int int"
+def test_noecho_parameter_with_the_exact_pattern_is_accepted_silently(stack: Stack) -> None:
+    parameter = CfnParameter(stack, "ExactPattern", no_echo=True, allowed_pattern=API_KEY.parameter_pattern)
+    assert nothing_said(check(stack, SecretValue.cfn_parameter(parameter)))
+
+
+def test_noecho_parameter_without_pattern_lists_the_format_check_as_skipped(stack: Stack) -> None:
+    parameter = CfnParameter(stack, "NoPattern", no_echo=True)
+    problems = check(stack, SecretValue.cfn_parameter(parameter))
+    assert problems._problems == []
+    (skipped,) = problems._skipped
+    assert skipped.startswith("`api_key` (Datadog API key format; the NoEcho parameter 'NoPattern' has no")
+    assert "DatadogKeyParameter" in skipped
+
+
+def test_fails_on_a_parameter_without_noecho(stack: Stack) -> None:
+    parameter = CfnParameter(stack, "Shown")
+    (problem,) = check(stack, SecretValue.unsafe_plain_text(parameter.value_as_string))._problems
+    assert problem.received == "the CfnParameter 'Shown' without NoEcho"
+    assert "shows the value of a parameter without NoEcho in the console" in problem.allowed
+    assert "DatadogKeyParameter" in problem.allowed
+
+
+def test_fails_on_a_key_parameter_of_the_other_kind(stack: Stack) -> None:
+    app_key = DatadogKeyParameter(stack, "WrongKind", kind=DatadogKeyKind.APPLICATION_KEY)
+    (problem,) = check(stack, app_key.secret_value, API_KEY)._problems
+    assert "admits a Datadog application key" in problem.received
+    assert "a Datadog API key parameter" in problem.allowed
+
+
+@pytest.mark.parametrize(
+    ("make", "skipped"),
+    [
+        (
+            lambda s: SecretValue.secrets_manager(ADMIN_ARN, json_field="apiKey"),
+            "read from Secrets Manager at deploy time",
+        ),
+        (lambda s: SecretValue.unsafe_plain_text(Fn.import_value("DatadogKey")), "`aws cloudformation list-exports`"),
+        (
+            lambda s: SecretValue.unsafe_plain_text(ssm.StringParameter.value_for_string_parameter(s, "/dd/key")),
+            "plain SSM String parameter",
+        ),
+        (
+            lambda s: SecretValue.unsafe_plain_text(ssm.StringParameter.value_for_string_parameter(s, "/dd/v", 3)),
+            "plain SSM String parameter",
+        ),
+        (
+            lambda s: SecretValue.resource_attribute(
+                CfnResource(s, "Custom", type="X::Y::Z").get_att("Key").to_string()
+            ),
+            "it is a deploy-time value",
+        ),
+    ],
+    ids=["secrets-manager", "import-value", "ssm-parameter", "ssm-dynamic-reference", "other-token"],
+)
+def test_other_deploy_time_sources_list_the_skipped_format_check_and_the_risk(make: object, skipped: str) -> None:
+    _, stack = new_stack()
+    problems = check(stack, make(stack))  # type: ignore[operator]
+    assert problems._problems == []
+    (entry,) = problems._skipped
+    assert entry.startswith("`api_key` (Datadog API key format; ")
+    assert skipped in entry
+
+
+def test_one_warning_per_construct_lists_every_skipped_check() -> None:
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret(
+        stack,
+        "Admin",
+        **admin_props(
+            stack,
+            admin_api_key=SecretValue.unsafe_plain_text(Fn.import_value("AdminApiKey")),
+            admin_app_key=SecretValue.secrets_manager(ADMIN_ARN, json_field="adminAppKey"),
+        ),
+    )
+    (found,) = Annotations.from_stack(stack).find_warning("/TestStack/Admin", Match.any_value())
+    message = str(found.entry.data)
+    assert "`admin_api_key` (Datadog API key format; it comes from a stack export" in message
+    assert "`admin_app_key` (Datadog application key format; it is read from Secrets Manager" in message
+    assert "[ack: ddsecrets-constructs:deployTimeValuesNotChecked]" in message
+    assert admin.node.path == "TestStack/Admin"
 
 
 def test_fails_on_ssm_secure_which_cloudformation_does_not_resolve_in_secret_string(stack: Stack) -> None:
     (problem,) = check(stack, SecretValue.ssm_secure("/datadog/api-key"))._problems
     assert "ssm-secure" in problem.allowed
+
+
+# --- not a SecretValue ------------------------------------------------------------------------------
+
+
+def test_fails_on_plain_string_without_echoing_it(stack: Stack) -> None:
+    (problem,) = check(stack, LITERAL_API_KEY)._problems
+    assert problem.prop == "api_key"
+    assert problem.received == "a plain string, a literal of 32 characters (not shown)"
+    assert "must be a SecretValue" in problem.allowed
+    assert LITERAL_API_KEY not in str(problem)
+
+
+def test_fails_on_other_types_showing_what_was_received(stack: Stack) -> None:
+    (problem,) = check(stack, 1234)._problems
+    assert str(problem).startswith("`api_key`: got 1234; key material must be a SecretValue")
+
+
+# --- literals ---------------------------------------------------------------------------------------
 
 
 def test_literal_in_current_format_is_accepted_with_a_plaintext_warning(stack: Stack) -> None:
@@ -57,24 +154,29 @@ def test_literal_in_current_format_is_accepted_with_a_plaintext_warning(stack: S
 
 
 @pytest.mark.parametrize(
-    "literal",
+    ("literal", "hint"),
     [
-        LITERAL_API_KEY + "\n",  # pasted with a newline
-        LITERAL_API_KEY.upper(),
-        LITERAL_API_KEY[:-1],
-        LITERAL_APP_KEY,  # an application key in an API key slot
-        "",
+        (LITERAL_API_KEY + "\n", "whitespace or a newline around it (a bad paste)"),
+        (" " + LITERAL_API_KEY, "whitespace or a newline around it (a bad paste)"),
+        (LITERAL_API_KEY[:-1] + "\\", "never contains whitespace, quotes, backslashes"),
+        (LITERAL_API_KEY.upper(), "write it in lower case"),
+        (LITERAL_API_KEY[:-1], "truncated paste"),
+        (LITERAL_APP_KEY, "looks like a Datadog application key: a key of the wrong kind"),
+        ("2d6f1c3a-7e4b-4a9d-9c1e-3f5b7a9d1e2f", "this is a UUID, a key id: `api_key` and `api_key_id` look swapped"),
+        ("", "truncated paste"),
     ],
 )
-def test_fails_on_literal_api_key_in_wrong_format(stack: Stack, literal: str) -> None:
+def test_fails_on_literal_api_key_in_wrong_format_and_says_why(stack: Stack, literal: str, hint: str) -> None:
     (problem,) = check(stack, SecretValue.unsafe_plain_text(literal))._problems
     assert "32 lower-case hexadecimal characters" in problem.allowed
-    assert "validate_key_format=False" in problem.allowed
+    assert hint in problem.allowed
+    assert problem.received == f"a literal of {len(literal)} characters (not shown)"
 
 
 def test_fails_on_api_key_in_application_key_slot(stack: Stack) -> None:
     (problem,) = check(stack, SecretValue.unsafe_plain_text(LITERAL_API_KEY), APP_KEY)._problems
     assert "'ddapp_' followed by 34 letters or digits" in problem.allowed
+    assert "looks like a Datadog API key" in problem.allowed
 
 
 def test_legacy_application_key_is_accepted_with_a_warning(stack: Stack) -> None:
@@ -89,21 +191,46 @@ def test_format_check_can_be_overridden_and_then_warns(stack: Stack) -> None:
     assert [w[0] for w in problems._warnings] == ["plaintextKeyMaterial", "unrecognisedKeyFormat"]
 
 
+@pytest.mark.parametrize("literal", [LITERAL_API_KEY + "\n", LITERAL_API_KEY + "\\", 'a"b', "a\tb"])
+def test_override_never_admits_what_no_key_contains(stack: Stack, literal: str) -> None:
+    (problem,) = check(stack, SecretValue.unsafe_plain_text(literal), validate_format=False)._problems
+    assert "validate_key_format=False" not in problem.allowed
+
+
+def test_a_pasted_newline_is_refused_by_the_construct_even_with_the_override() -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError, match="a bad paste") as caught:
+        DatadogAdminKeySecret(
+            stack,
+            "Admin",
+            **admin_props(stack, admin_api_key=SecretValue.unsafe_plain_text(LITERAL_API_KEY + "\n")),
+            validate_key_format=False,
+        )
+    assert LITERAL_API_KEY not in str(caught.value)
+
+
+# --- ids ----------------------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
-    ("value", "hint"),
+    ("value", "received", "hint"),
     [
-        ("1B4E28BA-2FA1-11D2-883F-0016D3CCA427", "write it in lower case"),
-        ("1b4e28ba2fa111d2883f0016d3cca427", "a UUID such as"),
-        ("{1b4e28ba-2fa1-11d2-883f-0016d3cca427}", "a UUID such as"),
-        ("1b4e28ba-2fa1-11d2-883f-0016d3cca427 ", "a UUID such as"),
-        ("", "a UUID such as"),
+        ("1B4E28BA-2FA1-11D2-883F-0016D3CCA427", "'1B4E28BA-2FA1-11D2-883F-0016D3CCA427'", "write it in lower case"),
+        (
+            "1b4e28ba2fa111d2883f0016d3cca427",  # without dashes, a UUID is shaped like an API key
+            "a value shaped like a Datadog API key (not shown)",
+            "`app_key` and `app_key_id` look swapped",
+        ),
+        ("{1b4e28ba-2fa1-11d2-883f-0016d3cca427}", "'{1b4e28ba-2fa1-11d2-883f-0016d3cca427}'", "a UUID such as"),
+        ("1b4e28ba-2fa1-11d2-883f-0016d3cca427 ", "'1b4e28ba-2fa1-11d2-883f-0016d3cca427 '", "a UUID such as"),
+        ("", "''", "a UUID such as"),
     ],
 )
-def test_fails_on_malformed_uuid(value: str, hint: str) -> None:
+def test_fails_on_malformed_uuid(value: str, received: str, hint: str) -> None:
     problems = Problems()
     check_uuid(problems, "app_key_id", value)
     (problem,) = problems._problems
-    assert (problem.prop, problem.received) == ("app_key_id", repr(value))
+    assert (problem.prop, problem.received) == ("app_key_id", received)
     assert hint in problem.allowed
 
 
@@ -118,4 +245,6 @@ def test_uuid_accepts_canonical_and_skips_tokens() -> None:
 def test_fails_on_uuid_of_wrong_type() -> None:
     problems = Problems()
     check_uuid(problems, "app_key_id", None)
-    assert [p.prop for p in problems._problems] == ["app_key_id"]
+    assert [str(p) for p in problems._problems] == [
+        "`app_key_id`: got None; a UUID string such as '1b4e28ba-2fa1-11d2-883f-0016d3cca427'"
+    ]

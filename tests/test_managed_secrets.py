@@ -213,7 +213,7 @@ def test_fails_on_bad_secret_name_prefix(prefix: str) -> None:
 
 def test_fails_on_spec_of_wrong_type() -> None:
     _, stack = new_stack()
-    with pytest.raises(DdSecretsValidationError, match=r"`api_keys\['agent'\].`: got dict; an ApiKeySpec"):
+    with pytest.raises(DdSecretsValidationError, match=r"`api_keys\['agent'\]`: got \{'api_key': 'x'\}; an ApiKeySpec"):
         DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), api_keys={"agent": {"api_key": "x"}})  # type: ignore[dict-item]
 
 

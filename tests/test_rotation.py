@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Any, Optional
 
 import pytest
 from aws_cdk import Duration, Token
@@ -65,7 +66,7 @@ def test_renders_schedule_expression_and_window(
         (KeyRotation.cron(hour="2", day="29", month="2"), "slower than every 999 days"),
         (KeyRotation.cron(hour="2", day="15W"), "does not support 'W'"),
         (KeyRotation.cron(hour="25"), "Invalid hour value '25'"),
-        (KeyRotation.cron(hour="2", day="1", week_day="MON"), "One must be a question mark"),
+        (KeyRotation.expression("cron(0 2 1 * MON *)"), "One must be a question mark"),
         (KeyRotation.expression("cron(0 2 1 1 ? 2027)"), "the year field must be '*'"),
         (KeyRotation.expression("cron(0 2 1 * ?)"), "6 fields"),
         (KeyRotation.expression("rate(5 minutes)"), "not a Secrets Manager schedule"),
@@ -83,7 +84,7 @@ def test_token_expression_is_accepted_and_its_checks_reported_as_skipped() -> No
     rendered = KeyRotation.expression(Token.as_string({"Ref": "Schedule"})).render(problems, "rotation")
     assert rendered is not None
     assert rendered.analysis is None
-    assert problems._skipped == ["`rotation` (schedule expression rules and window overlaps)"]
+    assert problems._skipped == ["`rotation` (schedule expression rules and window distance from the admin's)"]
 
 
 def apart(child: KeyRotation, admin: KeyRotation) -> list[str]:
@@ -102,34 +103,95 @@ def test_default_schedules_never_share_a_window() -> None:
     assert child.schedule_expression.startswith("cron(")
 
 
-@pytest.mark.parametrize(
-    ("child", "admin", "where"),
-    [
-        (KeyRotation.cron(hour="2", day="15", window=Duration.hours(2)), ADMIN_ROTATION, "2027-01-15 02:00-04:00 UTC"),
-        (KeyRotation.cron(hour="3", day="15", window=Duration.hours(2)), ADMIN_ROTATION, "2027-01-15 03:00-05:00 UTC"),
-        # 15 February 2027 is a Monday: a weekly child meets a monthly admin there.
-        (KeyRotation.cron(hour="2", week_day="MON", window=Duration.hours(1)), ADMIN_ROTATION, "2027-02-15 02:00"),
-        (KeyRotation.every(Duration.days(30)), ADMIN_ROTATION, "a rate() window may fall on any day"),
-        (KeyRotation.every(Duration.days(7)), KeyRotation.every(Duration.days(30)), "both are rate() schedules"),
-        (KeyRotation.cron(hour="0", window=Duration.hours(1)), KeyRotation.every(Duration.days(7)), "any day"),
-    ],
-)
-def test_fails_when_child_window_meets_admin_window(child: KeyRotation, admin: KeyRotation, where: str) -> None:
+def proposal_in(error: str) -> KeyRotation:
+    """The schedule an error proposes, evaluated as the user would paste it."""
+    match = re.search(r"a window that passes: (KeyRotation\..*)$", error)
+    assert match, error
+    proposal = eval(match.group(1), {"KeyRotation": KeyRotation, "Duration": Duration})
+    assert isinstance(proposal, KeyRotation)
+    return proposal
+
+
+# (child, admin, where it first comes too close). ADMIN_ROTATION is the 15th, 02:00-04:00 UTC.
+CLASHES = [
+    (KeyRotation.cron(hour="2", day="15", window=Duration.hours(2)), ADMIN_ROTATION, "2027-01-15 02:00-04:00 UTC"),
+    (KeyRotation.cron(hour="3", day="15", window=Duration.hours(2)), ADMIN_ROTATION, "2027-01-15 03:00-05:00 UTC"),
+    # Back to back, after and before: a rotation that starts at 03:59 is still running at 04:00.
+    (KeyRotation.cron(hour="4", day="15", window=Duration.hours(2)), ADMIN_ROTATION, "2027-01-15 04:00-06:00 UTC"),
+    (KeyRotation.cron(hour="1", day="15", window=Duration.hours(1)), ADMIN_ROTATION, "2027-01-15 01:00-02:00 UTC"),
+    # Across midnight: the admin's window closes at 24:00 on the 14th, the child's opens at 00:00.
+    (
+        KeyRotation.cron(hour="0", day="15", window=Duration.hours(1)),
+        KeyRotation.cron(hour="22", day="14", window=Duration.hours(2)),
+        "first on 2027-01-14",
+    ),
+    # 15 February 2027 is a Monday: a weekly child meets a monthly admin there.
+    (KeyRotation.cron(hour="2", week_day="MON", window=Duration.hours(1)), ADMIN_ROTATION, "2027-02-15 02:00"),
+    (KeyRotation.every(Duration.days(30)), ADMIN_ROTATION, "rate() windows open at 00:00 UTC on days you do not"),
+    (
+        KeyRotation.every(Duration.days(7), window=Duration.hours(2)),
+        ADMIN_ROTATION,
+        "the rate() window 2027-01-15 00:00",
+    ),
+    (KeyRotation.every(Duration.days(7)), KeyRotation.every(Duration.days(30)), "both are rate() schedules"),
+    (KeyRotation.cron(hour="0", window=Duration.hours(1)), KeyRotation.every(Duration.days(7)), "on days you do not"),
+    (KeyRotation.expression("cron(0 4 15 * ? *)", window=Duration.hours(1)), ADMIN_ROTATION, "2027-01-15 04:00"),
+]
+
+
+@pytest.mark.parametrize(("child", "admin", "where"), CLASHES)
+def test_fails_when_child_window_comes_within_an_hour_of_the_admins(
+    child: KeyRotation, admin: KeyRotation, where: str
+) -> None:
     (error,) = apart(child, admin)
     assert where in error
-    assert "choose cron() schedules whose windows never meet" in error
+    assert "must stay at least 1 hour away from the admin secret's" in error
+    assert "before and after" in error
+
+
+def is_rate(rotation: KeyRotation) -> bool:
+    rendered = render(rotation)[0]
+    return rendered is not None and rendered.analysis is not None and rendered.analysis.is_rate
+
+
+# A rate() admin with its default window (the whole day) leaves no room: tested below.
+@pytest.mark.parametrize(("child", "admin", "where"), [c for c in CLASHES if not is_rate(c[1])])
+def test_a_refused_clash_proposes_a_window_that_passes(child: KeyRotation, admin: KeyRotation, where: str) -> None:
+    (error,) = apart(child, admin)
+    proposal = proposal_in(error)
+    assert apart(proposal, admin) == [], repr(proposal)
+    assert render(proposal)[1] == []
+
+
+def test_a_proposal_keeps_the_childs_days_and_style() -> None:
+    (error,) = apart(KeyRotation.cron(hour="3", day="15", window=Duration.hours(2)), ADMIN_ROTATION)
+    assert error.endswith("a window that passes: KeyRotation.cron(hour='5', day='15', window=Duration.hours(2))")
+    (error,) = apart(KeyRotation.expression("cron(0 4 15 * ? *)", window=Duration.hours(1)), ADMIN_ROTATION)
+    assert error.endswith(
+        "a window that passes: KeyRotation.expression('cron(0 5 15 * ? *)', window=Duration.hours(1))"
+    )
+
+
+def test_when_no_child_window_can_pass_the_error_says_to_change_the_admin() -> None:
+    (error,) = apart(KeyRotation.cron(hour="6", day="1"), KeyRotation.every(Duration.days(1)))
+    assert "no child window can stay that far from this admin schedule" in error
+    assert "give the admin a cron() schedule" in error
 
 
 @pytest.mark.parametrize(
     ("child", "admin"),
     [
-        (KeyRotation.cron(hour="4", day="15", window=Duration.hours(2)), ADMIN_ROTATION),  # back to back
+        (KeyRotation.cron(hour="5", day="15", window=Duration.hours(2)), ADMIN_ROTATION),  # one hour after
+        (KeyRotation.cron(hour="0", day="15", window=Duration.hours(1)), ADMIN_ROTATION),  # one hour before
         (KeyRotation.cron(hour="2", day="16", window=Duration.hours(2)), ADMIN_ROTATION),
-        (KeyRotation.every(Duration.days(7), window=Duration.hours(2)), ADMIN_ROTATION),  # 00:00-02:00
-        (KeyRotation.cron(hour="2", week_day="SAT"), KeyRotation.cron(hour="2", week_day="SUN")),
+        (KeyRotation.every(Duration.days(7), window=Duration.hours(1)), ADMIN_ROTATION),  # 00:00-01:00
+        (
+            KeyRotation.cron(hour="2", week_day="SAT"),
+            KeyRotation.cron(hour="2", week_day="SUN", window=Duration.hours(2)),
+        ),
     ],
 )
-def test_windows_that_never_meet_are_accepted(child: KeyRotation, admin: KeyRotation) -> None:
+def test_windows_an_hour_apart_are_accepted(child: KeyRotation, admin: KeyRotation) -> None:
     assert apart(child, admin) == []
 
 
@@ -137,7 +199,8 @@ def test_construct_fails_when_its_window_meets_the_admins_and_names_its_path() -
     _, stack = new_stack()
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
     with pytest.raises(
-        DdSecretsValidationError, match=r"^TestStack/Api: 1 invalid prop:\n  - `rotation`: got 'rate\(30 days\)'"
+        DdSecretsValidationError,
+        match=r"^TestStack/Api: 1 invalid prop:\n  - `rotation`: got KeyRotation.every\(Duration.days\(30\)\); ",
     ):
         DatadogApiKeySecret(
             stack,
@@ -147,6 +210,65 @@ def test_construct_fails_when_its_window_meets_the_admins_and_names_its_path() -
             api_key_id=API_KEY_ID,
             rotation=KeyRotation.every(Duration.days(30)),
         )
+
+
+# --- wrong arguments ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rotation", "received", "allowed"),
+    [
+        (KeyRotation.cron(hour=3), "KeyRotation.cron(hour=3)", "`hour` must be one cron field as a string"),  # type: ignore[arg-type]
+        (KeyRotation.cron(hour="2 14"), "KeyRotation.cron(hour='2 14')", "`hour` must be one cron field"),
+        (KeyRotation.cron(minute=None), "KeyRotation.cron(minute=None)", "`minute` must be one cron field"),  # type: ignore[arg-type]
+        (KeyRotation.cron(day=1), "KeyRotation.cron(day=1)", "`day` must be one cron field"),  # type: ignore[arg-type]
+        (KeyRotation.cron(week_day=["MON"]), "KeyRotation.cron(week_day=['MON'])", "`week_day` must be"),  # type: ignore[arg-type]
+        (KeyRotation.cron(month=""), "KeyRotation.cron(month='')", "`month` must be one cron field"),
+        (
+            KeyRotation.cron(hour="2", day="1", week_day="MON"),
+            "KeyRotation.cron(hour='2', day='1', week_day='MON')",
+            "give `day` or `week_day`, not both",
+        ),
+        (KeyRotation.cron(window=2), "KeyRotation.cron(window=2)", "`window` must be a Duration of whole hours"),  # type: ignore[arg-type]
+        (KeyRotation.every("30 days"), "KeyRotation.every('30 days')", "`interval` must be a Duration"),  # type: ignore[arg-type]
+        (KeyRotation.every(None), "KeyRotation.every(None)", "`interval` must be a Duration"),  # type: ignore[arg-type]
+        (
+            KeyRotation.every(Duration.hours(Token.as_number({"Ref": "H"}))),
+            "KeyRotation.every(a deploy-time Duration (token))",
+            "use KeyRotation.expression(<token>)",
+        ),
+        (KeyRotation.expression(42), "KeyRotation.expression(42)", "`expression` must be a string"),  # type: ignore[arg-type]
+        (
+            KeyRotation.expression({"rate": "30 days"}),  # type: ignore[arg-type]
+            "KeyRotation.expression({'rate': '30 days'})",
+            "`expression` must be a string",
+        ),
+    ],
+)
+def test_fails_naming_the_argument_of_a_wrong_keyrotation(rotation: KeyRotation, received: str, allowed: str) -> None:
+    problems = Problems()
+    assert rotation.render(problems, "rotation") is None
+    (problem,) = problems._problems
+    assert (problem.prop, problem.received) == ("rotation", received)
+    assert allowed in problem.allowed
+
+
+@pytest.mark.parametrize(
+    ("rotation", "received"),
+    [
+        ("rate(30 days)", "'rate(30 days)'"),
+        ({"schedule_expression": "rate(30 days)"}, "{'schedule_expression': 'rate(30 days)'}"),
+        (Duration.days(30), "Duration.days(30)"),
+    ],
+)
+def test_construct_fails_on_a_rotation_that_is_not_a_keyrotation(rotation: Any, received: str) -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), rotation=rotation)
+    assert str(caught.value) == (
+        f"TestStack/Admin: 1 invalid prop:\n  - `rotation`: got {received}; a KeyRotation, e.g. "
+        "KeyRotation.cron(hour='6', day='1', window=Duration.hours(2))"
+    )
 
 
 @pytest.mark.parametrize("name", ROTATION_VARIANTS)

@@ -466,12 +466,10 @@ def test_fails_on_an_imported_admin_arn_with_wildcards_or_white_space(name: str)
 
 def test_grant_read_on_an_admin_secret_warns_that_the_reader_can_mint_keys() -> None:
     configuration = built("admin_all_options")
-    assert not warnings_of(configuration, "/Admin")
+    assert not [w for w in warnings_of(configuration, "/Admin") if "adminSecretReader" in w]
     _app, stack = new_stack()
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
     admin.grant_read(iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal()))
-    (warning,) = [
-        w for w in cdk.assertions.Annotations.from_stack(stack).find_warning("/TestStack/Admin", Match.any_value())
-    ]
-    assert "key minter" in str(warning.entry.data)
-    assert "adminSecretReader" in str(warning.entry.data)
+    found = cdk.assertions.Annotations.from_stack(stack).find_warning("/TestStack/Admin", Match.any_value())
+    (warning,) = [str(w.entry.data) for w in found if "adminSecretReader" in str(w.entry.data)]
+    assert "key minter" in warning

@@ -90,3 +90,47 @@ def test_token_site_is_accepted_and_the_skipped_check_recorded() -> None:
 def test_fails_on_a_site_of_the_wrong_type() -> None:
     _, problems = check(42)
     assert [p.prop for p in problems._problems] == ["site"]
+
+
+@pytest.mark.parametrize(
+    ("given", "suggestion"),
+    [
+        ("app.datadoghq.com", "DatadogSite.US1 ('datadoghq.com')"),
+        ("api.datadoghq.eu", "DatadogSite.EU1 ('datadoghq.eu')"),
+        ("datadog.com", "DatadogSite.US1 ('datadoghq.com')"),
+    ],
+)
+def test_custom_site_gets_the_same_mistake_checks_as_a_site_string(given: str, suggestion: str) -> None:
+    _, problems = check(DatadogSite.custom(given))
+    (problem,) = problems._problems
+    assert problem.received == f"DatadogSite.custom({given!r})"
+    assert f"did you mean {suggestion}?" in problem.allowed
+
+
+def test_custom_site_that_is_a_known_site_is_accepted_without_a_warning() -> None:
+    value, problems = check(DatadogSite.custom("datadoghq.eu"))
+    assert (value, problems) == ("datadoghq.eu", Problems())
+
+
+@pytest.mark.parametrize("given", [42, None, b"datadoghq.com"])
+def test_fails_on_a_custom_site_that_is_not_a_string(given: object) -> None:
+    _, problems = check(DatadogSite.custom(given))  # type: ignore[arg-type]
+    (problem,) = problems._problems
+    assert problem.received == f"DatadogSite.custom({given!r})"
+    assert "takes the site as a string" in problem.allowed
+
+
+def test_a_key_given_as_site_is_refused_without_being_shown() -> None:
+    key = "0123456789abcdef" * 2
+    for site in (key, DatadogSite.custom(key)):
+        _, problems = check(site)
+        (problem,) = problems._problems
+        assert key not in str(problem)
+        assert "shaped like a Datadog API key (not shown)" in problem.received
+
+
+@pytest.mark.parametrize(
+    ("site", "shown"), [(DatadogSite.UK1, "DatadogSite.UK1"), (DatadogSite.custom("a.b"), "DatadogSite.custom('a.b')")]
+)
+def test_a_site_prints_as_the_user_wrote_it(site: DatadogSite, shown: str) -> None:
+    assert repr(site) == shown

@@ -1,0 +1,60 @@
+"""Checks of the props every Datadog secret construct shares, before any of them reaches a CDK call.
+
+A wrong type handed to aws_cdk fails inside jsii with an error that names neither the construct
+nor the prop; these checks run first, so that every wrong input is one
+:class:`~ddsecrets_constructs.DdSecretsValidationError`.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+
+from .rotation import KeyRotation
+from .validation import Problems
+
+SECRET_DESCRIPTION_LIMIT = 2048  # Secrets Manager's limit for a secret description
+ROTATION_ALLOWED = "a KeyRotation, e.g. KeyRotation.cron(hour='6', day='1', window=Duration.hours(2))"
+
+_LOST = (
+    "CloudFormation deletes the secret at once, without a recovery window, when it leaves the stack (stack "
+    "deleted, construct removed or its id renamed), while its Datadog keys stay valid: the only stored copy of "
+    "the keys rotation created, which nobody has seen, is lost, consumers fail, and the keys can only be found "
+    "and revoked in Datadog. Keep RemovalPolicy.RETAIN (the default) for any secret with live keys; acknowledge "
+    "this warning only for throwaway stacks."
+)
+
+
+def check_encryption_key(problems: Problems, value: object, prop: str = "encryption_key") -> None:
+    # kms.IKey is a jsii interface: isinstance() cannot test it, so test what the library uses.
+    if value is not None and (isinstance(value, (str, bytes)) or not hasattr(value, "key_arn")):
+        problems.wrong_type(prop, value, "a KMS key object (kms.IKey), e.g. kms.Key(...) or kms.Key.from_key_arn(...)")
+
+
+def check_removal_policy(problems: Problems, value: object, prop: str = "removal_policy") -> None:
+    """A RemovalPolicy; DESTROY and SNAPSHOT are accepted with the ``secretNotRetained`` warning."""
+    if not problems.check_type(prop, value, RemovalPolicy, "a RemovalPolicy; keep RemovalPolicy.RETAIN"):
+        return
+    if value == RemovalPolicy.DESTROY:
+        problems.warn("secretNotRetained", f"`{problems.name(prop)}` is RemovalPolicy.DESTROY. {_LOST}")
+    elif value == RemovalPolicy.SNAPSHOT:
+        problems.warn(
+            "secretNotRetained",
+            f"`{problems.name(prop)}` is RemovalPolicy.SNAPSHOT, but a Secrets Manager secret has no snapshot: "
+            "nothing is kept (CloudFormation either rejects the policy or deletes the secret; which one is "
+            f"UNVERIFIED). {_LOST}",
+        )
+
+
+def check_flag(problems: Problems, prop: str, value: object) -> bool:
+    """A bool prop; returns the value to use (its default, True or False, when it is invalid)."""
+    problems.check_type(prop, value, bool, "True or False")
+    return value if isinstance(value, bool) else True
+
+
+def check_description(problems: Problems, value: object, prop: str = "description") -> None:
+    problems.check_text(prop, value, "a description string", max_length=SECRET_DESCRIPTION_LIMIT)
+
+
+def check_rotation(problems: Problems, prop: str, value: object) -> bool:
+    """True when ``value`` is a KeyRotation (None is not: callers resolve the default first)."""
+    return problems.check_type(prop, value, KeyRotation, ROTATION_ALLOWED)

@@ -1,0 +1,77 @@
+"""Props every secret construct shares: checked before any CDK call; a secret that is not retained warns."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import Annotations, RemovalPolicy
+from aws_cdk.assertions import Annotations as AssertAnnotations
+from aws_cdk.assertions import Match
+
+from ddsecrets_constructs import DatadogAdminKeySecret, DatadogManagedSecrets, DdSecretsValidationError
+from ddsecrets_constructs._secret_props import check_encryption_key
+from ddsecrets_constructs.validation import Problems
+from tests.support import LITERAL_API_KEY, admin_props, built, new_stack, warnings_of
+
+
+def test_destroy_warns_saying_what_is_lost() -> None:
+    (message,) = [m for m in warnings_of(built("admin_all_options"), "/Admin") if "secretNotRetained" in m]
+    assert message.startswith("`removal_policy` is RemovalPolicy.DESTROY. CloudFormation deletes the secret at once")
+    assert "without a recovery window" in message
+    assert "the only stored copy of the keys rotation created" in message
+    assert "[ack: ddsecrets-constructs:secretNotRetained]" in message
+
+
+def test_snapshot_warns_that_a_secret_has_no_snapshot() -> None:
+    _, stack = new_stack()
+    DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), removal_policy=RemovalPolicy.SNAPSHOT)
+    (warning,) = AssertAnnotations.from_stack(stack).find_warning(
+        "/TestStack/Admin", Match.string_like_regexp("secretNotRetained")
+    )
+    assert "RemovalPolicy.SNAPSHOT, but a Secrets Manager secret has no snapshot" in str(warning.entry.data)
+
+
+def test_retain_says_nothing() -> None:
+    assert not any("secretNotRetained" in m for m in warnings_of(built("admin_default")))
+
+
+def test_every_secret_of_a_family_warns_and_one_acknowledgment_on_the_family_covers_them() -> None:
+    _, stack = new_stack()
+    family = DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), removal_policy=RemovalPolicy.DESTROY)
+    found = AssertAnnotations.from_stack(stack).find_warning("*", Match.string_like_regexp("secretNotRetained"))
+    assert [w.id for w in found] == ["/TestStack/Datadog/Admin"]
+    _, acked = new_stack()
+    family = DatadogManagedSecrets(acked, "Datadog", **admin_props(acked), removal_policy=RemovalPolicy.DESTROY)
+    Annotations.of(family).acknowledge_warning("ddsecrets-constructs:secretNotRetained", "A throwaway test stack.")
+    assert AssertAnnotations.from_stack(acked).find_warning("*", Match.string_like_regexp("secretNotRetained")) == []
+
+
+@pytest.mark.parametrize("value", ["arn:aws:kms:eu-west-1:111111111111:key/x", 42, b"key"])
+def test_an_encryption_key_must_be_a_key_object(value: object) -> None:
+    problems = Problems()
+    check_encryption_key(problems, value)
+    (problem,) = problems._problems
+    assert "a KMS key object (kms.IKey)" in problem.allowed
+
+
+@pytest.mark.parametrize(
+    ("prop", "value", "message"),
+    [
+        (
+            "description",
+            "x" * 2049,
+            "`description`: got a text of 2049 characters; a description string of at most 2048",
+        ),
+        (
+            "description",
+            f"copy of {LITERAL_API_KEY}",
+            "`description`: got 'copy of <a value shaped like a Datadog API key",
+        ),
+        ("secret_name", LITERAL_API_KEY, "`secret_name`: got a value shaped like a Datadog API key (not shown)"),
+    ],
+)
+def test_text_props_are_checked_for_length_and_key_material(prop: str, value: str, message: str) -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogAdminKeySecret(stack, "Admin", **admin_props(stack, **{prop: value}))
+    assert message in str(caught.value)
+    assert LITERAL_API_KEY not in str(caught.value)

@@ -1,0 +1,269 @@
+"""Every wrong input is one DdSecretsValidationError naming the construct path, the prop, the value
+received (as written, never an object repr) and what is allowed.
+
+The props come from the signatures, so a prop added later is swept too: for each one, a string, a
+dict, an int, None and an object of a wrong class are tried, except those its annotation admits
+(their content is checked by the tests of each module).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+import pytest
+from aws_cdk import Duration, Stack
+
+from ddsecrets_constructs import (
+    ApiKeySpec,
+    ApplicationKeySpec,
+    DatadogAdminKeySecret,
+    DatadogApiKeySecret,
+    DatadogApplicationKeySecret,
+    DatadogKeyKind,
+    DatadogKeyParameter,
+    DatadogManagedSecrets,
+    DatadogRotationAlerts,
+    DatadogRotationRole,
+    DatadogSite,
+    DdSecretsValidationError,
+    ImportedDatadogAdminKeySecret,
+    KeyRotation,
+)
+from tests.support import ADMIN_ARN, API_KEY_ID, APP_KEY_ID, SERVICE_ACCOUNT, admin_props, new_stack, param
+
+# (what the message must show, the value)
+WRONG = [("'rate(30 days)'", "rate(30 days)"), ("{'a': 1}", {"a": 1}), ("42", 42), ("None", None)]
+WRONG_CLASS = ("Duration.hours(3)", Duration.hours(3))
+WRONG_CLASS_FOR_DURATION = ("KeyRotation.cron()", KeyRotation.cron())
+
+
+@dataclass
+class Target:
+    """One public construct, factory or value object, and how to build it around one wrong value."""
+
+    name: str
+    function: Callable[..., Any]
+    build: Callable[[Stack, str, dict[str, Any]], Any]
+    """Builds it in ``stack`` under id ``construct_id`` with the given overrides of its valid props."""
+    prop: Callable[[str], str] = lambda name: name
+    """The prop name the error must use for an argument."""
+    argument_named: bool = False
+    """KeyRotation arguments: the error names the prop it was given to, and the argument."""
+    not_ours: str = ""
+
+
+def _admin(stack: Stack) -> DatadogAdminKeySecret:
+    found = stack.node.try_find_child("Admin")
+    if isinstance(found, DatadogAdminKeySecret):
+        return found
+    return DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+
+
+def _app(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
+    props: dict[str, Any] = {"admin": _admin(stack), "app_key": param(stack, "Key"), "app_key_id": APP_KEY_ID} | o
+    return DatadogApplicationKeySecret(stack, cid, **props)
+
+
+def _api(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
+    props: dict[str, Any] = {"admin": _admin(stack), "api_key": param(stack, "Key"), "api_key_id": API_KEY_ID} | o
+    return DatadogApiKeySecret(stack, cid, **props)
+
+
+def _family(stack: Stack, cid: str, o: dict[str, Any], app: Any = None, api: Any = None) -> Any:
+    app = app or ApplicationKeySpec(app_key=param(stack, "AppKey"), app_key_id=APP_KEY_ID)
+    api = api or ApiKeySpec(api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
+    props = admin_props(stack) | {"application_keys": {"ci": app}, "api_keys": {"agent": api}} | o
+    return DatadogManagedSecrets(stack, cid, **props)
+
+
+def _app_spec(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
+    spec: dict[str, Any] = {"app_key": param(stack, "SpecKey"), "app_key_id": APP_KEY_ID} | o
+    return _family(stack, cid, {}, app=ApplicationKeySpec(**spec))
+
+
+def _api_spec(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
+    spec: dict[str, Any] = {"api_key": param(stack, "SpecKey"), "api_key_id": API_KEY_ID} | o
+    return _family(stack, cid, {}, api=ApiKeySpec(**spec))
+
+
+def _imported(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
+    props = {"secret_complete_arn": ADMIN_ARN, "service_account_id": SERVICE_ACCOUNT} | o
+    return DatadogAdminKeySecret.from_admin_secret_attributes(stack, cid, **props)
+
+
+def _rotation(
+    factory: Callable[..., KeyRotation], valid: dict[str, Any]
+) -> Callable[[Stack, str, dict[str, Any]], Any]:
+    def build(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
+        return _api(stack, cid, {"rotation": factory(**(valid | o))})
+
+    return build
+
+
+TARGETS = [
+    Target(
+        "DatadogAdminKeySecret",
+        DatadogAdminKeySecret.__init__,
+        lambda s, c, o: DatadogAdminKeySecret(s, c, **(admin_props(s) | o)),
+    ),
+    Target("DatadogApplicationKeySecret", DatadogApplicationKeySecret.__init__, _app),
+    Target("DatadogApiKeySecret", DatadogApiKeySecret.__init__, _api),
+    Target("DatadogManagedSecrets", DatadogManagedSecrets.__init__, _family),
+    Target("ApplicationKeySpec", ApplicationKeySpec, _app_spec, prop=lambda n: f"application_keys['ci'].{n}"),
+    Target("ApiKeySpec", ApiKeySpec, _api_spec, prop=lambda n: f"api_keys['agent'].{n}"),
+    Target("from_admin_secret_attributes", DatadogAdminKeySecret.from_admin_secret_attributes, _imported),
+    Target(
+        "ImportedDatadogAdminKeySecret",
+        ImportedDatadogAdminKeySecret.__init__,
+        lambda s, c, o: ImportedDatadogAdminKeySecret(
+            s, c, **({"secret_complete_arn": ADMIN_ARN, "service_account_id": SERVICE_ACCOUNT} | o)
+        ),
+    ),
+    Target(
+        "KeyRotation.cron",
+        KeyRotation.cron,
+        _rotation(KeyRotation.cron, {"hour": "9", "week_day": "TUE", "window": Duration.hours(2)}),
+        prop=lambda n: "rotation",
+        argument_named=True,
+    ),
+    Target(
+        "KeyRotation.every",
+        KeyRotation.every,
+        _rotation(KeyRotation.every, {"interval": Duration.days(7), "window": Duration.hours(1)}),
+        prop=lambda n: "rotation",
+        argument_named=True,
+    ),
+    Target(
+        "KeyRotation.expression",
+        KeyRotation.expression,
+        _rotation(KeyRotation.expression, {"expression": "cron(0 20 ? * SAT *)"}),
+        prop=lambda n: "rotation",
+        argument_named=True,
+    ),
+    Target(
+        "DatadogSite.custom",
+        DatadogSite.custom,
+        lambda s, c, o: DatadogAdminKeySecret(
+            s, c, **admin_props(s, site=DatadogSite.custom(**({"site": "us7.datadoghq.com"} | o)))
+        ),
+        prop=lambda n: "site",
+        argument_named=True,
+    ),
+    Target(
+        "DatadogKeyParameter",
+        DatadogKeyParameter.__init__,
+        lambda s, c, o: DatadogKeyParameter(s, c, **({"kind": DatadogKeyKind.API_KEY} | o)),
+    ),
+    Target(
+        "DatadogRotationRole",
+        DatadogRotationRole.__init__,
+        lambda s, c, o: DatadogRotationRole(s, c, **o),
+    ),
+    Target(
+        "DatadogRotationAlerts",
+        DatadogRotationAlerts.__init__,
+        lambda s, c, o: DatadogRotationAlerts(s, c, **({"secret_name_prefixes": ["datadog"]} | o)),
+        not_ours="alerts.py belongs to the alerts work (issue 10): it does not check every prop's type yet",
+    ),
+]
+SKIPPED = {"self", "cls", "scope", "construct_id"}
+
+
+def _admits(annotation: Any, value: object) -> bool:
+    """Whether a value of this type is valid for the annotation (content aside)."""
+    if annotation is Any:
+        return True
+    origin = get_origin(annotation)
+    if origin is Union:
+        return any(_admits(a, value) for a in get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if annotation is bool:
+        return isinstance(value, bool)
+    try:
+        return isinstance(value, origin or annotation)
+    except TypeError:  # a Protocol / jsii interface: none of the wrong values implements one
+        return False
+
+
+def _props(target: Target) -> list[tuple[str, Any]]:
+    if isinstance(target.function, type):  # a dataclass: its fields
+        hints = get_type_hints(target.function)
+        return [(f.name, hints[f.name]) for f in fields(target.function)]
+    hints = get_type_hints(target.function)
+    return [(n, hints[n]) for n in inspect.signature(target.function).parameters if n not in SKIPPED]
+
+
+CASES = [
+    pytest.param(
+        target,
+        name,
+        shown,
+        value,
+        id=f"{target.name}-{name}-{shown[:12]}",
+        marks=[pytest.mark.xfail(reason=target.not_ours, strict=False)] if target.not_ours else [],
+    )
+    for target in TARGETS
+    for name, annotation in _props(target)
+    for shown, value in [
+        *WRONG,
+        WRONG_CLASS_FOR_DURATION if "Duration" in str(annotation) else WRONG_CLASS,
+    ]
+    if not _admits(annotation, value)
+]
+
+
+@pytest.fixture
+def stack() -> Stack:
+    """A stack per case: the valid props create parameters with fixed names."""
+    return new_stack()[1]
+
+
+_counter = iter(range(1_000_000))
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+def test_valid_props_build(stack: Stack, target: Target) -> None:
+    """The control: each target builds with the valid props the sweep starts from."""
+    target.build(stack, f"Valid{next(_counter)}", {})
+
+
+@pytest.mark.parametrize(("target", "name", "shown", "value"), CASES)
+def test_every_wrong_input_is_one_error_naming_path_prop_value_and_what_is_allowed(
+    stack: Stack, target: Target, name: str, shown: str, value: object
+) -> None:
+    construct_id = f"Case{next(_counter)}"
+    with pytest.raises(DdSecretsValidationError) as caught:
+        target.build(stack, construct_id, {name: value})
+    message = str(caught.value)
+    assert message.startswith(f"TestStack/{construct_id}: "), message
+    prop = target.prop(name)
+    (problem,) = [p for p in caught.value.problems if p.prop == prop]
+    if isinstance(value, str) and "SecretValue" in str(dict(_props(target))[name]):
+        assert problem.received == f"a plain string, a literal of {len(value)} characters (not shown)", message
+    elif target.argument_named:
+        assert shown in problem.received, message  # e.g. KeyRotation.cron(hour=42)
+        if target.name == "DatadogSite.custom":
+            assert problem.received == f"DatadogSite.custom({shown})", message
+        else:
+            assert f"`{name}`" in problem.allowed, message  # the argument, e.g. "`hour` must be ..."
+    else:
+        assert problem.received == shown, message
+    assert problem.allowed, message
+    assert " at 0x" not in message
+
+
+def test_the_sweep_covers_every_public_construct_and_value_object() -> None:
+    import ddsecrets_constructs
+
+    swept = {t.name.split(".")[0] for t in TARGETS} | {"DatadogAdminKeySecret"}
+    public = {
+        name
+        for name in ddsecrets_constructs.__all__
+        if inspect.isclass(getattr(ddsecrets_constructs, name)) and not name.startswith("I")
+    }
+    assert public - swept == {"DatadogKeyKind", "DdSecretsValidationError"}  # an enum and the error itself
+    assert len(CASES) > 250
