@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from typing import Optional, Protocol
 
-from aws_cdk import Annotations, RemovalPolicy, SecretValue, Stack, Token
-from aws_cdk import aws_iam as iam
+from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct, IConstruct
 
 from . import defaults
+from ._admin_readers import watch_admin
 from ._names import claim
 from ._secret_base import DatadogKeySecretBase, check_instance, check_secret_name
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
@@ -26,7 +26,7 @@ from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
 from .site import SiteInput, resolve_site
-from .validation import WARNING_PREFIX, Problems, check_construct_id
+from .validation import Problems, check_construct_id
 
 SECRET_TYPE = "DatadogAdminKey"
 
@@ -173,6 +173,10 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             rotate_immediately_on_update=rotate_immediately_on_update,
             admin_secret_arn=None,  # the admin rotates itself with its own keys
         )
+        # Whoever else may read this secret can mint Datadog keys: say so (grant_read included).
+        cfn_secret = self._secret.node.default_child
+        assert cfn_secret is not None
+        watch_admin(self._secret.secret_arn, self.node.path, cfn_secret)
 
     @property
     def service_account_id(self) -> str:
@@ -183,20 +187,6 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
     def site(self) -> str:
         """The Datadog site stored in the secret."""
         return self._site
-
-    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` read the admin secret, and warn: whoever reads it can mint and delete
-        Datadog keys of the service account. Only rotation needs it (the library grants that itself).
-
-        :param grantee: the principal to grant ``GetSecretValue``/``DescribeSecret`` (and KMS decrypt).
-        """
-        Annotations.of(self).add_warning_v2(
-            f"{WARNING_PREFIX}:adminSecretReader",
-            "grant_read on an admin secret: the grantee can read the admin API and application keys, which "
-            "create, read and delete Datadog keys of the service account (a key minter). Grant a child key "
-            "secret instead unless the grantee must administer Datadog keys.",
-        )
-        return super().grant_read(grantee)
 
     @property
     def estimated_arn_length(self) -> int:

@@ -46,7 +46,6 @@ from tests.support import (
     schedule_resource,
     statements,
     stored_key,
-    warnings_of,
 )
 
 ALL = configuration_names()
@@ -464,12 +463,31 @@ def test_fails_on_an_imported_admin_arn_with_wildcards_or_white_space(name: str)
         )
 
 
-def test_grant_read_on_an_admin_secret_warns_that_the_reader_can_mint_keys() -> None:
-    configuration = built("admin_all_options")
-    assert not [w for w in warnings_of(configuration, "/Admin") if "adminSecretReader" in w]
-    _app, stack = new_stack()
+def reader_warnings(stack: cdk.Stack) -> dict[str, str]:
+    found = cdk.assertions.Annotations.from_stack(stack).find_warning("*", Match.any_value())
+    return {w.id: str(w.entry.data) for w in found if "adminSecretReader" in str(w.entry.data)}
+
+
+@pytest.mark.parametrize("name", ["seed", "family_alerts", "shared_keys_role", "cross_stack"])
+def test_the_librarys_own_readers_of_admin_secrets_do_not_warn(name: str) -> None:
+    assert reader_warnings(built(name).stack) == {}
+
+
+def test_every_policy_that_can_read_an_admin_secret_warns_that_its_principal_can_mint_keys() -> None:
+    _, stack = new_stack()
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
-    admin.grant_read(iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal()))
-    found = cdk.assertions.Annotations.from_stack(stack).find_warning("/TestStack/Admin", Match.any_value())
-    (warning,) = [str(w.entry.data) for w in found if "adminSecretReader" in str(w.entry.data)]
-    assert "key minter" in warning
+    DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=API_KEY_ID).grant_read(
+        iam.Role(stack, "ChildReader", assumed_by=iam.AccountRootPrincipal())
+    )
+    admin.grant_read(iam.Role(stack, "ViaGrantRead", assumed_by=iam.AccountRootPrincipal()))
+    admin.secret.grant_read(iam.Role(stack, "ViaTheSecret", assumed_by=iam.AccountRootPrincipal()))
+    iam.Role(stack, "ViaStar", assumed_by=iam.AccountRootPrincipal()).add_to_policy(
+        iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=["*"])
+    )
+    warnings = reader_warnings(stack)
+    assert set(warnings) == {
+        f"/TestStack/{role}/DefaultPolicy/Resource" for role in ("ViaGrantRead", "ViaTheSecret", "ViaStar")
+    }
+    assert "the admin secret at 'TestStack/Admin'" in warnings["/TestStack/ViaTheSecret/DefaultPolicy/Resource"]
+    assert "every secret, admin secrets included" in warnings["/TestStack/ViaStar/DefaultPolicy/Resource"]
+    assert all("key minter" in w for w in warnings.values())
