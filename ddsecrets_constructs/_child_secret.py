@@ -7,12 +7,13 @@ from typing import Optional
 from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from . import _iam_budget as budget
 from . import defaults
 from ._names import claim
-from ._secret_base import DatadogKeySecretBase, check_instance, check_secret_name, same_stack
+from ._secret_base import DatadogKeySecretBase, check_instance, check_role_stack, check_secret_name, same_stack
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
 from .admin_key import (
     CROSS_ACCOUNT_REASON,
@@ -73,13 +74,25 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
     KEY_FIELD: str
     """The JSON field of the secret value that holds the key (``apiKey`` or ``appKey``)."""
 
-    def ecs_secret(self) -> ecs.Secret:
+    def ecs_secret(self, task_definition: Optional[ecs.TaskDefinition] = None) -> ecs.Secret:
         """The key as an ECS container secret (``secrets={"DD_API_KEY": x.ecs_secret()}``).
 
         ECS reads the JSON field at task start, with the task's execution role, which this grants
         read access to this secret only (and KMS decrypt through Secrets Manager).
+
+        :param task_definition: the task definition of the container, needed when it is in another
+            stack and the secret has a customer-managed key (the grant then goes into the execution
+            role's policy, see :meth:`grant_read`). Default: - the task is in this stack
         """
-        return ecs.Secret.from_secrets_manager(self._secret, self.KEY_FIELD)
+        if task_definition is None or same_stack(task_definition, self) or self._secret.encryption_key is None:
+            return ecs.Secret.from_secrets_manager(self._secret, self.KEY_FIELD)
+        self.grant_read(task_definition.obtain_execution_role())
+        # The same secret, seen from the task's stack without its key: ECS's own grant then adds
+        # only GetSecretValue, and nothing names the task's role in the key policy.
+        seen = secretsmanager.Secret.from_secret_complete_arn(
+            task_definition, f"DatadogSecret{self.node.addr}", self._secret.secret_arn
+        )
+        return ecs.Secret.from_secrets_manager(seen, self.KEY_FIELD)
 
     def _key_value(self) -> SecretValue:
         return self._secret.secret_value_from_json(self.KEY_FIELD)
@@ -106,6 +119,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         if isinstance(admin, DatadogAdminKeySecret):
             _check_same_environment(problems, self, admin)
         check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
+        check_role_stack(problems, self, rotation_role)
         check_encryption_key(problems, encryption_key)
         check_removal_policy(problems, removal_policy)
         check_secret_name(problems, "secret_name", secret_name)

@@ -58,6 +58,18 @@ def check_instance(problems: Problems, prop: str, value: object, expected: type,
     problems.check_type(prop, value, expected, allowed, optional=True)
 
 
+def check_role_stack(problems: Problems, secret: Construct, role: object) -> None:
+    """A rotation role must be in the secret's stack: its policies list the secret (a reference
+    from the role's stack) and the schedule depends on them (one back), a cycle across stacks."""
+    if isinstance(role, DatadogRotationRole) and not same_stack(role, secret):
+        problems.add(
+            "rotation_role",
+            f"the DatadogRotationRole at {role.node.path!r}, in another stack",
+            "a role in the same stack as the secret (its policies name the secret and the rotation schedule "
+            "waits for them: across stacks that is a dependency cycle); create one DatadogRotationRole per stack",
+        )
+
+
 class DatadogKeySecretBase(Construct):
     """Base of the Datadog secret constructs. Exposes the secret and its rotation."""
 
@@ -111,8 +123,35 @@ class DatadogKeySecretBase(Construct):
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read this secret (``GetSecretValue``/``DescribeSecret``, and KMS decrypt
-        through Secrets Manager when the secret has a customer-managed key), nothing else."""
-        return self._secret.grant_read(grantee)
+        through Secrets Manager when the secret has a customer-managed key), nothing else.
+
+        A grantee in another stack gets the KMS permission in its own policy (``kms:ViaService`` and
+        ``kms:EncryptionContext:SecretARN`` = this secret): CDK's default would name it in the key
+        policy, a dependency cycle between the two stacks.
+
+        :param grantee: the principal to grant read access to.
+        """
+        key = self._secret.encryption_key
+        principal = grantee.grant_principal
+        if key is None or not isinstance(principal, Construct) or same_stack(principal, self):
+            return self._secret.grant_read(grantee)
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            resource_arns=[self._secret.secret_arn],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kms:Decrypt"],
+            resource_arns=[key.key_arn],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com",
+                    "kms:EncryptionContext:SecretARN": self._secret.secret_arn,
+                }
+            },
+        )
+        return grant
 
     def _create_secret(
         self,

@@ -20,7 +20,7 @@ from constructs import Construct, IConstruct
 from . import defaults
 from ._admin_readers import watch_admin
 from ._names import claim
-from ._secret_base import DatadogKeySecretBase, check_instance, check_secret_name
+from ._secret_base import DatadogKeySecretBase, check_instance, check_role_stack, check_secret_name
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
@@ -137,6 +137,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             validate_key_format=validate_key_format,
         )
         check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
+        check_role_stack(problems, self, rotation_role)
         check_encryption_key(problems, encryption_key)
         check_removal_policy(problems, removal_policy)
         check_secret_name(problems, "secret_name", secret_name)

@@ -1,0 +1,106 @@
+"""Cross-stack patterns users reach for: each synthesizes without a dependency cycle or is refused
+with a DdSecretsValidationError that says what to do (issue 11's exploration found the cycles)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+
+from ddsecrets_constructs import (
+    DatadogAdminKeySecret,
+    DatadogApiKeySecret,
+    DatadogRotationRole,
+    DdSecretsValidationError,
+)
+from tests.support import ACCOUNT, API_KEY_ID, REGION, admin_props, new_stack, param
+
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+
+
+@cache
+def consumer_in_another_stack() -> dict[str, Any]:
+    """A CMK-encrypted API key, read from another stack by a role (grant_read) and by an ECS task."""
+    app, producer = new_stack(name="Producer")
+    key = kms.Key(producer, "Key", enable_key_rotation=True)
+    admin = DatadogAdminKeySecret(producer, "Admin", **admin_props(producer), encryption_key=key)
+    api_key = DatadogApiKeySecret(
+        producer, "ApiKey", admin=admin, api_key=param(producer, "K"), api_key_id=API_KEY_ID, encryption_key=key
+    )
+    consumer = cdk.Stack(app, "Consumer", env=ENV)
+    api_key.grant_read(iam.Role(consumer, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")))
+    task = ecs.FargateTaskDefinition(consumer, "Task")
+    task.add_container(
+        "agent",
+        image=ecs.ContainerImage.from_registry("public.ecr.aws/datadog/agent:7"),
+        secrets={"DD_API_KEY": api_key.ecs_secret(task_definition=task)},
+    )
+    assembly = app.synth()  # a dependency cycle would raise here
+    return {
+        "producer": assembly.get_stack_by_name("Producer").template,
+        "consumer": assembly.get_stack_by_name("Consumer").template,
+    }
+
+
+def _consumer_kms_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        s
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "kms:Decrypt"
+    ]
+
+
+def test_a_consumer_in_another_stack_decrypts_through_its_own_policy_for_that_secret_only() -> None:
+    templates = consumer_in_another_stack()
+    statements = _consumer_kms_statements(templates["consumer"])
+    assert len(statements) == 2  # the Lambda role (grant_read) and the task's execution role (ecs_secret)
+    for statement in statements:
+        equals = statement["Condition"]["StringEquals"]
+        assert equals["kms:ViaService"] == f"secretsmanager.{REGION}.amazonaws.com"
+        assert "Fn::ImportValue" in json.dumps(equals["kms:EncryptionContext:SecretARN"])
+    key_policy = json.dumps(
+        [
+            r["Properties"]["KeyPolicy"]
+            for r in templates["producer"]["Resources"].values()
+            if r["Type"] == "AWS::KMS::Key"
+        ]
+    )
+    assert "Consumer" not in key_policy
+    assert "Fn::ImportValue" not in key_policy
+
+
+def test_cdks_own_grant_would_be_a_dependency_cycle() -> None:
+    """Control: without the library's cross-stack grant, the same setup does not synthesize."""
+    app, producer = new_stack(name="Producer")
+    key = kms.Key(producer, "Key", enable_key_rotation=True)
+    admin = DatadogAdminKeySecret(producer, "Admin", **admin_props(producer), encryption_key=key)
+    api_key = DatadogApiKeySecret(
+        producer, "ApiKey", admin=admin, api_key=param(producer, "K"), api_key_id=API_KEY_ID, encryption_key=key
+    )
+    consumer = cdk.Stack(app, "Consumer", env=ENV)
+    api_key.secret.grant_read(iam.Role(consumer, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")))
+    with pytest.raises(RuntimeError, match="DependencyCycle"):
+        app.synth()
+
+
+def test_fails_when_a_rotation_role_is_in_another_stack() -> None:
+    app, stack = new_stack()
+    roles = cdk.Stack(app, "Roles", env=ENV)
+    role = DatadogRotationRole(roles, "RotationRole")
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=r"(?s)`rotation_role`: got the DatadogRotationRole at 'Roles/RotationRole', in another stack; "
+        r"a role in the same stack as the secret.*create one DatadogRotationRole per stack",
+    ):
+        DatadogApiKeySecret(
+            stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=API_KEY_ID, rotation_role=role
+        )
