@@ -31,8 +31,9 @@ from constructs import Construct, IConstruct
 from . import _alert_patterns as patterns
 from ._arns import secret_arn_by_name
 from ._secret_base import DatadogKeySecretBase
+from ._secret_props import check_encryption_key, check_flag
 from .admin_key import IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
-from .validation import Problems
+from .validation import Problems, check_construct_id
 
 FAILURE_EVENTS = patterns.FAILURE_EVENTS
 SUCCESS_EVENT = patterns.SUCCESS_EVENT
@@ -91,10 +92,24 @@ class DatadogRotationAlerts(Construct):
             only. Default: - a new customer-managed key with rotation enabled (the AWS managed SNS
             key cannot be used by EventBridge)
         """
+        check_construct_id(scope, construct_id, "DatadogRotationAlerts")
         super().__init__(scope, construct_id)
         self._rule_arns: dict[str, str] = {}
-        secrets, prefixes = list(secrets), list(secret_name_prefixes)
-        _check(self, secrets, prefixes, targets, topic, encryption_key)
+        problems = Problems()
+        secrets = _check_list(problems, "secrets", secrets, "a list of Datadog secret constructs of this library")
+        prefixes = _check_list(problems, "secret_name_prefixes", secret_name_prefixes, "a list of secret name prefixes")
+        include_succeeded = check_flag(problems, "include_succeeded", include_succeeded) is True
+        include_label_updated = check_flag(problems, "include_label_updated", include_label_updated) is True
+        rotation_check = check_flag(problems, "rotation_check", rotation_check) is True
+        if targets is not None:
+            targets = _check_list(
+                problems, "targets", targets, "a list of EventBridge rule targets (events.IRuleTarget)"
+            )
+        if topic is not None and (isinstance(topic, (str, bytes)) or not hasattr(topic, "topic_arn")):
+            problems.wrong_type("topic", topic, "an SNS topic object (sns.ITopic), e.g. sns.Topic(...)")
+        check_encryption_key(problems, encryption_key)
+        _check(problems, secrets, prefixes, targets, topic, encryption_key)
+        problems.raise_if_any(self)
         self._targets_given = targets is not None
         stack = Stack.of(self)
         watched = [_watched_secret(stack, s) for s in secrets] + [_watched_prefix(stack, p) for p in prefixes]
@@ -234,15 +249,22 @@ class DatadogRotationAlerts(Construct):
         return topic
 
 
+def _check_list(problems: Problems, prop: str, value: object, allowed: str) -> list[Any]:
+    """The items of a list or tuple prop; none (recorded as a problem) for anything else."""
+    if not problems.check_type(prop, value, (list, tuple), allowed):
+        return []
+    assert isinstance(value, (list, tuple))
+    return list(value)
+
+
 def _check(
-    scope: Construct,
+    problems: Problems,
     secrets: list[AlertedSecret],
     prefixes: list[str],
     targets: Optional[Sequence[events.IRuleTarget]],
     topic: Optional[sns.ITopic],
     encryption_key: Optional[kms.IKey],
 ) -> None:
-    problems = Problems()
     if not secrets and not prefixes:
         problems.add("secrets", "no secret and no prefix", "at least one secret or secret name prefix to watch")
     for index, secret in enumerate(secrets):
@@ -250,14 +272,15 @@ def _check(
             problems.add(f"secrets[{index}]", f"{type(secret).__name__}", "a Datadog secret construct of this library")
     for index, prefix in enumerate(prefixes):
         if not isinstance(prefix, str) or not prefix or (not Token.is_unresolved(prefix) and prefix.endswith("/")):
-            problems.add(f"secret_name_prefixes[{index}]", repr(prefix), "a secret name prefix without trailing '/'")
+            problems.wrong_type(f"secret_name_prefixes[{index}]", prefix, "a secret name prefix without trailing '/'")
+        else:
+            problems.refuse_key_shapes(f"secret_name_prefixes[{index}]", prefix, "a secret name prefix")
     if targets is not None and topic is not None:
         problems.add("topic", "a topic with `targets`", "either `targets` or `topic`")
     if encryption_key is not None and (targets is not None or topic is not None):
         problems.add(
             "encryption_key", "a key with `targets` or `topic`", "an encryption key only when the topic is created here"
         )
-    problems.raise_if_any(scope)
 
 
 def _watched_secret(stack: Stack, secret: AlertedSecret) -> patterns.Watched:

@@ -166,7 +166,6 @@ TARGETS = [
         "DatadogRotationAlerts",
         DatadogRotationAlerts.__init__,
         lambda s, c, o: DatadogRotationAlerts(s, c, **({"secret_name_prefixes": ["datadog"]} | o)),
-        not_ours="alerts.py belongs to the alerts work (issue 10): it does not check every prop's type yet",
     ),
 ]
 SKIPPED = {"self", "cls", "scope", "construct_id"}
