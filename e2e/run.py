@@ -221,8 +221,22 @@ def _probes(runner: Runner, stacks: dict[str, StackRun]) -> dict[str, Any]:
             run.name: [run.physical_ids[k] for k in run.of_type("AWS::ECS::TaskDefinition")] for run in stacks.values()
         },
         "readme_checks": _readme_checks(runner, admin_arn),
+        "cli": _cli_runs(runner, run.name),
         "event_matches": _event_matches(events, stacks),
     }
+
+
+def _cli_runs(runner: Runner, stack: str) -> dict[str, tuple[int, str]]:
+    """The ddsecrets subcommands against the deployed stack (the emulator serves some of their calls)."""
+    found = {}
+    for command in ("guard", "status", "protect"):
+        result = runner.run(
+            f"ddsecrets {command} {stack}",
+            f'PATH="$PWD/.venv/bin:$PATH" python -m ddsecrets_cli {command} --stack {stack} --json --quiet',
+            check=False,
+        )
+        found[command] = (result.returncode, result.stdout + result.stderr)
+    return found
 
 
 def _allowed_pattern_enforced(cfn: Any) -> bool:

@@ -265,6 +265,18 @@ def test_ddsecrets_cli_calls_served_by_the_emulator(deployment: Deployment) -> N
         assert NOT_EMULATED in served[call], served[call]
 
 
+def test_ddsecrets_subcommands_against_the_deployed_stack(deployment: Deployment) -> None:
+    """guard passes on the stack just deployed from the same cdk.out (its calls are served); status
+    and protect fail because the emulator serves neither rotation fields nor CloudTrail LookupEvents,
+    nor SetStackPolicy: they must say so and exit non-zero, never pass silently."""
+    runs = deployment.probes["cli"]
+    code, output = runs["guard"]
+    assert code == 0, output
+    for command in ("status", "protect"):
+        code, output = runs[command]
+        assert code != 0, (command, output)
+
+
 def test_readme_rotation_checks_against_the_emulator(deployment: Deployment) -> None:
     """Section 4 of "Deploying for real": the Secrets Manager reads work; CloudTrail and
     rotate-secret (no managed rotation here) do not."""
