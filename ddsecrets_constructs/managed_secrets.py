@@ -139,13 +139,18 @@ class DatadogManagedSecrets(Construct):
         """
         :param scope: the parent construct.
         :param construct_id: the construct id (public API: renaming it replaces every secret).
-        :param site: the Datadog site, e.g. ``DatadogSite.US1``. Required without ``admin``.
+        :param site: the Datadog site, e.g. ``DatadogSite.US1``.
+            Default: - none: required unless ``admin`` is given
         :param service_account_id: UUID of the service account owning the admin and application keys.
-            Required without ``admin``.
-        :param admin_api_key: the admin API key (a ``SecretValue``). Required without ``admin``.
-        :param admin_api_key_id: UUID of the admin API key. Required without ``admin``.
-        :param admin_app_key: the admin application key (a ``SecretValue``). Required without ``admin``.
-        :param admin_app_key_id: UUID of the admin application key. Required without ``admin``.
+            Default: - none: required unless ``admin`` is given
+        :param admin_api_key: the admin API key (a ``SecretValue``).
+            Default: - none: required unless ``admin`` is given
+        :param admin_api_key_id: UUID of the admin API key.
+            Default: - none: required unless ``admin`` is given
+        :param admin_app_key: the admin application key (a ``SecretValue``).
+            Default: - none: required unless ``admin`` is given
+        :param admin_app_key_id: UUID of the admin application key.
+            Default: - none: required unless ``admin`` is given
         :param admin: an existing admin secret whose keys rotate this family's keys: a
             ``DatadogAdminKeySecret`` of this app (another stack of the same account and region, or
             another family's ``admin``) or ``DatadogAdminKeySecret.from_admin_secret_attributes(...)``.
@@ -498,6 +503,9 @@ def _check_existing_admin(
     family: Construct, problems: Problems, admin: object, own_admin: Mapping[str, object]
 ) -> Optional[AnyAdmin]:
     """``admin=``: an admin secret of the same account and region, and none of the admin props."""
+    if not problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED):
+        return None
+    assert isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret))
     given = [prop for prop in _ADMIN_ONLY_PROPS if own_admin[prop] is not None]
     if given:
         problems.add(
@@ -506,9 +514,6 @@ def _check_existing_admin(
             "either `admin=` (an existing admin secret, whose own props stay with it) or the props of a new "
             f"admin secret ({', '.join(f'`{p}`' for p in _ADMIN_PROPS)}), not both",
         )
-    if not problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED):
-        return None
-    assert isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret))
     if isinstance(admin, DatadogAdminKeySecret):
         check_same_environment(problems, family, admin)
     return admin
