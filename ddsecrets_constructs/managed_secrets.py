@@ -285,6 +285,8 @@ class DatadogManagedSecrets(Construct):
         cfn_limits.watch(self, keys=len(application_keys) + len(api_keys))
 
         self._secret_name_prefix = prefix
+        # The keys' KMS key: with `admin=`, the admin's key may be another one.
+        self._encryption_key = encryption_key
         # The admin rotates with a role of its own (Admin/RotationRole); the keys share this one,
         # which may only read the admin secret.
         self._rotation_role: Optional[DatadogRotationRole] = None
@@ -407,7 +409,7 @@ class DatadogManagedSecrets(Construct):
             new key (EventBridge may then use that key, for these rules only). Default: False
         """
         problems = Problems()
-        if use_family_key and (encryption_key is not None or self.admin.encryption_key is None):
+        if use_family_key and (encryption_key is not None or self._encryption_key is None):
             problems.add(
                 "use_family_key",
                 "True with `encryption_key`" if encryption_key is not None else "True without a family key",
@@ -422,7 +424,7 @@ class DatadogManagedSecrets(Construct):
             include_label_updated=include_label_updated,
             targets=targets,
             topic=topic,
-            encryption_key=self.admin.encryption_key if use_family_key else encryption_key,
+            encryption_key=self._encryption_key if use_family_key else encryption_key,
         )
         if rotation_check:
             alerts.check_rotation_of(self)

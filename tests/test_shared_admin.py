@@ -159,3 +159,18 @@ def test_fails_on_an_admin_in_another_region_reusing_the_child_check() -> None:
         match=r"`admin`: got the admin secret at 'Security/Admin', in region 'us-east-1' .*same account and region",
     ):
         DatadogManagedSecrets(stack_in(app, "Team"), "Datadog", admin=admin, **keys())
+
+
+def test_alerts_of_a_family_with_an_existing_admin_use_the_familys_own_key() -> None:
+    app = cdk.App(context=STRICT_FLAGS)
+    security = stack_in(app, "Security")
+    admin = DatadogAdminKeySecret(
+        security, "Admin", **admin_props(security), encryption_key=cdk.aws_kms.Key(security, "AdminKey")
+    )
+    team = stack_in(app, "Team")
+    team_key = cdk.aws_kms.Key(team, "TeamKey")
+    family = DatadogManagedSecrets(team, "Datadog", admin=admin, encryption_key=team_key, **keys())
+    family.add_rotation_alerts(use_family_key=True)
+    (topic,) = by_type(dict(cdk.assertions.Template.from_stack(team).to_json()), "AWS::SNS::Topic").values()
+    team_key_id = team.get_logical_id(team_key.node.default_child)  # type: ignore[arg-type]
+    assert team_key_id in str(topic["Properties"]["KmsMasterKeyId"])
