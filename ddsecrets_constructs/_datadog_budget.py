@@ -62,6 +62,8 @@ def check_label(problems: Problems, label: object) -> Optional[str]:
     """The ``datadog_organization`` prop: None, or a literal label (it decides a synth-time count)."""
     if label is None:
         return None
+    if not problems.refuse_key_shapes("datadog_organization", label, f"{LABEL_ALLOWED}, not a key"):
+        return None
     if not isinstance(label, str) or Token.is_unresolved(label) or not _LABEL.fullmatch(label):
         problems.add("datadog_organization", describe(label), LABEL_ALLOWED)
         return None
