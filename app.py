@@ -10,9 +10,14 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, 
 
 from examples.imported_admin_stack import ImportedAdminStack
 from examples.seed_stack import SeedStack
+from examples.shared_admin_stacks import SecurityStack, TeamKeysStack
 from examples.team_stack import TeamStack
 
 STACKS = {"DatadogSeedStack": SeedStack, "DatadogTeamStack": TeamStack, "DatadogImportedAdminStack": ImportedAdminStack}
+SECURITY_STACK = "DatadogSecurityStack"
+TEAM_STACKS = {"DatadogPaymentsKeysStack": "payments", "DatadogSearchKeysStack": "search"}
+ALL_STACKS = (*STACKS, SECURITY_STACK, *TEAM_STACKS)
+"""Every stack of the example app, in deploy order (the team stacks import the security stack's admin)."""
 
 
 def build_app(app: cdk.App) -> cdk.App:
@@ -22,6 +27,10 @@ def build_app(app: cdk.App) -> cdk.App:
     )
     for stack_id, stack_class in STACKS.items():
         stack_class(app, stack_id)
+    # One admin in a security stack; each team's keys in a stack of its own, rotated with that admin.
+    security = SecurityStack(app, SECURITY_STACK)
+    for stack_id, team in TEAM_STACKS.items():
+        TeamKeysStack(app, stack_id, admin=security.admin, team=team)
     return app
 
 

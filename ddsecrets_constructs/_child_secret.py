@@ -42,7 +42,7 @@ def check_child_rotation(
     return rendered
 
 
-def _check_same_environment(problems: Problems, child: Construct, admin: DatadogAdminKeySecret) -> None:
+def check_same_environment(problems: Problems, child: Construct, admin: DatadogAdminKeySecret) -> None:
     """Refuse an admin of this app that lives in another account or region than the child."""
     mine, theirs = Stack.of(child), Stack.of(admin)
     for what, a, b in (("account", mine.account, theirs.account), ("region", mine.region, theirs.region)):
@@ -117,7 +117,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
     ) -> tuple[KeyRotation, Optional[RenderedRotation]]:
         problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED)
         if isinstance(admin, DatadogAdminKeySecret):
-            _check_same_environment(problems, self, admin)
+            check_same_environment(problems, self, admin)
         check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
         check_role_stack(problems, self, rotation_role)
         check_encryption_key(problems, encryption_key)

@@ -17,6 +17,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct, IConstruct
 
+from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._admin_readers import watch_admin
 from ._names import claim
@@ -97,6 +98,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         description: Optional[str] = None,
         rotate_immediately_on_update: bool = defaults.ADMIN_ROTATES_IMMEDIATELY,
         validate_key_format: bool = True,
+        datadog_organization: Optional[str] = None,
     ) -> None:
         """
         :param scope: the parent construct.
@@ -117,6 +119,9 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         :param rotate_immediately_on_update: rotate as soon as the schedule is created or changed.
             Default: False (children rotate at creation and read this key; see defaults.py)
         :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
+        :param datadog_organization: a label naming the Datadog organisation, for the app-wide API-key
+            budget (at most 50 per organisation): give admins of one organisation with different service
+            accounts the same label. Default: - the organisation is known by ``service_account_id``
         """
         check_construct_id(scope, construct_id, "DatadogAdminKeySecret")
         super().__init__(scope, construct_id)
@@ -147,8 +152,18 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             rotation_role._check_rotation(problems, "rotation_role", rotates_admin=True, arn_length=self._arn_length)
         check_description(problems, description)
         check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
+        org = api_key_budget.organization(
+            problems,
+            self.node.path,
+            label=api_key_budget.check_label(problems, datadog_organization),
+            service_account_id=service_account_id,
+            site=site_value,
+        )
+        api_key_budget.check(problems, "service_account_id", self, org, admins=(self.node.path,))
         problems.raise_if_any(self)
         assert rendered is not None
+        api_key_budget.remember(self, org)
+        api_key_budget.record(self, org, admin=self.node.path)
 
         self._service_account_id = service_account_id
         self._site = site_value
@@ -209,6 +224,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         service_account_id: str,
         encryption_key: Optional[kms.IKey] = None,
         rotation: Optional[KeyRotation] = None,
+        datadog_organization: Optional[str] = None,
     ) -> IDatadogAdminKeySecret:
         """An admin secret made elsewhere (another stack, the console), for children in this stack.
 
@@ -221,6 +237,8 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         :param rotation: the admin secret's rotation schedule as it is configured where the secret
             was made, so that the children's windows are checked against it.
             Default: - unknown: the check is skipped, with the ``adminRotationUnknown`` warning
+        :param datadog_organization: a label naming the admin's Datadog organisation, for the API-key
+            budget (see :class:`DatadogAdminKeySecret`). Default: - known by ``service_account_id``
         """
         return ImportedDatadogAdminKeySecret(
             scope,
@@ -229,6 +247,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             service_account_id=service_account_id,
             encryption_key=encryption_key,
             rotation=rotation,
+            datadog_organization=datadog_organization,
         )
 
 
@@ -272,6 +291,7 @@ class ImportedDatadogAdminKeySecret(Construct):
         service_account_id: str,
         encryption_key: Optional[kms.IKey] = None,
         rotation: Optional[KeyRotation] = None,
+        datadog_organization: Optional[str] = None,
     ) -> None:
         """
         :param scope: the parent construct.
@@ -282,6 +302,8 @@ class ImportedDatadogAdminKeySecret(Construct):
             Default: - the AWS managed key
         :param rotation: the admin secret's rotation schedule, to check the children's windows against.
             Default: - unknown: the check is skipped, with the ``adminRotationUnknown`` warning
+        :param datadog_organization: a label naming the admin's Datadog organisation, for the API-key
+            budget. Default: - known by ``service_account_id``
         """
         check_construct_id(scope, construct_id, "ImportedDatadogAdminKeySecret")
         super().__init__(scope, construct_id)
@@ -291,7 +313,19 @@ class ImportedDatadogAdminKeySecret(Construct):
         check_encryption_key(problems, encryption_key)
         self._rotation = rotation
         self._rendered_rotation = _check_imported_rotation(problems, rotation)
+        # The imported admin's own API key lives in the organisation too: it is counted (once per ARN).
+        org = api_key_budget.organization(
+            problems,
+            self.node.path,
+            label=api_key_budget.check_label(problems, datadog_organization),
+            service_account_id=service_account_id,
+            site=None,
+        )
+        counted_as = api_key_budget.imported_admin_id(secret_complete_arn, self.node.path)
+        api_key_budget.check(problems, "secret_complete_arn", self, org, admins=(counted_as,))
         problems.raise_if_any(self)
+        api_key_budget.remember(self, org)
+        api_key_budget.record(self, org, admin=counted_as)
         self._service_account_id = service_account_id
         self._secret = secretsmanager.Secret.from_secret_attributes(
             self, "Resource", secret_complete_arn=secret_complete_arn, encryption_key=encryption_key

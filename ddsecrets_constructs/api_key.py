@@ -12,6 +12,7 @@ from aws_cdk import RemovalPolicy, SecretValue
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._child_secret import DatadogChildKeySecretBase
 from ._secret_props import check_flag
@@ -80,8 +81,13 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
         check_api_key_props(
             self, problems, api_key=api_key, api_key_id=api_key_id, validate_key_format=validate_key_format
         )
+        org = api_key_budget.organization_of(admin) if isinstance(admin, Construct) else None
+        if org is not None:
+            api_key_budget.check(problems, "admin", self, org, api_keys=(self.node.path,))
         problems.raise_if_any(self)
         assert rendered is not None
+        if org is not None:
+            api_key_budget.record(self, org, api_key=self.node.path)
 
         self._create_child(
             admin=admin,

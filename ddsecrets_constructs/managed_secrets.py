@@ -9,6 +9,11 @@ other construct of the app may use a name under it, and the keys role's trust po
 fit its 2,048 characters. The names also make the Datadog keys that rotation creates readable
 (``aws-sm-app-key-<secret name>-YYYYMMDD-XXXXXX``).
 
+A family can also add keys to an admin secret it does not own (``admin=``: an admin of this app in
+another stack, or :meth:`DatadogAdminKeySecret.from_admin_secret_attributes`), so that one Datadog
+organisation's keys can be spread over several stacks; it then has no ``Admin`` child and its keys
+role reads that admin.
+
 Construct ids (public API): ``Admin``, ``RotationRole``, ``ApplicationKeys/<name>``, ``ApiKeys/<name>``.
 """
 
@@ -17,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional, TypeVar, Union
 
 from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
 from aws_cdk import aws_events as events
@@ -25,14 +30,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from . import _cfn_limits as cfn_limits
+from . import _datadog_budget as api_key_budget
 from . import _iam_budget as budget
 from . import defaults
 from ._arns import secret_arn_by_name
-from ._child_secret import check_child_rotation
+from ._child_secret import ADMIN_ALLOWED, admin_arn_length, check_child_rotation, check_same_environment
 from ._names import claim
 from ._secret_base import check_secret_name
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
-from .admin_key import DatadogAdminKeySecret, check_admin_props
+from .admin_key import DatadogAdminKeySecret, IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret, check_admin_props
 from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret, check_api_key_props
 from .application_key import DatadogApplicationKeySecret, check_application_key_props
@@ -47,6 +54,12 @@ API_KEYS = "api-keys"
 # Child names become construct ids and secret names: keep them to characters valid in both.
 _CHILD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,63}")
 _CHILD_NAME_ALLOWED = "1-64 characters: letters, digits and _.@+=- (starting with a letter or digit)"
+
+# The props that describe the family's own admin secret; `admin=` replaces all of them.
+_ADMIN_PROPS = ("site", "service_account_id", "admin_api_key", "admin_api_key_id", "admin_app_key", "admin_app_key_id")
+_ADMIN_ONLY_PROPS = (*_ADMIN_PROPS, "admin_rotation", "datadog_organization")
+
+AnyAdmin = Union[DatadogAdminKeySecret, ImportedDatadogAdminKeySecret]
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,11 @@ class DatadogManagedSecrets(Construct):
             admin_app_key=SecretValue.cfn_parameter(p2), admin_app_key_id=app_key_id,
             api_keys={"agent": ApiKeySpec(api_key=SecretValue.cfn_parameter(p3), api_key_id=...)})
         family.api_key("agent").grant_read(task_role)
+
+    Keys of the same admin in another stack (the admin's props are then left out)::
+
+        DatadogManagedSecrets(team_stack, "Datadog", admin=family.admin,
+            api_keys={"team-a": ApiKeySpec(...)})
     """
 
     def __init__(
@@ -101,12 +119,13 @@ class DatadogManagedSecrets(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        site: SiteInput,
-        service_account_id: str,
-        admin_api_key: SecretValue,
-        admin_api_key_id: str,
-        admin_app_key: SecretValue,
-        admin_app_key_id: str,
+        site: Optional[SiteInput] = None,
+        service_account_id: Optional[str] = None,
+        admin_api_key: Optional[SecretValue] = None,
+        admin_api_key_id: Optional[str] = None,
+        admin_app_key: Optional[SecretValue] = None,
+        admin_app_key_id: Optional[str] = None,
+        admin: Optional[IDatadogAdminKeySecret] = None,
         application_keys: Optional[Mapping[str, ApplicationKeySpec]] = None,
         api_keys: Optional[Mapping[str, ApiKeySpec]] = None,
         admin_rotation: Optional[KeyRotation] = None,
@@ -115,16 +134,29 @@ class DatadogManagedSecrets(Construct):
         removal_policy: RemovalPolicy = defaults.REMOVAL_POLICY,
         secret_name_prefix: Optional[str] = None,
         validate_key_format: bool = True,
+        datadog_organization: Optional[str] = None,
     ) -> None:
         """
         :param scope: the parent construct.
         :param construct_id: the construct id (public API: renaming it replaces every secret).
         :param site: the Datadog site, e.g. ``DatadogSite.US1``.
+            Default: - none: required unless ``admin`` is given
         :param service_account_id: UUID of the service account owning the admin and application keys.
+            Default: - none: required unless ``admin`` is given
         :param admin_api_key: the admin API key (a ``SecretValue``).
+            Default: - none: required unless ``admin`` is given
         :param admin_api_key_id: UUID of the admin API key.
+            Default: - none: required unless ``admin`` is given
         :param admin_app_key: the admin application key (a ``SecretValue``).
+            Default: - none: required unless ``admin`` is given
         :param admin_app_key_id: UUID of the admin application key.
+            Default: - none: required unless ``admin`` is given
+        :param admin: an existing admin secret whose keys rotate this family's keys: a
+            ``DatadogAdminKeySecret`` of this app (another stack of the same account and region, or
+            another family's ``admin``) or ``DatadogAdminKeySecret.from_admin_secret_attributes(...)``.
+            Excludes ``site``, ``service_account_id``, ``admin_api_key(_id)``, ``admin_app_key(_id)``,
+            ``admin_rotation`` and ``datadog_organization`` (they belong to that admin).
+            Default: - the family creates its own admin secret from the admin props
         :param application_keys: application keys by name. Default: - none
         :param api_keys: API keys by name. Default: - none
         :param admin_rotation: the admin's schedule. Default: - monthly on the 15th, 02:00-04:00 UTC
@@ -134,6 +166,8 @@ class DatadogManagedSecrets(Construct):
         :param secret_name_prefix: prefix of the secret names, owned by this family alone.
             Default: - ``<stack name>/<construct id>``
         :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
+        :param datadog_organization: label of the Datadog organisation of the family's admin, for the
+            app-wide API-key budget (see :class:`DatadogAdminKeySecret`). Default: - known by ``service_account_id``
         """
         check_construct_id(scope, construct_id, "DatadogManagedSecrets")
         super().__init__(scope, construct_id)
@@ -144,23 +178,56 @@ class DatadogManagedSecrets(Construct):
         validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
         check_encryption_key(problems, encryption_key)
         check_removal_policy(problems, removal_policy)
-        admin_rotation = admin_rotation if admin_rotation is not None else defaults.ADMIN_ROTATION
         key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
         prefix = secret_name_prefix if secret_name_prefix is not None else _default_prefix(self)
-
-        _, admin_rendered = check_admin_props(
-            self,
-            problems,
-            site=site,
-            service_account_id=service_account_id,
-            admin_api_key=admin_api_key,
-            admin_api_key_id=admin_api_key_id,
-            admin_app_key=admin_app_key,
-            admin_app_key_id=admin_app_key_id,
-            rotation=admin_rotation,
-            rotation_prop="admin_rotation",
-            validate_key_format=validate_key_format,
-        )
+        own_admin: dict[str, Any] = {
+            "site": site,
+            "service_account_id": service_account_id,
+            "admin_api_key": admin_api_key,
+            "admin_api_key_id": admin_api_key_id,
+            "admin_app_key": admin_app_key,
+            "admin_app_key_id": admin_app_key_id,
+            "admin_rotation": admin_rotation,
+            "datadog_organization": datadog_organization,
+        }
+        admin_rendered = None
+        if admin is not None:
+            existing = _check_existing_admin(self, problems, admin, own_admin)
+            admin_rendered = existing.rendered_rotation if existing is not None else None
+            family_account = existing.service_account_id if existing is not None else None
+            org = api_key_budget.organization_of(existing) if existing is not None else None
+            new_admins: tuple[str, ...] = ()
+        else:
+            admin_rotation = admin_rotation if admin_rotation is not None else defaults.ADMIN_ROTATION
+            missing = [prop for prop in _ADMIN_PROPS if own_admin[prop] is None]
+            for prop in missing:
+                problems.add(
+                    prop,
+                    "nothing",
+                    "the family's admin secret needs it; or pass `admin=` (an existing admin secret) instead of "
+                    f"the admin props ({', '.join(f'`{p}`' for p in _ADMIN_PROPS)})",
+                )
+            site_value = None
+            admin_kwargs: dict[str, Any] = {prop: own_admin[prop] for prop in _ADMIN_PROPS}
+            if not missing:
+                site_value, admin_rendered = check_admin_props(
+                    self,
+                    problems,
+                    **admin_kwargs,
+                    rotation=admin_rotation,
+                    rotation_prop="admin_rotation",
+                    validate_key_format=validate_key_format,
+                )
+            family_account = service_account_id
+            new_admins = (f"{self.node.path}/Admin",)
+            # The admin annotates its own budget warning when it is built: not twice.
+            org = api_key_budget.organization(
+                Problems(),
+                new_admins[0],
+                label=api_key_budget.check_label(problems, datadog_organization),
+                service_account_id=service_account_id,
+                site=site_value,
+            )
         check_child_rotation(problems, "key_rotation", key_rotation, admin_rendered)
         _check_prefix(self, problems, prefix)
         for name, app in application_keys.items():
@@ -178,7 +245,7 @@ class DatadogManagedSecrets(Construct):
                 app_key=app.app_key,
                 app_key_id=app.app_key_id,
                 service_account_id=app.service_account_id,
-                admin_service_account_id=service_account_id,
+                admin_service_account_id=family_account,
                 validate_key_format=validate_key_format,
             )
             if app.rotation is not None:
@@ -195,12 +262,31 @@ class DatadogManagedSecrets(Construct):
             )
             if api.rotation is not None:
                 check_child_rotation(entry, "rotation", api.rotation, admin_rendered)
-        _check_keys_role_fits(self, problems, prefix, application_keys, api_keys, encryption_key is not None)
+        admin_length = (
+            admin_arn_length(self, admin)
+            if isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret))
+            else None
+        )
+        _check_keys_role_fits(
+            self, problems, prefix, application_keys, api_keys, encryption_key is not None, admin_length
+        )
+        if org is not None:
+            api_key_budget.check(
+                problems,
+                "api_keys",
+                self,
+                org,
+                admins=new_admins,
+                api_keys=tuple(f"{self.node.path}/ApiKeys/{name}" for name in api_keys),
+            )
         if len(problems):
             problems.raise_if_any(self)
         # Otherwise the children annotate their own warnings as they are built below.
+        cfn_limits.watch(self, keys=len(application_keys) + len(api_keys))
 
         self._secret_name_prefix = prefix
+        # The keys' KMS key: with `admin=`, the admin's key may be another one.
+        self._encryption_key = encryption_key
         # The admin rotates with a role of its own (Admin/RotationRole); the keys share this one,
         # which may only read the admin secret.
         self._rotation_role: Optional[DatadogRotationRole] = None
@@ -210,21 +296,21 @@ class DatadogManagedSecrets(Construct):
             self._rotation_role._trust_name_prefixes(
                 [secret_arn_by_name(stack, f"{prefix}/{group}/*") for group in (APPLICATION_KEYS, API_KEYS)]
             )
-        self._admin = DatadogAdminKeySecret(
-            self,
-            "Admin",
-            site=site,
-            service_account_id=service_account_id,
-            admin_api_key=admin_api_key,
-            admin_api_key_id=admin_api_key_id,
-            admin_app_key=admin_app_key,
-            admin_app_key_id=admin_app_key_id,
-            rotation=admin_rotation,
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
-            secret_name=f"{prefix}/admin",
-            validate_key_format=validate_key_format,
-        )
+        self._admin: AnyAdmin
+        if isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret)):
+            self._admin = admin
+        else:
+            self._admin = DatadogAdminKeySecret(
+                self,
+                "Admin",
+                **admin_kwargs,
+                rotation=admin_rotation,
+                encryption_key=encryption_key,
+                removal_policy=removal_policy,
+                secret_name=f"{prefix}/admin",
+                validate_key_format=validate_key_format,
+                datadog_organization=datadog_organization,
+            )
         shared: dict[str, Any] = {
             "admin": self._admin,
             "rotation_role": self._rotation_role,
@@ -263,9 +349,14 @@ class DatadogManagedSecrets(Construct):
                 )
 
     @property
-    def admin(self) -> DatadogAdminKeySecret:
-        """The admin key secret."""
+    def admin(self) -> AnyAdmin:
+        """The admin key secret: the family's own (``Admin``), or the one passed as ``admin``."""
         return self._admin
+
+    @property
+    def owns_admin(self) -> bool:
+        """True when the family created its admin secret (``Admin``); False with ``admin=``."""
+        return self._admin.node.scope is self
 
     @property
     def rotation_role(self) -> Optional[DatadogRotationRole]:
@@ -318,7 +409,7 @@ class DatadogManagedSecrets(Construct):
             new key (EventBridge may then use that key, for these rules only). Default: False
         """
         problems = Problems()
-        if use_family_key and (encryption_key is not None or self.admin.encryption_key is None):
+        if use_family_key and (encryption_key is not None or self._encryption_key is None):
             problems.add(
                 "use_family_key",
                 "True with `encryption_key`" if encryption_key is not None else "True without a family key",
@@ -333,7 +424,7 @@ class DatadogManagedSecrets(Construct):
             include_label_updated=include_label_updated,
             targets=targets,
             topic=topic,
-            encryption_key=self.admin.encryption_key if use_family_key else encryption_key,
+            encryption_key=self._encryption_key if use_family_key else encryption_key,
         )
         if rotation_check:
             alerts.check_rotation_of(self)
@@ -386,6 +477,7 @@ def _check_keys_role_fits(
     application_keys: Mapping[str, object],
     api_keys: Mapping[str, object],
     encrypted: bool,
+    existing_admin_length: Optional[int],
 ) -> None:
     """The keys role holds one exact ARN per key: refuse a family whose policies would not fit the
     role's 10 managed policies (one of them GetRandomPassword's)."""
@@ -396,7 +488,7 @@ def _check_keys_role_fits(
         f"{prefix}/{API_KEYS}/{n}" for n in api_keys
     ]
     lengths = [budget.secret_arn_length(stack, len(str(name))) for name in names]
-    admin_length = budget.secret_arn_length(stack, len(f"{prefix}/admin"))
+    admin_length = existing_admin_length or budget.secret_arn_length(stack, len(f"{prefix}/admin"))
     needed = policies_needed(lengths, encrypted=encrypted, read_admin_length=admin_length)
     allowed = budget.MANAGED_POLICIES_PER_ROLE - 1
     if needed > allowed:
@@ -407,6 +499,26 @@ def _check_keys_role_fits(
             f"{needed}: each key's exact ARN is listed); split the keys over several families or use a shorter "
             "`secret_name_prefix`",
         )
+
+
+def _check_existing_admin(
+    family: Construct, problems: Problems, admin: object, own_admin: Mapping[str, object]
+) -> Optional[AnyAdmin]:
+    """``admin=``: an admin secret of the same account and region, and none of the admin props."""
+    if not problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED):
+        return None
+    assert isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret))
+    given = [prop for prop in _ADMIN_ONLY_PROPS if own_admin[prop] is not None]
+    if given:
+        problems.add(
+            "admin",
+            f"an admin secret together with {', '.join(f'`{p}`' for p in given)}",
+            "either `admin=` (an existing admin secret, whose own props stay with it) or the props of a new "
+            f"admin secret ({', '.join(f'`{p}`' for p in _ADMIN_PROPS)}), not both",
+        )
+    if isinstance(admin, DatadogAdminKeySecret):
+        check_same_environment(problems, family, admin)
+    return admin
 
 
 def _check_mapping(problems: Problems, prop: str, value: object, spec: str) -> dict[str, Any]:

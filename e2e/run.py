@@ -102,12 +102,19 @@ class Deployment:
 
 
 def templates() -> dict[str, dict[str, Any]]:
-    """Every stack of the cloud assembly `make synth` wrote, in manifest order."""
+    """Every stack of the cloud assembly `make synth` wrote, each after the stacks it depends on
+    (a team stack imports the security stack's admin), otherwise in manifest order."""
     manifest = json.loads((ROOT / "cdk.out" / "manifest.json").read_text())
+    stacks = {n: a for n, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
+    graph = {name: [d for d in artifact.get("dependencies", []) if d in stacks] for name, artifact in stacks.items()}
+    ordered: list[str] = []
+    while len(ordered) < len(graph):
+        ready = [n for n, deps in graph.items() if n not in ordered and all(d in ordered for d in deps)]
+        assert ready, f"a dependency cycle between stacks: {graph}"
+        ordered.append(ready[0])
     return {
-        name: json.loads((ROOT / "cdk.out" / artifact["properties"]["templateFile"]).read_text())
-        for name, artifact in manifest["artifacts"].items()
-        if artifact["type"] == "aws:cloudformation:stack"
+        name: json.loads((ROOT / "cdk.out" / stacks[name]["properties"]["templateFile"]).read_text())
+        for name in ordered
     }
 
 
@@ -136,6 +143,7 @@ def deploy(runner: Runner, maker: ValueMaker) -> Deployment:
 
     stacks: dict[str, StackRun] = {}
     exports: dict[str, str] = {}
+    # The README's stack first (it has no dependency), then the others in dependency order.
     for name in [first, *[s for s in synthesized if s != first]]:
         template = synthesized[name]
         values = values_for(template, maker, admin_arns(stacks))

@@ -37,6 +37,7 @@ class ImportedAdminStack(Stack):
             # The admin's schedule as configured where it was made: the children's windows are
             # checked against it (without it, the check is skipped with a warning).
             rotation=KeyRotation.cron(hour="2", day="15", window=Duration.hours(2)),
+            datadog_organization=inputs.DATADOG_ORGANIZATION,
         )
         key = kms.Key(self, "SecretsKey", enable_key_rotation=True, description="Encrypts the Datadog secrets")
         role = DatadogRotationRole(self, "RotationRole")

@@ -11,6 +11,11 @@ from __future__ import annotations
 from aws_cdk import Annotations, CfnParameter
 from constructs import Construct, IConstruct
 
+DATADOG_ORGANIZATION = "example-org"
+"""Label of the examples' Datadog organisation. The service account ids are deploy-time parameters,
+so the library cannot tell which admins share an organisation; the label says so, and the API keys
+of every example admin are counted together against Datadog's 50 API keys per organisation."""
+
 UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 SECRET_ARN_PATTERN = "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+-[A-Za-z0-9]{6}$"
 

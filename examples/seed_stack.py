@@ -47,6 +47,7 @@ class SeedStack(Stack):
             ).secret_value,
             admin_app_key_id=inputs.uuid(self, "AdminAppKeyId", "Admin application key id"),
             encryption_key=key,  # the admin rotates with a role of its own (DatadogAdminKey/RotationRole)
+            datadog_organization=inputs.DATADOG_ORGANIZATION,
         )
         application_key = DatadogApplicationKeySecret(
             self,

@@ -71,6 +71,7 @@ class TeamStack(Stack):
             key_rotation=KeyRotation.cron(hour="9", week_day="3#2", window=Duration.hours(3)),
             encryption_key=key,
             secret_name_prefix="datadog/sre",
+            datadog_organization=inputs.DATADOG_ORGANIZATION,
         )
         inputs.checked_by_parameters(self.datadog)
         # Failed or abandoned rotations of any family secret go to an encrypted SNS topic; subscribe

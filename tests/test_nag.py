@@ -14,7 +14,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 
 import ddsecrets_constructs._nag as nag
-from ddsecrets_constructs import ApiKeySpec, DatadogManagedSecrets
+from ddsecrets_constructs import ApiKeySpec, DatadogAdminKeySecret, DatadogManagedSecrets
 from tests.support import API_KEY_ID, Built, built
 
 PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks)
@@ -101,6 +101,7 @@ def test_acknowledgments_never_hide_a_statement_a_user_adds(where: str) -> None:
             "agent": ApiKeySpec(api_key=SecretValue.secrets_manager("seed", json_field="k"), api_key_id=API_KEY_ID)
         },
     )
+    assert isinstance(family.admin, DatadogAdminKeySecret)
     for role in (family.rotation_role, family.admin.rotation_role):
         assert role is not None
         if where == "role":

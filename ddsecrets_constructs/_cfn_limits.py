@@ -1,0 +1,87 @@
+"""CloudFormation's per-stack limits, checked at synth for every stack that holds a Datadog family.
+
+CloudFormation refuses a template with more than 500 resources, 200 parameters or 200 outputs
+(CloudFormation quotas page). A family costs 2 resources per key (the secret and its rotation
+schedule) plus a fixed part, and a key passed as a NoEcho parameter costs a parameter (its id may
+cost another), so a big family reaches these limits first. CDK's own error says only that the
+stack has too many resources; this one names the families and what to do: spread the keys over
+families in several stacks that share one admin (``DatadogManagedSecrets(..., admin=...)``).
+
+The check is a validation on the stack (``node.add_validation``): it runs at synth, after every
+construct of the stack exists (including cross-stack outputs CDK adds while preparing the app) and
+before CDK writes the template. The 1 MB template limit is not checked here (the template does not
+exist yet); ``tests/test_cfn_limits.py`` shows a family reaches 500 resources long before 1 MB.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import jsii
+from aws_cdk import CfnOutput, CfnParameter, CfnResource, Stack
+from constructs import IConstruct, IValidation
+
+from .validation import WARNING_PREFIX
+
+RESOURCES = 500
+PARAMETERS = 200
+OUTPUTS = 200
+
+_FAMILIES: weakref.WeakKeyDictionary[Stack, list[tuple[str, int]]] = weakref.WeakKeyDictionary()
+
+
+def watch(family: IConstruct, *, keys: int) -> None:
+    """Check ``family``'s stack against CloudFormation's limits at synth (one validation per stack)."""
+    stack = Stack.of(family)
+    families = _FAMILIES.get(stack)
+    if families is None:
+        families = _FAMILIES[stack] = []
+        stack.node.add_validation(_StackFitsCloudFormation(stack, families))
+    families.append((family.node.path, keys))
+
+
+def count(stack: Stack) -> dict[str, int]:
+    """Resources, parameters and outputs of ``stack``'s own template (not of its nested stacks)."""
+    found = stack.node.find_all()
+    nested = [c.node.path + "/" for c in found if isinstance(c, Stack) and c is not stack]
+    totals = {"resources": 0, "parameters": 0, "outputs": 0}
+    for construct in found:
+        kind = (
+            "resources"
+            if isinstance(construct, CfnResource)
+            else "parameters"
+            if isinstance(construct, CfnParameter)
+            else "outputs"
+            if isinstance(construct, CfnOutput)
+            else None
+        )
+        if kind is None or (nested and any(construct.node.path.startswith(n) for n in nested)):
+            continue
+        totals[kind] += 1
+    return totals
+
+
+@jsii.implements(IValidation)
+class _StackFitsCloudFormation:
+    def __init__(self, stack: Stack, families: list[tuple[str, int]]) -> None:
+        self._stack = stack
+        self._families = families
+
+    def validate(self) -> list[str]:
+        totals = count(self._stack)
+        over = [
+            f"{totals[kind]} {kind} (CloudFormation allows {limit} per stack)"
+            for kind, limit in (("resources", RESOURCES), ("parameters", PARAMETERS), ("outputs", OUTPUTS))
+            if totals[kind] > limit
+        ]
+        if not over:
+            return []
+        families = ", ".join(f"{path!r} ({keys} keys)" for path, keys in self._families)
+        return [
+            f"{WARNING_PREFIX}: stack {self._stack.node.path!r} has {' and '.join(over)}. Its Datadog families: "
+            f"{families}; each key costs 2 resources (secret and rotation schedule) and, passed as a parameter, "
+            "1 or 2 parameters. Split the keys over families in several stacks that share the admin: keep the "
+            "admin in one stack and add `DatadogManagedSecrets(other_stack, 'Datadog', admin=family.admin, "
+            "api_keys=..., application_keys=...)` in the others, or pass keys as dynamic references instead of "
+            "parameters (README, Sizing)."
+        ]

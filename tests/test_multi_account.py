@@ -1,0 +1,95 @@
+"""The multi-account example: one Stage per (account, region) with its own admin and keys, every
+environment's API keys counted against one Datadog organisation, no admin shared across environments."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from ddsecrets_constructs import DdSecretsValidationError
+from ddsecrets_constructs.key_material import API_KEY, APP_KEY
+from examples.multi_account_app import ENVIRONMENTS, TEAMS, DatadogEnvironment, build_app
+from examples.shared_admin_stacks import TeamKeysStack
+from tests.test_examples import KEY_SHAPES, app_context, by_type
+
+
+@cache
+def assembly() -> cdk.App:
+    """The example app synthesized once, with the cdk-nag packs (a violation raises)."""
+    app = build_app(cdk.App(context=app_context()))
+    app.synth()
+    return app
+
+
+def stage(stage_id: str) -> DatadogEnvironment:
+    found = assembly().node.find_child(stage_id)
+    assert isinstance(found, DatadogEnvironment)
+    return found
+
+
+def template(stack: cdk.Stack) -> dict[str, Any]:
+    return dict(cdk.assertions.Template.from_stack(stack).to_json())
+
+
+@pytest.mark.parametrize("stage_id", ENVIRONMENTS)
+def test_each_environment_holds_its_own_admin_and_team_keys_in_its_account_and_region(stage_id: str) -> None:
+    environment = stage(stage_id)
+    account, region = ENVIRONMENTS[stage_id]
+    stacks = [environment.security, *environment.teams.values()]
+    assert sorted(environment.teams) == sorted(TEAMS)
+    for stack in stacks:
+        assert (stack.account, stack.region) == (account, region)
+        assert stack.stack_name.startswith(f"{stage_id}-")  # `cdk deploy --all` deploys each by this name
+    admins = by_type(template(environment.security), "AWS::SecretsManager::Secret")
+    assert [s["Properties"]["Type"] for s in admins.values()] == ["DatadogAdminKey"]
+    for team in environment.teams.values():
+        for schedule in by_type(template(team), "AWS::SecretsManager::RotationSchedule").values():
+            (metadata,) = schedule["Properties"]["ExternalSecretRotationMetadata"]
+            # The admin of this environment's security stack, never another environment's.
+            assert metadata["Value"]["Fn::ImportValue"].startswith(f"{environment.security.stack_name}:")
+
+
+@pytest.mark.parametrize("stage_id", ENVIRONMENTS)
+def test_environments_take_keys_only_from_noecho_parameters_and_leave_no_warning(stage_id: str) -> None:
+    environment = stage(stage_id)
+    for stack in [environment.security, *environment.teams.values()]:
+        t = template(stack)
+        patterns = {p.get("AllowedPattern") for p in t["Parameters"].values() if p.get("NoEcho")}
+        assert patterns & {API_KEY.parameter_pattern, APP_KEY.parameter_pattern}
+        assert not KEY_SHAPES.search(json.dumps(t))
+        found = cdk.assertions.Annotations.from_stack(stack).find_warning(
+            "*", cdk.assertions.Match.string_like_regexp("ddsecrets-constructs")
+        )
+        assert [f"{w.id}: {w.entry.data}" for w in found] == []
+
+
+def test_the_api_key_budget_is_counted_over_every_environment() -> None:
+    """3 environments x (1 admin + 2 teams x 1 API key) x 2 = 18 of the organisation's 50 keys:
+    17 more API keys in one environment are refused, naming the other environments' secrets."""
+    app = build_app(cdk.App(context=app_context()))
+    staging = app.node.find_child("Staging")
+    assert isinstance(staging, DatadogEnvironment)
+    names = tuple(f"svc{i}" for i in range(17))
+    with pytest.raises(DdSecretsValidationError) as error:
+        TeamKeysStack(staging, "MoreKeys", admin=staging.security.admin, team="more", api_keys=names)
+    message = str(error.value)
+    assert "labelled 'example-org'" in message
+    assert "2 x 23 API-key secrets + 2 x 3 admin secrets = 52 > 50" in message
+    assert "admin 'ProdEu/Security/DatadogAdmin'" in message
+    assert "API key 'ProdUs/PaymentsKeys/Datadog/ApiKeys/agent'" in message
+
+
+def test_an_admin_of_another_environment_is_refused() -> None:
+    app = build_app(cdk.App(context=app_context()))
+    prod_eu, prod_us = (app.node.find_child(s) for s in ("ProdEu", "ProdUs"))
+    assert isinstance(prod_eu, DatadogEnvironment)
+    assert isinstance(prod_us, DatadogEnvironment)
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=r"`admin`: got the admin secret at 'ProdEu/Security/DatadogAdmin', in region 'eu-west-1'",
+    ):
+        TeamKeysStack(prod_us, "Borrowed", admin=prod_eu.security.admin, team="borrowed")

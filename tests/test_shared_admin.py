@@ -1,0 +1,176 @@
+"""A family can span stacks: ``DatadogManagedSecrets(..., admin=<existing admin>)`` adds keys that
+rotate with an admin made elsewhere (another stack of the app, or imported), one keys role per family."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from app import SECURITY_STACK, TEAM_STACKS
+from ddsecrets_constructs import (
+    ApiKeySpec,
+    ApplicationKeySpec,
+    DatadogAdminKeySecret,
+    DatadogManagedSecrets,
+    DatadogSite,
+    DdSecretsValidationError,
+)
+from tests.support import (
+    ACCOUNT,
+    ADMIN_ARN,
+    API_KEY_ID,
+    APP_KEY_ID,
+    SERVICE_ACCOUNT,
+    STRICT_FLAGS,
+    admin_props,
+    new_stack,
+    stored_key,
+)
+from tests.test_examples import by_type, template
+
+
+def keys(**extra: Any) -> dict[str, Any]:
+    return {
+        "api_keys": {"agent": ApiKeySpec(api_key=stored_key("agent"), api_key_id=API_KEY_ID)},
+        "application_keys": {"ci": ApplicationKeySpec(app_key=stored_key("ci"), app_key_id=APP_KEY_ID)},
+        **extra,
+    }
+
+
+def stack_in(app: cdk.App, name: str, region: str = "eu-west-1") -> cdk.Stack:
+    return cdk.Stack(
+        app,
+        name,
+        env=cdk.Environment(account=ACCOUNT, region=region),
+        synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
+    )
+
+
+# --- the example: admin in a security stack, two teams' keys in two other stacks ----------------
+
+
+def test_example_admin_lives_in_the_security_stack_only() -> None:
+    secrets = by_type(template(SECURITY_STACK), "AWS::SecretsManager::Secret")
+    assert [s["Properties"]["Type"] for s in secrets.values()] == ["DatadogAdminKey"]
+    for stack_id in TEAM_STACKS:
+        types = sorted(
+            s["Properties"]["Type"] for s in by_type(template(stack_id), "AWS::SecretsManager::Secret").values()
+        )
+        assert types == ["DatadogApiKey", "DatadogApplicationKey"], stack_id
+
+
+@pytest.mark.parametrize("stack_id", TEAM_STACKS)
+def test_example_team_keys_rotate_with_the_security_admin_through_one_keys_role(stack_id: str) -> None:
+    t = template(stack_id)
+    (role_id,) = by_type(t, "AWS::IAM::Role")  # one keys role per team family; no admin role here
+    schedules = by_type(t, "AWS::SecretsManager::RotationSchedule").values()
+    assert len(schedules) == 2
+    imported_admin = None
+    for schedule in schedules:
+        props = schedule["Properties"]
+        assert props["ExternalSecretRotationRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+        (metadata,) = props["ExternalSecretRotationMetadata"]
+        assert metadata["Key"] == "adminSecretArn"
+        assert "Fn::ImportValue" in metadata["Value"]  # the security stack's export, not a copy
+        assert SECURITY_STACK in metadata["Value"]["Fn::ImportValue"]
+        imported_admin = metadata["Value"]
+    # The keys role reads that admin (never writes it).
+    reads = [
+        s
+        for p in by_type(t, "AWS::IAM::ManagedPolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Sid") == "ReadDatadogAdminSecrets"
+    ]
+    (read,) = reads
+    assert read["Action"] == "secretsmanager:GetSecretValue"
+    assert read["Resource"] == imported_admin
+
+
+# --- admin= ------------------------------------------------------------------------------------
+
+
+def test_a_family_with_an_admin_creates_no_admin_and_exposes_the_one_given() -> None:
+    app = cdk.App(context=STRICT_FLAGS)
+    security = stack_in(app, "Security")
+    admin = DatadogAdminKeySecret(security, "Admin", **admin_props(security))
+    team = stack_in(app, "Team")
+    family = DatadogManagedSecrets(team, "Datadog", admin=admin, **keys())
+    assert family.admin is admin
+    assert family.owns_admin is False
+    assert family.node.try_find_child("Admin") is None
+    assert family.application_key("ci").admin is admin
+    assert family.rotation_role is not None
+    assert family.api_key("agent").rotation_role is family.rotation_role
+
+
+def test_a_family_with_an_imported_admin_names_its_complete_arn() -> None:
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+    )
+    DatadogManagedSecrets(stack, "Datadog", admin=admin, **keys())
+    t = dict(cdk.assertions.Template.from_stack(stack).to_json())
+    for schedule in by_type(t, "AWS::SecretsManager::RotationSchedule").values():
+        assert schedule["Properties"]["ExternalSecretRotationMetadata"] == [
+            {"Key": "adminSecretArn", "Value": ADMIN_ARN}
+        ]
+    app_secret = next(iter(by_type(t, "AWS::SecretsManager::Secret").values()))
+    assert SERVICE_ACCOUNT in str(app_secret["Properties"]["SecretString"])  # the admin's service account
+
+
+def test_fails_when_admin_comes_with_admin_props() -> None:
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    with pytest.raises(DdSecretsValidationError) as error:
+        DatadogManagedSecrets(
+            stack, "Datadog", admin=admin, site=DatadogSite.EU1, service_account_id=SERVICE_ACCOUNT, **keys()
+        )
+    message = str(error.value)
+    assert message.startswith("TestStack/Datadog: 1 invalid prop")
+    assert "`admin`: got an admin secret together with `site`, `service_account_id`; either `admin=`" in message
+
+
+def test_fails_without_admin_nor_admin_props_naming_each_missing_prop() -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError) as error:
+        DatadogManagedSecrets(stack, "Datadog", site=DatadogSite.EU1, **keys())
+    message = str(error.value)
+    assert "5 invalid props" in message
+    for prop in ("service_account_id", "admin_api_key", "admin_api_key_id", "admin_app_key", "admin_app_key_id"):
+        assert f"`{prop}`: got nothing; the family's admin secret needs it; or pass `admin=`" in message
+
+
+def test_fails_on_an_admin_that_is_not_an_admin_secret() -> None:
+    _, stack = new_stack()
+    with pytest.raises(
+        DdSecretsValidationError, match=r"`admin`: got 'arn:aws:secretsmanager.*; a DatadogAdminKeySecret"
+    ):
+        DatadogManagedSecrets(stack, "Datadog", admin=ADMIN_ARN, **keys())  # type: ignore[arg-type]
+
+
+def test_fails_on_an_admin_in_another_region_reusing_the_child_check() -> None:
+    app = cdk.App(context=STRICT_FLAGS)
+    security = stack_in(app, "Security", region="us-east-1")
+    admin = DatadogAdminKeySecret(security, "Admin", **admin_props(security))
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=r"`admin`: got the admin secret at 'Security/Admin', in region 'us-east-1' .*same account and region",
+    ):
+        DatadogManagedSecrets(stack_in(app, "Team"), "Datadog", admin=admin, **keys())
+
+
+def test_alerts_of_a_family_with_an_existing_admin_use_the_familys_own_key() -> None:
+    app = cdk.App(context=STRICT_FLAGS)
+    security = stack_in(app, "Security")
+    admin = DatadogAdminKeySecret(
+        security, "Admin", **admin_props(security), encryption_key=cdk.aws_kms.Key(security, "AdminKey")
+    )
+    team = stack_in(app, "Team")
+    team_key = cdk.aws_kms.Key(team, "TeamKey")
+    family = DatadogManagedSecrets(team, "Datadog", admin=admin, encryption_key=team_key, **keys())
+    family.add_rotation_alerts(use_family_key=True)
+    (topic,) = by_type(dict(cdk.assertions.Template.from_stack(team).to_json()), "AWS::SNS::Topic").values()
+    team_key_id = team.get_logical_id(team_key.node.default_child)  # type: ignore[arg-type]
+    assert team_key_id in str(topic["Properties"]["KmsMasterKeyId"])
