@@ -336,7 +336,7 @@ class DatadogManagedSecrets(Construct):
             encryption_key=self.admin.encryption_key if use_family_key else encryption_key,
         )
         if rotation_check:
-            alerts.check_rotation_of(self)
+            alerts._check_rotation_of(self)
         return alerts
 
     def application_key(self, name: str) -> DatadogApplicationKeySecret:
