@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import venv
 import zipfile
 from pathlib import Path
@@ -39,6 +40,10 @@ print(json.dumps({
     "secret_types": sorted(s["Properties"]["Type"] for s in secrets.values()),
 }))
 """
+
+
+# The library's own tests, run from an unpacked sdist (the whole suite would take minutes).
+SDIST_TESTS = [f"tests/test_{name}.py" for name in ("rotation", "admin_key", "snapshots", "public_api")]
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +127,65 @@ def test_wheel_installs_in_a_fresh_venv_and_synthesizes(dist: Path, tmp_path: Pa
 def test_changelog_has_a_section_for_this_version() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert f"## [{ddsecrets_constructs.__version__}]" in changelog
+
+
+REPOSITORY = "https://git.example.com/platform/ddsecrets-constructs"
+
+
+def sdist(dist: Path) -> Path:
+    (found,) = dist.glob("*.tar.gz")
+    return found
+
+
+def test_metadata_names_the_repository_and_the_readme_links_there(dist: Path) -> None:
+    archive = zipfile.ZipFile(wheel(dist))
+    (metadata_name,) = [n for n in archive.namelist() if n.endswith("METADATA")]
+    urls = [line for line in archive.read(metadata_name).decode().splitlines() if line.startswith("Project-URL:")]
+    assert urls == [
+        f"Project-URL: Repository, {REPOSITORY}",
+        f"Project-URL: Documentation, {REPOSITORY}/-/blob/main/README.md",
+        f"Project-URL: Changelog, {REPOSITORY}/-/blob/main/CHANGELOG.md",
+        f"Project-URL: Issues, {REPOSITORY}/-/issues",
+    ]
+    # On an index page a relative link is dead: every link of the README is absolute or an anchor,
+    # and every link into the repository names a file that exists.
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\(([^)\s]+)\)", readme)
+    assert links
+    assert [link for link in links if not link.startswith(("#", "https://"))] == []
+    for link in (link for link in links if link.startswith(REPOSITORY)):
+        assert (ROOT / link.removeprefix(f"{REPOSITORY}/-/blob/main/")).is_file(), link
+
+
+def test_sdist_ships_the_docs_the_tests_and_what_they_read(dist: Path) -> None:
+    with tarfile.open(sdist(dist)) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    tracked = subprocess.run(
+        ["git", "ls-files", "docs", "tests", "examples"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert tracked
+    assert sorted(set(tracked) - names) == []
+    assert {"app.py", "cdk.json", "requirements.txt", "requirements-dev.txt", "README.md", "CHANGELOG.md"} <= names
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+
+
+def test_sdist_builds_a_wheel_and_its_tests_pass_from_the_unpacked_sdist(dist: Path, tmp_path: Path) -> None:
+    """What `pip download --no-binary :all: ddsecrets-constructs` gives: the sdist, built and tested."""
+    with tarfile.open(sdist(dist)) as archive:
+        archive.extractall(tmp_path, filter="data")
+    (source,) = tmp_path.iterdir()
+    rebuilt = tmp_path / "rebuilt"
+    build = [sys.executable, "-m", "build", "--wheel", "--outdir", str(rebuilt), str(source)]
+    subprocess.run(build, check=True, capture_output=True)
+    assert [p.name for p in rebuilt.iterdir()] == [wheel(dist).name]
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SDIST_TESTS],
+        cwd=source,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"^\d+ passed", result.stdout.strip().splitlines()[-1]), result.stdout[-500:]
+    assert " failed" not in result.stdout.strip().splitlines()[-1]
