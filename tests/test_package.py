@@ -189,3 +189,106 @@ def test_sdist_builds_a_wheel_and_its_tests_pass_from_the_unpacked_sdist(dist: P
     assert result.returncode == 0, result.stdout[-3000:]
     assert re.search(r"^\d+ passed", result.stdout.strip().splitlines()[-1]), result.stdout[-500:]
     assert " failed" not in result.stdout.strip().splitlines()[-1]
+
+
+# --- a new user's first hour (issue 13): the README top to bottom, with the built wheel ----------------
+
+DOCS = {name: (ROOT / name).read_text() for name in ("README.md", "docs/testing.md")}
+FILE_BLOCK = re.compile(r"^```python\n# file: (\S+)\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = (line.split("==") for line in path.read_text().splitlines() if "==" in line and not line.startswith("#"))
+    return {name.split("[")[0]: version for name, version in pins}
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def test_a_new_cdk_app_following_the_readme_installs_the_wheel_synthesizes_tests_and_wires_consumers(
+    dist: Path, tmp_path: Path
+) -> None:
+    cdk_cli = ROOT / "node_modules" / ".bin" / "cdk"
+    assert cdk_cli.exists(), "run `make node` first: the test uses the pinned CDK CLI"
+    readme = DOCS["README.md"]
+    version = ddsecrets_constructs.__version__
+    app = tmp_path / "my-app"
+    app.mkdir()
+    base_env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    base_env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
+
+    # 1. `cdk init app --language python` (without its own venv and git init: made below).
+    _run([str(cdk_cli), "init", "app", "--language", "python", "--generate-only"], app, base_env)
+    assert (app / "my_app" / "my_app_stack.py").is_file()
+    environment = app / ".venv"
+    venv.create(environment, with_pip=True)
+    env = {**base_env, "PATH": f"{environment / 'bin'}{os.pathsep}{base_env['PATH']}"}
+    # The project's exact pins for what the app's requirements leave open (aws-cdk-lib, constructs).
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("".join(f"{n}=={v}\n" for n, v in _pins(ROOT / "requirements.txt").items()))
+    pip = ["python", "-m", "pip", "install", "--quiet", "--constraint", str(constraints)]
+    _run([*pip, "-r", "requirements.txt", "-r", "requirements-dev.txt"], app, env)
+
+    # 2. The README's wheel line, with the wheel built from this checkout; then the two extra pins it names.
+    wheel_line = f"pip install ./ddsecrets_constructs-{version}-py3-none-any.whl"
+    assert wheel_line in readme.splitlines(), "the README's install lines must name this version"
+    _run([*pip, str(wheel(dist))], app, env)
+    dev_pins = _pins(ROOT / "requirements-dev.txt")
+    extras = re.findall(r"`pip install (\S+)==(\S+)`", readme.split("### 3.")[0])
+    assert dict(extras) == {"datadog-cdk-constructs-v2": dev_pins["datadog-cdk-constructs-v2"], "syrupy": "7.0.2"}
+    assert dev_pins["syrupy"] == "7.0.2"
+    _run([*pip, *(f"{name}=={pin}" for name, pin in extras)], app, env)
+
+    # 3-5. Every `# file:` block of the README and of docs/testing.md, as written.
+    written = []
+    for text in DOCS.values():
+        for path, code in FILE_BLOCK.findall(text):
+            (app / path).write_text(code)
+            written.append(path)
+    assert sorted(written) == [
+        "app.py",
+        "my_app/consumers.py",
+        "my_app/my_app_stack.py",
+        "tests/unit/test_my_app_stack.py",
+    ]
+
+    # 5. The README's test commands: the snapshot is written once, then the tests pass against it.
+    _run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--snapshot-update"], app, env)
+    assert (app / "tests" / "unit" / "__snapshots__" / "test_my_app_stack.ambr").is_file()
+    tested = _run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], app, env).strip().splitlines()[-1]
+    assert re.fullmatch(r"\d+ passed in .*", tested), tested
+    module = _run(["python", "-c", "import ddsecrets_constructs as d; print(d.__file__)"], app, env).strip()
+    assert module.startswith(str(environment))
+
+    # `cdk synth` with the app's python (cdk.json: "python3 app.py"), then `cdk diff --template` offline.
+    _run([str(cdk_cli), "synth", "--quiet", "--no-notices"], app, env)
+    secrets = json.loads((app / "cdk.out" / "MyAppStack.template.json").read_text())
+    types = sorted(r["Properties"]["Type"] for r in secrets["Resources"].values() if r["Type"].endswith("::Secret"))
+    assert types == ["DatadogAdminKey", "DatadogApiKey", "DatadogApplicationKey"]
+    consumers = (app / "cdk.out" / "MyAppConsumers.template.json").read_text()
+    assert ":apiKey::" in consumers
+    assert "Datadog-Extension" in consumers
+    deployed = app / "deployed"
+    deployed.mkdir()
+    (deployed / "MyAppStack.template.json").write_text(json.dumps(secrets))
+    diff = [
+        str(cdk_cli),
+        "diff",
+        "MyAppStack",
+        "--template",
+        "deployed/MyAppStack.template.json",
+        "--fail",
+        "--no-notices",
+    ]
+    _run(diff, app, env)  # the same template: no difference, exit 0
+    older = json.loads(json.dumps(secrets))
+    older["Resources"].pop(
+        next(k for k, r in older["Resources"].items() if r["Type"] == "AWS::SecretsManager::RotationSchedule")
+    )
+    (deployed / "MyAppStack.template.json").write_text(json.dumps(older))
+    changed = subprocess.run(diff, cwd=app, env=env, capture_output=True, text=True)
+    assert changed.returncode == 1, changed.stdout + changed.stderr
+    assert "AWS::SecretsManager::RotationSchedule" in changed.stdout + changed.stderr
