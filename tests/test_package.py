@@ -3,12 +3,17 @@ its py.typed only, and installs into a fresh virtual environment where it synthe
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import venv
 import zipfile
 from pathlib import Path
@@ -292,3 +297,52 @@ def test_a_new_cdk_app_following_the_readme_installs_the_wheel_synthesizes_tests
     changed = subprocess.run(diff, cwd=app, env=env, capture_output=True, text=True)
     assert changed.returncode == 1, changed.stdout + changed.stderr
     assert "AWS::SecretsManager::RotationSchedule" in changed.stdout + changed.stderr
+
+
+def _readme_install_line(prefix: str) -> list[str]:
+    (line,) = [line for line in DOCS["README.md"].splitlines() if line.startswith(prefix)]
+    return shlex.split(line)
+
+
+def test_the_readme_git_tag_and_internal_index_install_lines_work(dist: Path, tmp_path: Path) -> None:
+    """The two other install lines of the README, with a local clone for the git host and a local
+    PEP 503 index on 127.0.0.1 for the internal index. `--no-deps`: the dependencies are the wheel's,
+    installed for real by the tests above; here what matters is that each line finds this version."""
+    version = ddsecrets_constructs.__version__
+    environment = tmp_path / "venv"
+    venv.create(environment, with_pip=True)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    python = str(environment / "bin" / "python")
+    installed = [python, "-c", "import importlib.metadata as m; print(m.version('ddsecrets-constructs'))"]
+
+    # A git tag: a clone of this repository stands in for the git host.
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(clone), "tag", "-f", f"v{version}"], check=True, capture_output=True)
+    command = _readme_install_line('pip install "ddsecrets-constructs @ git+')
+    assert command[2] == f"ddsecrets-constructs @ git+{REPOSITORY}.git@v{version}"
+    # file://localhost/...: the pip that ensurepip installs wants a host in a PEP 508 URL.
+    command[2] = command[2].replace(f"{REPOSITORY}.git", f"file://localhost{clone}")
+    _run([python, "-m", *command, "--no-deps", "--quiet"], tmp_path, env)
+    assert _run(installed, tmp_path, env).strip() == version
+    _run([python, "-m", "pip", "uninstall", "--yes", "--quiet", "ddsecrets-constructs"], tmp_path, env)
+
+    # An internal index: the release's wheel in a PEP 503 simple index, served on 127.0.0.1.
+    project = tmp_path / "index" / "simple" / "ddsecrets-constructs"
+    project.mkdir(parents=True)
+    shutil.copy(wheel(dist), project)
+    (project / "index.html").write_text(f'<a href="{wheel(dist).name}">{wheel(dist).name}</a>\n')
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "index"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        command = _readme_install_line("pip install --index-url ")
+        assert command[3:] == ["https://<internal-index>/simple/", f"ddsecrets-constructs=={version}"]
+        command[3] = f"http://127.0.0.1:{server.server_address[1]}/simple/"
+        _run([python, "-m", *command, "--no-deps", "--quiet"], tmp_path, env)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert _run(installed, tmp_path, env).strip() == version
