@@ -276,6 +276,10 @@ def test_a_new_cdk_app_following_the_readme_installs_the_wheel_synthesizes_tests
     consumers = (app / "cdk.out" / "MyAppConsumers.template.json").read_text()
     assert ":apiKey::" in consumers
     assert "Datadog-Extension" in consumers
+    # The README's deploy command names exactly the stack's parameters (the keys; the ids are literals).
+    deploy = readme.split("### 6. Deploy")[1].split("```sh")[1].split("```")[0]
+    named = sorted(re.findall(r"--parameters (\w+)=", deploy))
+    assert named == sorted(p for p in secrets["Parameters"] if p != "BootstrapVersion")
     deployed = app / "deployed"
     deployed.mkdir()
     (deployed / "MyAppStack.template.json").write_text(json.dumps(secrets))
