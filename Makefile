@@ -65,13 +65,14 @@ $(MIN_VENV)/.installed: requirements-min.txt
 	touch $(MIN_VENV)/.installed
 
 ## make test-min: the library's tests on the minimum supported versions (not the tooling tests, nor the
-## ddsecrets command's: its [cli] extra is not in requirements-min.txt).
+## ddsecrets command's: its [cli] extra is not in requirements-min.txt; nor the consumers', which need datadog-cdk-constructs-v2).
 test-min: venv $(MIN_VENV)/.installed
 	$(MIN_VENV)/bin/python -m pytest -p no:cacheprovider \
 	  --ignore=tests/test_examples.py --ignore=tests/test_package.py \
 	  --ignore=tests/test_docs_commands.py --ignore=tests/test_api_docs.py \
 	  --ignore=tests/test_cli.py --ignore=tests/test_cli_preflight.py --ignore=tests/test_cli_aws.py \
-	  --ignore=tests/test_cli_docs.py --ignore=tests/test_readme_deploy_steps.py
+	  --ignore=tests/test_cli_docs.py --ignore=tests/test_readme_deploy_steps.py \
+	  --ignore=tests/test_consumers.py
 
 # The emulator's own venv: LocalStack needs Python >= 3.13, which e2e/find-python looks for (the
 # library and `make test` need only 3.11). Remade when requirements-e2e.txt changes.

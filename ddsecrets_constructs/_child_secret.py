@@ -37,7 +37,7 @@ def check_child_rotation(
     """Check a child's schedule, and that its windows stay an hour away from its admin's."""
     if not check_rotation(problems, prop, rotation):
         return None
-    rendered = rotation.render(problems, prop)
+    rendered = rotation._render(problems, prop)
     check_windows_apart(problems, prop, rendered, admin_rotation)
     return rendered
 
@@ -63,7 +63,7 @@ def admin_arn_length(scope: Construct, admin: IDatadogAdminKeySecret) -> int:
     if not Token.is_unresolved(arn):
         return len(arn)
     if isinstance(admin, DatadogAdminKeySecret):
-        return admin.estimated_arn_length
+        return admin._arn_length_bound
     return budget.secret_arn_length(Stack.of(scope), budget.MAX_SECRET_NAME)
 
 
@@ -132,7 +132,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
         rotation = rotation if rotation is not None else defaults.KEY_ROTATION
         # An imported admin knows its schedule only when given one (it warns otherwise).
-        admin_rotation = getattr(admin, "rendered_rotation", None)
+        admin_rotation = getattr(admin, "_checked_rotation", None)
         return rotation, check_child_rotation(problems, "rotation", rotation, admin_rotation)
 
     def _create_child(

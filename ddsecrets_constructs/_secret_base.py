@@ -87,12 +87,16 @@ class DatadogKeySecretBase(Construct):
 
     @property
     def secret_arn(self) -> str:
-        """The full ARN of the secret (with its 6-character suffix)."""
+        """The secret's ARN, for IAM statements, ``ecs``/``lambda`` props and outputs. For a secret these
+        constructs create it is the complete ARN (with the 6-character suffix), the same value as
+        :attr:`secret_full_arn`."""
         return self._secret.secret_arn
 
     @property
     def secret_full_arn(self) -> str:
-        """The full ARN of the secret, as children's ``adminSecretArn`` needs it."""
+        """The complete ARN (with the 6-character suffix): use it wherever a *complete* ARN is required,
+        e.g. ``from_admin_secret_attributes(secret_complete_arn=...)`` in another stack (children's
+        ``adminSecretArn``). Same value as :attr:`secret_arn` for a secret these constructs create."""
         full = self._secret.secret_full_arn
         return full if full is not None else self._secret.secret_arn
 

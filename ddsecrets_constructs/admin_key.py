@@ -26,7 +26,7 @@ from ._secret_props import check_description, check_encryption_key, check_flag, 
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
-from .site import SiteInput, resolve_site
+from .site import DatadogSite, SiteInput, resolve_site, site_of
 from .validation import Problems, check_construct_id
 
 SECRET_TYPE = "DatadogAdminKey"
@@ -51,19 +51,29 @@ class IDatadogAdminKeySecret(IConstruct, Protocol):
     (:meth:`DatadogAdminKeySecret.from_admin_secret_attributes`)."""
 
     @property
-    def secret(self) -> secretsmanager.ISecret: ...
+    def secret(self) -> secretsmanager.ISecret:
+        """The admin secret (an ``ISecret``)."""
+        ...
 
     @property
-    def secret_full_arn(self) -> str: ...
+    def secret_full_arn(self) -> str:
+        """The complete ARN (with its 6-character suffix): the children's ``adminSecretArn``."""
+        ...
 
     @property
-    def secret_name(self) -> Optional[str]: ...
+    def secret_name(self) -> Optional[str]:
+        """The secret name given at creation; None when generated or imported."""
+        ...
 
     @property
-    def service_account_id(self) -> str: ...
+    def service_account_id(self) -> str:
+        """UUID of the service account that owns the admin keys (and must own the app keys)."""
+        ...
 
     @property
-    def encryption_key(self) -> Optional[kms.IKey]: ...
+    def encryption_key(self) -> Optional[kms.IKey]:
+        """The customer-managed KMS key of the admin secret, if any."""
+        ...
 
 
 class DatadogAdminKeySecret(DatadogKeySecretBase):
@@ -200,17 +210,18 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         return self._service_account_id
 
     @property
-    def site(self) -> str:
-        """The Datadog site stored in the secret."""
-        return self._site
+    def site(self) -> DatadogSite:
+        """The Datadog site stored in the secret (``.value`` is the string), e.g. ``DatadogSite.EU1``;
+        ``is_custom`` for a site given with :meth:`DatadogSite.custom` or as a deploy-time value."""
+        return site_of(self._site)
 
     @property
-    def estimated_arn_length(self) -> int:
+    def _arn_length_bound(self) -> int:
         """Upper bound of the secret's resolved ARN length (for the IAM size budgets of its readers)."""
         return self._arn_length
 
     @property
-    def rendered_rotation(self) -> RenderedRotation:
+    def _checked_rotation(self) -> RenderedRotation:
         """The checked schedule, as the children compare theirs with it."""
         assert self._rendered_rotation is not None
         return self._rendered_rotation
@@ -276,7 +287,7 @@ def check_admin_props(
     check_uuid(problems, "admin_app_key_id", admin_app_key_id)
     if not check_rotation(problems, rotation_prop, rotation):
         return site_value, None
-    return site_value, rotation.render(problems, rotation_prop)
+    return site_value, rotation._render(problems, rotation_prop)
 
 
 class ImportedDatadogAdminKeySecret(Construct):
@@ -334,22 +345,27 @@ class ImportedDatadogAdminKeySecret(Construct):
 
     @property
     def secret(self) -> secretsmanager.ISecret:
+        """The imported secret (an ``ISecret``)."""
         return self._secret
 
     @property
     def secret_full_arn(self) -> str:
+        """The complete ARN it was imported by (its children's ``adminSecretArn``)."""
         return self._secret_full_arn
 
     @property
     def secret_name(self) -> Optional[str]:
+        """Always None: an admin imported by ARN is not named in this app."""
         return None
 
     @property
     def service_account_id(self) -> str:
+        """UUID of the service account that owns the admin keys (and must own the app keys)."""
         return self._service_account_id
 
     @property
     def encryption_key(self) -> Optional[kms.IKey]:
+        """The customer-managed KMS key it was imported with, if any."""
         return self._secret.encryption_key
 
     @property
@@ -358,7 +374,7 @@ class ImportedDatadogAdminKeySecret(Construct):
         return self._rotation
 
     @property
-    def rendered_rotation(self) -> Optional[RenderedRotation]:
+    def _checked_rotation(self) -> Optional[RenderedRotation]:
         """The checked schedule the children compare theirs with, or None when unknown."""
         return self._rendered_rotation
 
@@ -376,7 +392,7 @@ def _check_imported_rotation(problems: Problems, rotation: object) -> Optional[R
     if not check_rotation(problems, "rotation", rotation):
         return None
     assert isinstance(rotation, KeyRotation)
-    return rotation.render(problems, "rotation")
+    return rotation._render(problems, "rotation")
 
 
 def _check_complete_arn(scope: Construct, problems: Problems, prop: str, arn: object) -> None:

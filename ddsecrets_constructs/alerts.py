@@ -143,7 +143,7 @@ class DatadogRotationAlerts(Construct):
         if rotation_check:
             for secret in secrets:
                 if isinstance(secret, DatadogKeySecretBase):  # an imported secret cannot be tagged here
-                    self.check_rotation_of(secret)
+                    self._check_rotation_of(secret)
 
     @property
     def rule(self) -> events.Rule:
@@ -162,6 +162,7 @@ class DatadogRotationAlerts(Construct):
 
     @property
     def all_rules(self) -> list[events.Rule]:
+        """Every rule: the failure rules (:attr:`rules`) then the success rules (:attr:`success_rules`)."""
         return [*self._rules, *self._success_rules]
 
     @property
@@ -187,7 +188,7 @@ class DatadogRotationAlerts(Construct):
         """The tag (key, value) that puts a secret in the scope of the AWS Config rule."""
         return ROTATION_CHECK_TAG, Names.unique_resource_name(self, max_length=128)
 
-    def check_rotation_of(self, scope: IConstruct) -> None:
+    def _check_rotation_of(self, scope: IConstruct) -> None:
         """Add the AWS Config rule (once) and tag every secret under ``scope`` so that it evaluates them."""
         key, value = self.rotation_check_tag
         if self._rotation_check is None:

@@ -193,7 +193,7 @@ class DatadogManagedSecrets(Construct):
         admin_rendered = None
         if admin is not None:
             existing = _check_existing_admin(self, problems, admin, own_admin)
-            admin_rendered = existing.rendered_rotation if existing is not None else None
+            admin_rendered = existing._checked_rotation if existing is not None else None
             family_account = existing.service_account_id if existing is not None else None
             org = api_key_budget.organization_of(existing) if existing is not None else None
             new_admins: tuple[str, ...] = ()
@@ -427,7 +427,7 @@ class DatadogManagedSecrets(Construct):
             encryption_key=self._encryption_key if use_family_key else encryption_key,
         )
         if rotation_check:
-            alerts.check_rotation_of(self)
+            alerts._check_rotation_of(self)
         return alerts
 
     def application_key(self, name: str) -> DatadogApplicationKeySecret:

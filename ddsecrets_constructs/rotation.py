@@ -18,6 +18,7 @@ from aws_cdk import Duration, Token
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from ._schedule import MIN_GAP, ScheduleAnalysis, analyse, first_clash
+from ._schedule_words import describe_schedule
 from .validation import Problems, describe, duration_millis
 
 _WINDOW_ALLOWED = "`window` must be a Duration of whole hours from 1 to 24, e.g. Duration.hours(2)"
@@ -54,8 +55,19 @@ class RenderedRotation:
             schedule_expression=self.schedule_expression, duration=self.duration
         )
 
+    @property
+    def words(self) -> Optional[str]:
+        """The schedule as a person says it ("monthly on the 15th, 02:00-04:00 UTC", with an en dash), None for a token
+        or an expression too unusual to put in words."""
+        if Token.is_unresolved(self.schedule_expression):
+            return None
+        return describe_schedule(self.schedule_expression, self.window_hours)
+
     def __str__(self) -> str:
-        return f"{self.schedule_expression}" + (f", window {self.duration}" if self.duration else "")
+        """``cron(0 2 15 * ? *), window 2h (monthly on the 15th, 02:00-04:00 UTC)`` (an en dash in the text)."""
+        text = self.schedule_expression + (f", window {self.duration}" if self.duration else "")
+        words = self.words
+        return text if words is None else f"{text} ({words})"
 
 
 class KeyRotation:
@@ -150,7 +162,20 @@ class KeyRotation:
         arguments = [f"expression={describe(self._expression)}", f"interval={describe(self._interval)}"]
         return f"KeyRotation({', '.join(arguments + window)})"
 
-    def render(self, problems: Problems, prop: str) -> Optional[RenderedRotation]:
+    def describe(self) -> str:
+        """The schedule as CloudFormation gets it and as a person says it, e.g.
+        ``cron(0 2 15 * ? *), window 2h (monthly on the 15th, 02:00-04:00 UTC)`` (an en dash in the text).
+
+        A deploy-time expression is shown as its token; an invalid rotation as the call that made it.
+        """
+        rendered = self._render(Problems(), "rotation")
+        return repr(self) if rendered is None else str(rendered)
+
+    def __str__(self) -> str:
+        """Same as :meth:`describe`."""
+        return self.describe()
+
+    def _render(self, problems: Problems, prop: str) -> Optional[RenderedRotation]:
         """Check this rotation and turn it into CloudFormation values; None if it is invalid.
 
         :param problems: where to record what is wrong.
@@ -165,8 +190,10 @@ class KeyRotation:
             problems.skip(prop, "schedule expression rules and window distance from the admin's")
             return RenderedRotation(expression, window_hours, None, self)
         analysis = analyse(expression, window_hours)
+        words = describe_schedule(expression, window_hours)
+        received = repr(self) if words is None else f"{self!r} ({words})"
         for error in analysis.errors:
-            problems.add(prop, repr(self), error)
+            problems.add(prop, received, error)
         return None if analysis.errors else RenderedRotation(expression, window_hours, analysis, self)
 
     def _render_expression(self, problems: Problems, prop: str) -> Optional[str]:
@@ -280,18 +307,27 @@ def check_windows_apart(
     when = "on any day" if clash.first is None else f"first on {clash.first:%Y-%m-%d}"
     gap_hours = int(MIN_GAP.total_seconds() // 3600)
     advice = (
-        f"a window that passes: {proposal!r}"
+        f"a window that passes ({_words_of(proposal)}): {proposal!r}"
         if proposal is not None
         else "no child window can stay that far from this admin schedule: give the admin a cron() schedule "
         "with a shorter window, e.g. KeyRotation.cron(hour='2', day='15', window=Duration.hours(2))"
     )
+    received = repr(child.rotation) if child.rotation is not None else repr(child.schedule_expression)
+    if child.words is not None:
+        received = f"{received} ({child.words})"
     problems.add(
         prop,
-        repr(child.rotation) if child.rotation is not None else repr(child.schedule_expression),
+        received,
         f"its rotation windows must stay at least {gap_hours} hour away from the admin secret's ({admin}), "
         f"before and after, so that a child never reads the admin key while the admin key rotates; "
         f"too close {when}: {clash.where}; {advice}",
     )
+
+
+def _words_of(rotation: KeyRotation) -> str:
+    rendered = rotation._render(Problems(), "rotation")
+    words = None if rendered is None else rendered.words
+    return words if words is not None else rotation.describe()
 
 
 def propose_child_rotation(child: RenderedRotation, admin: ScheduleAnalysis) -> Optional[KeyRotation]:
@@ -303,7 +339,7 @@ def propose_child_rotation(child: RenderedRotation, admin: ScheduleAnalysis) -> 
     for tried, candidate in enumerate(_candidates(child, admin)):
         if tried >= _MAX_PROPOSALS:
             break
-        rendered = candidate.render(Problems(), "rotation")
+        rendered = candidate._render(Problems(), "rotation")
         if rendered is not None and rendered.analysis is not None and first_clash(rendered.analysis, admin) is None:
             return candidate
     return None

@@ -146,3 +146,10 @@ def _resolve_custom(problems: Problems, prop: str, site: DatadogSite) -> str:
             "check that Secrets Manager rotation supports it before relying on it.",
         )
     return value
+
+
+def site_of(value: str) -> DatadogSite:
+    """The DatadogSite for a stored site string: the known constant, else a custom site (which is
+    also how a deploy-time site is shown)."""
+    name = _NAME_OF.get(value)
+    return getattr(DatadogSite, name) if name is not None else DatadogSite.custom(value)

@@ -8,7 +8,13 @@ import pytest
 from aws_cdk import Duration, Stack, Token
 from aws_cdk.assertions import Annotations, Match
 
-from ddsecrets_constructs import DatadogAdminKeySecret, DatadogApiKeySecret, DdSecretsValidationError, KeyRotation
+from ddsecrets_constructs import (
+    DatadogAdminKeySecret,
+    DatadogApiKeySecret,
+    DatadogSite,
+    DdSecretsValidationError,
+    KeyRotation,
+)
 from tests.support import (
     ACCOUNT,
     ADMIN_API_KEY_ID,
@@ -108,7 +114,8 @@ def test_all_options_reach_the_template() -> None:
     role = resource_of(configuration, admin.rotation_role.role.node.default_child)
     assert role["Properties"]["Description"] == "Datadog rotation"
     assert admin.secret_name == "datadog/admin"
-    assert admin.site == "ap1.datadoghq.com"
+    assert admin.site == DatadogSite.AP1
+    assert admin.site.value == "ap1.datadoghq.com"
 
 
 def test_exposes_the_secret_and_rotation(default: Any) -> None:
@@ -116,7 +123,7 @@ def test_exposes_the_secret_and_rotation(default: Any) -> None:
     assert admin.service_account_id == SERVICE_ACCOUNT
     assert admin.encryption_key is None
     assert admin.secret_full_arn == admin.secret.secret_arn
-    assert admin.rendered_rotation.schedule_expression == "cron(0 2 15 * ? *)"
+    assert admin._checked_rotation.schedule_expression == "cron(0 2 15 * ? *)"
 
 
 def test_literal_keys_warn_that_they_are_in_the_template() -> None:
@@ -211,7 +218,7 @@ def test_imported_admin_without_rotation_warns_once_that_the_window_check_is_ski
     assert "windows of its children are not checked" in message
     assert "`rotation=KeyRotation...`" in message
     assert "[ack: ddsecrets-constructs:adminRotationUnknown]" in message
-    assert configuration.refs["admin"].rendered_rotation is None
+    assert configuration.refs["admin"]._checked_rotation is None
     for child in ("/AppKey", "/ApiKey"):  # the children do not repeat it
         assert not any("adminRotationUnknown" in m for m in warnings_of(configuration, child))
 

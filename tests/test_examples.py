@@ -155,14 +155,28 @@ def cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "CDK_DISABLE_CLI_TELEMETRY": "true",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
-    subprocess.run(
+    result = subprocess.run(
         [str(cli), "synth", "--no-notices", "--quiet", "-o", str(out)],
         cwd=ROOT,
         env=env,
         check=True,
         capture_output=True,
+        text=True,
     )
+    CLI_OUTPUT[out] = result.stdout + result.stderr
     return out
+
+
+CLI_OUTPUT: dict[Path, str] = {}
+"""What `cdk synth` printed, per cloud assembly."""
+
+
+def test_cli_synth_reports_no_unconfigured_feature_flag(cloud_assembly: Path) -> None:
+    """cdk.json sets every feature flag the pinned CLI knows (the README says so): the CLI's
+    "N feature flags are not configured" line would name a flag whose default we did not choose."""
+    output = CLI_OUTPUT[cloud_assembly]
+    assert "Successfully synthesized" in output
+    assert "feature flag" not in output, output
 
 
 def assembly_text(folder: Path) -> str:

@@ -3,11 +3,17 @@ its py.typed only, and installs into a fresh virtual environment where it synthe
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
+import tarfile
+import threading
 import venv
 import zipfile
 from pathlib import Path
@@ -39,6 +45,10 @@ print(json.dumps({
     "secret_types": sorted(s["Properties"]["Type"] for s in secrets.values()),
 }))
 """
+
+
+# The library's own tests, run from an unpacked sdist (the whole suite would take minutes).
+SDIST_TESTS = [f"tests/test_{name}.py" for name in ("rotation", "admin_key", "snapshots", "public_api")]
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +132,221 @@ def test_wheel_installs_in_a_fresh_venv_and_synthesizes(dist: Path, tmp_path: Pa
 def test_changelog_has_a_section_for_this_version() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert f"## [{ddsecrets_constructs.__version__}]" in changelog
+
+
+REPOSITORY = "https://git.example.com/platform/ddsecrets-constructs"
+
+
+def sdist(dist: Path) -> Path:
+    (found,) = dist.glob("*.tar.gz")
+    return found
+
+
+def test_metadata_names_the_repository_and_the_readme_links_there(dist: Path) -> None:
+    archive = zipfile.ZipFile(wheel(dist))
+    (metadata_name,) = [n for n in archive.namelist() if n.endswith("METADATA")]
+    urls = [line for line in archive.read(metadata_name).decode().splitlines() if line.startswith("Project-URL:")]
+    assert urls == [
+        f"Project-URL: Repository, {REPOSITORY}",
+        f"Project-URL: Documentation, {REPOSITORY}/-/blob/main/README.md",
+        f"Project-URL: Changelog, {REPOSITORY}/-/blob/main/CHANGELOG.md",
+        f"Project-URL: Issues, {REPOSITORY}/-/issues",
+    ]
+    # On an index page a relative link is dead: every link of the README is absolute or an anchor,
+    # and every link into the repository names a file that exists.
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\(([^)\s]+)\)", readme)
+    assert links
+    assert [link for link in links if not link.startswith(("#", "https://"))] == []
+    for link in (link for link in links if link.startswith(REPOSITORY)):
+        assert (ROOT / link.removeprefix(f"{REPOSITORY}/-/blob/main/")).is_file(), link
+
+
+def test_sdist_ships_the_docs_the_tests_and_what_they_read(dist: Path) -> None:
+    with tarfile.open(sdist(dist)) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    tracked = subprocess.run(
+        ["git", "ls-files", "docs", "tests", "examples"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert tracked
+    assert sorted(set(tracked) - names) == []
+    assert {"app.py", "cdk.json", "requirements.txt", "requirements-dev.txt", "README.md", "CHANGELOG.md"} <= names
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+
+
+def test_sdist_builds_a_wheel_and_its_tests_pass_from_the_unpacked_sdist(dist: Path, tmp_path: Path) -> None:
+    """What `pip download --no-binary :all: ddsecrets-constructs` gives: the sdist, built and tested."""
+    with tarfile.open(sdist(dist)) as archive:
+        archive.extractall(tmp_path, filter="data")
+    (source,) = tmp_path.iterdir()
+    rebuilt = tmp_path / "rebuilt"
+    build = [sys.executable, "-m", "build", "--wheel", "--outdir", str(rebuilt), str(source)]
+    subprocess.run(build, check=True, capture_output=True)
+    assert [p.name for p in rebuilt.iterdir()] == [wheel(dist).name]
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SDIST_TESTS],
+        cwd=source,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"^\d+ passed", result.stdout.strip().splitlines()[-1]), result.stdout[-500:]
+    assert " failed" not in result.stdout.strip().splitlines()[-1]
+
+
+# --- a new user's first hour (issue 13): the README top to bottom, with the built wheel ----------------
+
+DOCS = {name: (ROOT / name).read_text() for name in ("README.md", "docs/testing.md")}
+FILE_BLOCK = re.compile(r"^```python\n# file: (\S+)\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = (line.split("==") for line in path.read_text().splitlines() if "==" in line and not line.startswith("#"))
+    return {name.split("[")[0]: version for name, version in pins}
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def test_a_new_cdk_app_following_the_readme_installs_the_wheel_synthesizes_tests_and_wires_consumers(
+    dist: Path, tmp_path: Path
+) -> None:
+    cdk_cli = ROOT / "node_modules" / ".bin" / "cdk"
+    assert cdk_cli.exists(), "run `make node` first: the test uses the pinned CDK CLI"
+    readme = DOCS["README.md"]
+    version = ddsecrets_constructs.__version__
+    app = tmp_path / "my-app"
+    app.mkdir()
+    base_env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    base_env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
+
+    # 1. `cdk init app --language python` (without its own venv and git init: made below).
+    _run([str(cdk_cli), "init", "app", "--language", "python", "--generate-only"], app, base_env)
+    assert (app / "my_app" / "my_app_stack.py").is_file()
+    environment = app / ".venv"
+    venv.create(environment, with_pip=True)
+    env = {**base_env, "PATH": f"{environment / 'bin'}{os.pathsep}{base_env['PATH']}"}
+    # The project's exact pins for what the app's requirements leave open (aws-cdk-lib, constructs).
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("".join(f"{n}=={v}\n" for n, v in _pins(ROOT / "requirements.txt").items()))
+    pip = ["python", "-m", "pip", "install", "--quiet", "--constraint", str(constraints)]
+    _run([*pip, "-r", "requirements.txt", "-r", "requirements-dev.txt"], app, env)
+
+    # 2. The README's wheel line, with the wheel built from this checkout; then the two extra pins it names.
+    wheel_line = f"pip install ./ddsecrets_constructs-{version}-py3-none-any.whl"
+    assert wheel_line in readme.splitlines(), "the README's install lines must name this version"
+    _run([*pip, str(wheel(dist))], app, env)
+    dev_pins = _pins(ROOT / "requirements-dev.txt")
+    extras = re.findall(r"`pip install (\S+)==(\S+)`", readme.split("### 3.")[0])
+    assert dict(extras) == {"datadog-cdk-constructs-v2": dev_pins["datadog-cdk-constructs-v2"], "syrupy": "7.0.2"}
+    assert dev_pins["syrupy"] == "7.0.2"
+    _run([*pip, *(f"{name}=={pin}" for name, pin in extras)], app, env)
+
+    # 3-5. Every `# file:` block of the README and of docs/testing.md, as written.
+    written = []
+    for text in DOCS.values():
+        for path, code in FILE_BLOCK.findall(text):
+            (app / path).write_text(code)
+            written.append(path)
+    assert sorted(written) == [
+        "app.py",
+        "my_app/consumers.py",
+        "my_app/my_app_stack.py",
+        "tests/unit/test_my_app_stack.py",
+    ]
+
+    # 5. The README's test commands: the snapshot is written once, then the tests pass against it.
+    _run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--snapshot-update"], app, env)
+    assert (app / "tests" / "unit" / "__snapshots__" / "test_my_app_stack.ambr").is_file()
+    tested = _run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], app, env).strip().splitlines()[-1]
+    assert re.fullmatch(r"\d+ passed in .*", tested), tested
+    module = _run(["python", "-c", "import ddsecrets_constructs as d; print(d.__file__)"], app, env).strip()
+    assert module.startswith(str(environment))
+
+    # `cdk synth` with the app's python (cdk.json: "python3 app.py"), then `cdk diff --template` offline.
+    _run([str(cdk_cli), "synth", "--quiet", "--no-notices"], app, env)
+    secrets = json.loads((app / "cdk.out" / "MyAppStack.template.json").read_text())
+    types = sorted(r["Properties"]["Type"] for r in secrets["Resources"].values() if r["Type"].endswith("::Secret"))
+    assert types == ["DatadogAdminKey", "DatadogApiKey", "DatadogApplicationKey"]
+    consumers = (app / "cdk.out" / "MyAppConsumers.template.json").read_text()
+    assert ":apiKey::" in consumers
+    assert "Datadog-Extension" in consumers
+    # The README's deploy command names exactly the stack's parameters (the keys; the ids are literals).
+    deploy = readme.split("### 6. Deploy")[1].split("```sh")[1].split("```")[0]
+    named = sorted(re.findall(r"--parameters (\w+)=", deploy))
+    assert named == sorted(p for p in secrets["Parameters"] if p != "BootstrapVersion")
+    deployed = app / "deployed"
+    deployed.mkdir()
+    (deployed / "MyAppStack.template.json").write_text(json.dumps(secrets))
+    diff = [
+        str(cdk_cli),
+        "diff",
+        "MyAppStack",
+        "--template",
+        "deployed/MyAppStack.template.json",
+        "--fail",
+        "--no-notices",
+    ]
+    _run(diff, app, env)  # the same template: no difference, exit 0
+    older = json.loads(json.dumps(secrets))
+    older["Resources"].pop(
+        next(k for k, r in older["Resources"].items() if r["Type"] == "AWS::SecretsManager::RotationSchedule")
+    )
+    (deployed / "MyAppStack.template.json").write_text(json.dumps(older))
+    changed = subprocess.run(diff, cwd=app, env=env, capture_output=True, text=True)
+    assert changed.returncode == 1, changed.stdout + changed.stderr
+    assert "AWS::SecretsManager::RotationSchedule" in changed.stdout + changed.stderr
+
+
+def _readme_install_line(prefix: str) -> list[str]:
+    (line,) = [line for line in DOCS["README.md"].splitlines() if line.startswith(prefix)]
+    return shlex.split(line)
+
+
+def test_the_readme_git_tag_and_internal_index_install_lines_work(dist: Path, tmp_path: Path) -> None:
+    """The two other install lines of the README, with a local clone for the git host and a local
+    PEP 503 index on 127.0.0.1 for the internal index. `--no-deps`: the dependencies are the wheel's,
+    installed for real by the tests above; here what matters is that each line finds this version."""
+    version = ddsecrets_constructs.__version__
+    environment = tmp_path / "venv"
+    venv.create(environment, with_pip=True)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    python = str(environment / "bin" / "python")
+    installed = [python, "-c", "import importlib.metadata as m; print(m.version('ddsecrets-constructs'))"]
+
+    # A git tag: a clone of this repository stands in for the git host.
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(clone), "tag", "-f", f"v{version}"], check=True, capture_output=True)
+    command = _readme_install_line('pip install "ddsecrets-constructs @ git+')
+    assert command[2] == f"ddsecrets-constructs @ git+{REPOSITORY}.git@v{version}"
+    # file://localhost/...: the pip that ensurepip installs wants a host in a PEP 508 URL.
+    command[2] = command[2].replace(f"{REPOSITORY}.git", f"file://localhost{clone}")
+    _run([python, "-m", *command, "--no-deps", "--quiet"], tmp_path, env)
+    assert _run(installed, tmp_path, env).strip() == version
+    _run([python, "-m", "pip", "uninstall", "--yes", "--quiet", "ddsecrets-constructs"], tmp_path, env)
+
+    # An internal index: the release's wheel in a PEP 503 simple index, served on 127.0.0.1.
+    project = tmp_path / "index" / "simple" / "ddsecrets-constructs"
+    project.mkdir(parents=True)
+    shutil.copy(wheel(dist), project)
+    (project / "index.html").write_text(f'<a href="{wheel(dist).name}">{wheel(dist).name}</a>\n')
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "index"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        command = _readme_install_line("pip install --index-url ")
+        assert command[3:] == ["https://<internal-index>/simple/", f"ddsecrets-constructs=={version}"]
+        command[3] = f"http://127.0.0.1:{server.server_address[1]}/simple/"
+        _run([python, "-m", *command, "--no-deps", "--quiet"], tmp_path, env)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert _run(installed, tmp_path, env).strip() == version

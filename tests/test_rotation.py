@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Optional
 
 import pytest
@@ -17,7 +18,7 @@ from tests.support import API_KEY_ID, ROTATION_VARIANTS, admin_props, built, new
 
 def render(rotation: KeyRotation) -> tuple[Optional[RenderedRotation], list[str]]:
     problems = Problems()
-    rendered = rotation.render(problems, "rotation")
+    rendered = rotation._render(problems, "rotation")
     return rendered, [p.allowed for p in problems._problems]
 
 
@@ -81,7 +82,7 @@ def test_fails_on_schedules_secrets_manager_refuses(rotation: KeyRotation, error
 
 def test_token_expression_is_accepted_and_its_checks_reported_as_skipped() -> None:
     problems = Problems()
-    rendered = KeyRotation.expression(Token.as_string({"Ref": "Schedule"})).render(problems, "rotation")
+    rendered = KeyRotation.expression(Token.as_string({"Ref": "Schedule"}))._render(problems, "rotation")
     assert rendered is not None
     assert rendered.analysis is None
     assert problems._skipped == ["`rotation` (schedule expression rules and window distance from the admin's)"]
@@ -89,7 +90,7 @@ def test_token_expression_is_accepted_and_its_checks_reported_as_skipped() -> No
 
 def apart(child: KeyRotation, admin: KeyRotation) -> list[str]:
     problems = Problems()
-    check_windows_apart(problems, "rotation", child.render(problems, "rotation"), admin.render(problems, "admin"))
+    check_windows_apart(problems, "rotation", child._render(problems, "rotation"), admin._render(problems, "admin"))
     return [p.allowed for p in problems._problems]
 
 
@@ -105,7 +106,7 @@ def test_default_schedules_never_share_a_window() -> None:
 
 def proposal_in(error: str) -> KeyRotation:
     """The schedule an error proposes, evaluated as the user would paste it."""
-    match = re.search(r"a window that passes: (KeyRotation\..*)$", error)
+    match = re.search(r"a window that passes \([^()]+\): (KeyRotation\..*)$", error)
     assert match, error
     proposal = eval(match.group(1), {"KeyRotation": KeyRotation, "Duration": Duration})
     assert isinstance(proposal, KeyRotation)
@@ -165,10 +166,14 @@ def test_a_refused_clash_proposes_a_window_that_passes(child: KeyRotation, admin
 
 def test_a_proposal_keeps_the_childs_days_and_style() -> None:
     (error,) = apart(KeyRotation.cron(hour="3", day="15", window=Duration.hours(2)), ADMIN_ROTATION)
-    assert error.endswith("a window that passes: KeyRotation.cron(hour='5', day='15', window=Duration.hours(2))")
+    assert error.endswith(
+        "a window that passes (monthly on the 15th, 05:00\N{EN DASH}07:00 UTC): "
+        "KeyRotation.cron(hour='5', day='15', window=Duration.hours(2))"
+    )
     (error,) = apart(KeyRotation.expression("cron(0 4 15 * ? *)", window=Duration.hours(1)), ADMIN_ROTATION)
     assert error.endswith(
-        "a window that passes: KeyRotation.expression('cron(0 5 15 * ? *)', window=Duration.hours(1))"
+        "a window that passes (monthly on the 15th, 05:00\N{EN DASH}06:00 UTC): "
+        "KeyRotation.expression('cron(0 5 15 * ? *)', window=Duration.hours(1))"
     )
 
 
@@ -200,7 +205,9 @@ def test_construct_fails_when_its_window_meets_the_admins_and_names_its_path() -
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
     with pytest.raises(
         DdSecretsValidationError,
-        match=r"^TestStack/Api: 1 invalid prop:\n  - `rotation`: got KeyRotation.every\(Duration.days\(30\)\); ",
+        match=r"^TestStack/Api: 1 invalid prop:\n  - `rotation`: got KeyRotation.every\(Duration.days\(30\)\) "
+        r"\(every 30 days, 00:00\u201324:00 UTC\); .*admin secret's \(cron\(0 2 15 \* \? \*\), window 2h "
+        r"\(monthly on the 15th, 02:00\u201304:00 UTC\)\)",
     ):
         DatadogApiKeySecret(
             stack,
@@ -247,7 +254,7 @@ def test_construct_fails_when_its_window_meets_the_admins_and_names_its_path() -
 )
 def test_fails_naming_the_argument_of_a_wrong_keyrotation(rotation: KeyRotation, received: str, allowed: str) -> None:
     problems = Problems()
-    assert rotation.render(problems, "rotation") is None
+    assert rotation._render(problems, "rotation") is None
     (problem,) = problems._problems
     assert (problem.prop, problem.received) == ("rotation", received)
     assert allowed in problem.allowed
@@ -283,3 +290,61 @@ def test_each_rotation_reaches_the_template_as_one_schedule_expression(name: str
     assert rules["ScheduleExpression"] == rendered.schedule_expression
     assert rules.get("Duration") == rendered.duration
     assert schedule["Properties"]["RotateImmediatelyOnUpdate"] is True
+
+
+# --- in words -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rotation", "described"),
+    [
+        (ADMIN_ROTATION, "cron(0 2 15 * ? *), window 2h (monthly on the 15th, 02:00\N{EN DASH}04:00 UTC)"),
+        (KEY_ROTATION, "cron(0 6 1 * ? *), window 2h (monthly on the 1st, 06:00\N{EN DASH}08:00 UTC)"),
+        (
+            KeyRotation.cron(hour="20", week_day="SUN", window=Duration.hours(3)),
+            "cron(0 20 ? * SUN *), window 3h (weekly on Sunday, 20:00\N{EN DASH}23:00 UTC)",
+        ),
+        (
+            KeyRotation.cron(hour="4", week_day="2#1", month="1,JUL"),
+            "cron(0 4 ? 1,JUL 2#1 *) (on the first Monday of January and July, 04:00\N{EN DASH}24:00 UTC)",
+        ),
+        (
+            KeyRotation.cron(hour="1", day="1,15,22", window=Duration.hours(1)),
+            "cron(0 1 1,15,22 * ? *), window 1h (monthly on the 1st, 15th and 22nd, 01:00\N{EN DASH}02:00 UTC)",
+        ),
+        (KeyRotation.cron(hour="3", day="L"), "cron(0 3 L * ? *) (monthly on the last day, 03:00\N{EN DASH}24:00 UTC)"),
+        (KeyRotation.every(Duration.days(30)), "rate(30 days) (every 30 days, 00:00\N{EN DASH}24:00 UTC)"),
+        (KeyRotation.every(Duration.hours(6)), "rate(6 hours) (every 6 hours, each window 1h)"),
+        # Too unusual to put in words: the expression alone, never a guess.
+        (KeyRotation.cron(hour="0/6", window=Duration.hours(1)), "cron(0 0/6 * * ? *), window 1h"),
+        (KeyRotation.expression(Token.as_string({"Ref": "Schedule"})), "${Token[TOKEN."),
+        # Invalid: the call that made it.
+        (KeyRotation.cron(hour=3), "KeyRotation.cron(hour=3)"),  # type: ignore[arg-type]
+    ],
+)
+def test_describe_says_the_schedule_as_a_person_would_beside_the_expression(
+    rotation: KeyRotation, described: str
+) -> None:
+    assert rotation.describe().startswith(described)
+    assert str(rotation) == rotation.describe()
+
+
+def test_a_schedule_refused_by_the_rules_is_shown_in_words_too() -> None:
+    problems = Problems()
+    assert KeyRotation.every(Duration.hours(2))._render(problems, "rotation") is None
+    assert problems._problems
+    received = {p.received for p in problems._problems}
+    assert received == {"KeyRotation.every(Duration.hours(2)) (every 2 hours, each window 1h)"}
+
+
+@pytest.mark.parametrize(
+    ("row", "rotation"), [("Admin schedule", ADMIN_ROTATION), ("API / application key schedule", KEY_ROTATION)]
+)
+def test_readme_defaults_table_says_each_default_schedule_in_words_and_as_the_expression(
+    row: str, rotation: KeyRotation
+) -> None:
+    rendered = render(rotation)[0]
+    assert rendered is not None
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    expected = f"| {row} | {rendered.words}: `{rendered.schedule_expression}`, window `{rendered.duration}` |"
+    assert any(line.startswith(expected) for line in readme.splitlines()), expected
