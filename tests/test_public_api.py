@@ -42,6 +42,7 @@ PUBLIC = {
         "api_keys",
         "application_key",
         "application_keys",
+        "owns_admin",
         "rotation_role",
         "secret_name_prefix",
     },

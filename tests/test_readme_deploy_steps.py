@@ -86,7 +86,10 @@ def test_bootstrap_names_an_account_and_region() -> None:
             ("  --parameters DatadogSeedStack:AppKeyId=<uuid> \\\n", ""),
             "missing --parameters DatadogSeedStack:AppKeyId",
         ),
-        (('AdminApiKey="$ADMIN_API_KEY"', "AdminApiKey=<key>"), "AdminApiKey is NoEcho"),
+        (
+            ('DatadogSeedStack:AdminApiKey="$ADMIN_API_KEY"', "DatadogSeedStack:AdminApiKey=<key>"),
+            "AdminApiKey is NoEcho",
+        ),
         (("; read -rs API_KEY", ""), "ApiKey is NoEcho"),
         (("AdminApiKeyId=<uuid>", "AdminApiKeyId=2d6f1c3a-7e4b-4a9d-9c1e-3f5b7a9d1e2f"), "AdminApiKeyId: write"),
         (("DatadogSeedStack:ApiKeyId=<uuid>", "DatadogSeedStack:ApiKeyIds=<uuid>"), "no such parameter: ApiKeyIds"),
