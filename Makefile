@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: venv node synth deploy lint typecheck test test-min package docs clean
+.PHONY: venv node synth deploy lint typecheck test test-min package docs bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,12 @@ test-min: venv $(MIN_VENV)/.installed
 	  --ignore=tests/test_docs_commands.py --ignore=tests/test_api_docs.py \
 	  --ignore=tests/test_cli.py --ignore=tests/test_cli_preflight.py --ignore=tests/test_cli_aws.py \
 	  --ignore=tests/test_cli_docs.py
+
+## make bench [BENCH_ARGS='--sizes 10,50,120 --runs 5']: synth time of a family with the library
+## against the same template hand-written with L1 (docs/performance.md). Not part of make test.
+BENCH_ARGS ?=
+bench: venv
+	python bench/bench_synth.py $(BENCH_ARGS)
 
 ## make package: wheel and sdist into dist/.
 package: venv
