@@ -141,7 +141,10 @@ def _resolved(stack: Stack, value: SecretValue) -> Any:
     by_stack = _RESOLVED.setdefault(value, {})
     path = facts_of_stack(stack).path
     if path not in by_stack:
-        by_stack[path] = stack.resolve(value.unsafe_unwrap())
+        unwrapped = value.unsafe_unwrap()
+        # A literal or a dynamic reference ('{{resolve:...}}') is a plain str: it resolves to itself.
+        literal = isinstance(unwrapped, str) and not is_unresolved(unwrapped)
+        by_stack[path] = unwrapped if literal else stack.resolve(unwrapped)
     return by_stack[path]
 
 
