@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: venv node synth deploy lint typecheck test test-min e2e package docs clean
+.PHONY: venv node synth deploy lint typecheck test test-min e2e package docs bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -88,6 +88,12 @@ $(E2E_VENV)/.installed: requirements-e2e.txt e2e/find-python
 ## it back, update, destroy; the emulator always stops (its data lives in a temporary folder).
 e2e: venv node $(E2E_VENV)/.installed
 	E2E_EMULATOR_PYTHON=$(CURDIR)/$(E2E_VENV)/bin/python pytest -p no:cacheprovider e2e
+
+## make bench [BENCH_ARGS='--sizes 10,50,120 --runs 5']: synth time of a family with the library
+## against the same template hand-written with L1 (docs/performance.md). Not part of make test.
+BENCH_ARGS ?=
+bench: venv
+	python bench/bench_synth.py $(BENCH_ARGS)
 
 ## make package: wheel and sdist into dist/.
 package: venv

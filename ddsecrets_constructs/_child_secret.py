@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
+from aws_cdk import RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -13,8 +13,16 @@ from constructs import Construct
 from . import _iam_budget as budget
 from . import defaults
 from ._names import claim
-from ._secret_base import DatadogKeySecretBase, check_instance, check_role_stack, check_secret_name, same_stack
+from ._secret_base import (
+    DatadogKeySecretBase,
+    check_instance,
+    check_role_stack,
+    check_secret_name,
+    key_arn_of,
+    same_stack,
+)
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
+from ._stack_facts import facts_of
 from .admin_key import (
     CROSS_ACCOUNT_REASON,
     DatadogAdminKeySecret,
@@ -23,7 +31,7 @@ from .admin_key import (
 )
 from .rotation import KeyRotation, RenderedRotation, check_windows_apart
 from .rotation_role import DatadogRotationRole
-from .validation import Problems
+from .validation import Problems, is_unresolved
 
 ADMIN_ALLOWED = (
     "a DatadogAdminKeySecret, or DatadogAdminKeySecret.from_admin_secret_attributes(...) for an admin "
@@ -44,9 +52,11 @@ def check_child_rotation(
 
 def check_same_environment(problems: Problems, child: Construct, admin: DatadogAdminKeySecret) -> None:
     """Refuse an admin of this app that lives in another account or region than the child."""
-    mine, theirs = Stack.of(child), Stack.of(admin)
+    mine, theirs = facts_of(child), facts_of(admin)
+    if mine.path == theirs.path:
+        return  # one stack: one account and region
     for what, a, b in (("account", mine.account, theirs.account), ("region", mine.region, theirs.region)):
-        if Token.is_unresolved(a) or Token.is_unresolved(b):
+        if is_unresolved(a) or is_unresolved(b):
             if a != b:
                 problems.skip("admin", f"same {what} as the admin secret (an environment-agnostic stack)")
         elif a != b:
@@ -60,7 +70,7 @@ def check_same_environment(problems: Problems, child: Construct, admin: DatadogA
 def admin_arn_length(scope: Construct, admin: IDatadogAdminKeySecret) -> int:
     """Upper bound of the admin secret's resolved ARN, for the readers' IAM size budgets."""
     arn = admin.secret_full_arn
-    if not Token.is_unresolved(arn):
+    if not is_unresolved(arn):
         return len(arn)
     if isinstance(admin, DatadogAdminKeySecret):
         return admin._arn_length_bound
@@ -171,9 +181,9 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
             self._rotation_role._grant_admin_read(
                 admin.secret_full_arn,
                 arn_length=admin_arn_length(self, admin),
-                key_arn=admin_key.key_arn if admin_key is not None else None,
+                key_arn=key_arn_of(admin_key),
             )
         )
         if isinstance(admin, DatadogAdminKeySecret) and same_stack(admin, self):
             # Create (and first rotate) children only once their admin's rotation is set up.
-            self._rotation_schedule.node.add_dependency(admin.rotation_schedule)
+            self._wait_for([admin.rotation_schedule])

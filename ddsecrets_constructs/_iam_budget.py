@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import re
 
-from aws_cdk import Stack, Token
-from aws_cdk.region_info import RegionInfo
+from aws_cdk import Stack
 
+from ._stack_facts import facts_of_stack
 from .defaults import KMS_ACTIONS_TO_ROTATE, ROTATION_ACTIONS
 
 TRUST_POLICY_LIMIT = 2048
@@ -78,10 +78,11 @@ KMS_STATEMENT_OVERHEAD = (
 def secret_arn_length(stack: Stack, name_length: int) -> int:
     """Upper bound of ``arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-XXXXXX``:
     the stack's partition and region when it has a literal region, the longest ones otherwise."""
+    facts = facts_of_stack(stack)
     region, partition = _REGION, _PARTITION
-    if not Token.is_unresolved(stack.region):
-        region = stack.region
-        partition = RegionInfo.get(stack.region).partition or _PARTITION
+    if facts.literal_region is not None:
+        region = facts.literal_region
+        partition = facts.partition or _PARTITION
     return len(f"arn:{partition}:secretsmanager:{region}:{_ACCOUNT}:secret:") + name_length + _SUFFIX
 
 

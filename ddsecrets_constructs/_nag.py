@@ -9,6 +9,7 @@ acknowledged one by one, as cdk-nag requires.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
@@ -28,19 +29,19 @@ ROTATION_RULES = (
 no such rule."""
 
 
-def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
-    Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+def acknowledge(scope: IConstruct, rule_ids: Sequence[str], reason: str) -> None:
+    """Acknowledge these rules on ``scope``, in one call: each Validations.of() is a jsii round trip."""
+    Validations.of(scope).acknowledge(*(Acknowledgment(id=rule_id, reason=reason) for rule_id in rule_ids))
 
 
 def acknowledge_external_rotation(cfn_secret: IConstruct) -> None:
     """The rotation rules do not recognise external-role rotation."""
-    for rule_id in ROTATION_RULES:
-        acknowledge(cfn_secret, rule_id, EXTERNAL_ROTATION_REASON)
+    acknowledge(cfn_secret, ROTATION_RULES, EXTERNAL_ROTATION_REASON)
 
 
 def acknowledge_wildcard(policy: IConstruct, resource: str, reason: str) -> None:
     """Acknowledge AwsSolutions-IAM5 for one wildcard resource, in cdk-nag's granular form."""
-    acknowledge(policy, f"AwsSolutions-IAM5[Resource::{_as_nag_string(Stack.of(policy).resolve(resource))}]", reason)
+    acknowledge(policy, [f"AwsSolutions-IAM5[Resource::{_as_nag_string(Stack.of(policy).resolve(resource))}]"], reason)
 
 
 def _as_nag_string(value: object) -> str:

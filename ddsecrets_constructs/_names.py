@@ -13,10 +13,10 @@ import weakref
 from dataclasses import dataclass
 from typing import Optional
 
-from aws_cdk import Stack, Token
 from constructs import IConstruct
 
-from .validation import Problems
+from ._stack_facts import facts_of
+from .validation import Problems, is_unresolved
 
 
 @dataclass(frozen=True)
@@ -52,17 +52,11 @@ def claim(problems: Problems, prop: str, owner: IConstruct, name: Optional[str],
     Secrets a family creates under its own prefix are its own: a construct inside the owner of a
     prefix may use names under it.
     """
-    if name is None or not isinstance(name, str) or Token.is_unresolved(name):
+    if name is None or not isinstance(name, str) or is_unresolved(name):
         return
-    stack = Stack.of(owner)
-    mine = _Claim(
-        name,
-        is_prefix,
-        owner.node.path,
-        None if Token.is_unresolved(stack.account) else stack.account,
-        None if Token.is_unresolved(stack.region) else stack.region,
-    )
-    claims = _CLAIMS.setdefault(owner.node.root, [])
+    facts = facts_of(owner)
+    mine = _Claim(name, is_prefix, owner.node.path, facts.literal_account, facts.literal_region)
+    claims = _CLAIMS.setdefault(facts.root, [])
     for other in claims:
         if other.same_place(mine) and mine.overlaps(other):
             what = "the secret name prefix" if other.is_prefix else "the secret name"

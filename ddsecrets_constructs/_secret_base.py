@@ -9,20 +9,22 @@ Renaming one would make CloudFormation replace the secret or silently drop its r
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
 from typing import Optional
 
-from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
+from aws_cdk import RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct
+from constructs import Construct, Node
 
 from . import _iam_budget as budget
 from . import _nag
+from ._stack_facts import facts_of
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
-from .validation import Problems, describe
+from .validation import Problems, describe, is_unresolved
 
 ADMIN_SECRET_ARN_KEY = "adminSecretArn"
 """The only rotation metadata key Datadog rotation reads (reference section 2)."""
@@ -39,7 +41,7 @@ def check_secret_name(
         return
     if not isinstance(name, str):
         problems.wrong_type(prop, name, "a secret name string")
-    elif Token.is_unresolved(name):
+    elif is_unresolved(name):
         problems.skip(prop, "secret name characters")
     elif not problems.refuse_key_shapes(prop, name, "a secret name without key material (it is shown everywhere)"):
         return
@@ -79,6 +81,10 @@ class DatadogKeySecretBase(Construct):
     _rendered_rotation: Optional[RenderedRotation]
     _rotation: KeyRotation
     _secret_name: Optional[str]
+    _full_arn: Optional[str]
+    _encryption_key: Optional[kms.IKey]
+    _waiting_for: list[Construct]
+    _schedule_node: Node
 
     @property
     def secret(self) -> secretsmanager.ISecret:
@@ -97,8 +103,10 @@ class DatadogKeySecretBase(Construct):
         """The complete ARN (with the 6-character suffix): use it wherever a *complete* ARN is required,
         e.g. ``from_admin_secret_attributes(secret_complete_arn=...)`` in another stack (children's
         ``adminSecretArn``). Same value as :attr:`secret_arn` for a secret these constructs create."""
-        full = self._secret.secret_full_arn
-        return full if full is not None else self._secret.secret_arn
+        if self._full_arn is None:  # read once: children of an admin each need it
+            full = self._secret.secret_full_arn
+            self._full_arn = full if full is not None else self._secret.secret_arn
+        return self._full_arn
 
     @property
     def secret_name(self) -> Optional[str]:
@@ -108,7 +116,7 @@ class DatadogKeySecretBase(Construct):
     @property
     def encryption_key(self) -> Optional[kms.IKey]:
         """The customer-managed KMS key of the secret, if any."""
-        return self._secret.encryption_key
+        return self._encryption_key
 
     @property
     def rotation(self) -> KeyRotation:
@@ -168,6 +176,9 @@ class DatadogKeySecretBase(Construct):
         description: str,
     ) -> None:
         self._secret_name = secret_name
+        self._full_arn = None
+        self._waiting_for = []
+        self._encryption_key = encryption_key
         self._secret = secretsmanager.Secret(
             self,
             "Resource",
@@ -187,10 +198,10 @@ class DatadogKeySecretBase(Construct):
 
     def _estimated_arn_length(self, secret_name: Optional[str]) -> int:
         """Upper bound of this secret's resolved ARN, for the IAM size budgets (known before it exists)."""
-        stack = Stack.of(self)
+        stack = facts_of(self).stack
         if secret_name is None:
             return budget.secret_arn_length(stack, budget.generated_name_length(self.node.path))
-        if not isinstance(secret_name, str) or Token.is_unresolved(secret_name):
+        if not isinstance(secret_name, str) or is_unresolved(secret_name):
             return budget.secret_arn_length(stack, budget.MAX_SECRET_NAME)
         return budget.secret_arn_length(stack, len(secret_name))
 
@@ -210,11 +221,11 @@ class DatadogKeySecretBase(Construct):
         self._rotation = rotation
         self._rendered_rotation = rendered
         self._rotation_role = role if role is not None else DatadogRotationRole(self, "RotationRole")
-        key = self._secret.encryption_key
+        secret_arn = self._secret.secret_arn
         policies = self._rotation_role._grant_rotation(
-            self._secret.secret_arn,
+            secret_arn,
             arn_length=self._estimated_arn_length(self._secret_name),
-            key_arn=key.key_arn if key is not None else None,
+            key_arn=key_arn_of(self._encryption_key),
             rotates_admin=admin_secret_arn is None,
         )
         metadata = (
@@ -229,19 +240,35 @@ class DatadogKeySecretBase(Construct):
         self._rotation_schedule = secretsmanager.CfnRotationSchedule(
             self,
             "RotationSchedule",
-            secret_id=self._secret.secret_arn,
+            secret_id=secret_arn,
             external_secret_rotation_role_arn=self._rotation_role.role_arn,
             external_secret_rotation_metadata=metadata,
             rotation_rules=rendered.rotation_rules(),
             rotate_immediately_on_update=rotate_immediately_on_update,
         )
+        self._schedule_node = self._rotation_schedule.node
         self._wait_for(policies)
 
     def _wait_for(self, policies: Sequence[Construct]) -> None:
         """Secrets Manager checks the role when rotation is set up: its permissions must exist first."""
+        # Each construct once: a second add_dependency changes nothing but costs a jsii round trip.
         for policy in policies:
-            self._rotation_schedule.node.add_dependency(policy)
+            if not any(policy is known for known in self._waiting_for):
+                self._waiting_for.append(policy)
+                self._schedule_node.add_dependency(policy)
+
+
+_KEY_ARNS: weakref.WeakKeyDictionary[kms.IKey, str] = weakref.WeakKeyDictionary()
+
+
+def key_arn_of(key: Optional[kms.IKey]) -> Optional[str]:
+    """The key's ARN, read through jsii once per key (every secret of a family uses the same key)."""
+    if key is None:
+        return None
+    if key not in _KEY_ARNS:
+        _KEY_ARNS[key] = key.key_arn
+    return _KEY_ARNS[key]
 
 
 def same_stack(a: Construct, b: Construct) -> bool:
-    return Stack.of(a).node.path == Stack.of(b).node.path
+    return facts_of(a).path == facts_of(b).path

@@ -26,7 +26,11 @@ _LOST = (
 
 def check_encryption_key(problems: Problems, value: object, prop: str = "encryption_key") -> None:
     # kms.IKey is a jsii interface: isinstance() cannot test it, so test what the library uses.
-    if value is not None and (isinstance(value, (str, bytes)) or not hasattr(value, "key_arn")):
+    # Looked up on the class first: hasattr() on the object reads key_arn through jsii (needed only
+    # for jsii's InterfaceDynamicProxy, whose class has no such attribute).
+    if value is not None and (
+        isinstance(value, (str, bytes)) or not (hasattr(type(value), "key_arn") or hasattr(value, "key_arn"))
+    ):
         problems.wrong_type(prop, value, "a KMS key object (kms.IKey), e.g. kms.Key(...) or kms.Key.from_key_arn(...)")
 
 

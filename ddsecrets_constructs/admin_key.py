@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Protocol
 
-from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
+from aws_cdk import RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.region_info import RegionInfo
@@ -27,7 +27,7 @@ from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
 from .site import DatadogSite, SiteInput, resolve_site, site_of
-from .validation import Problems, check_construct_id
+from .validation import Problems, check_construct_id, is_unresolved
 
 SECRET_TYPE = "DatadogAdminKey"
 
@@ -278,7 +278,7 @@ def check_admin_props(
 ) -> tuple[str, Optional[RenderedRotation]]:
     """Check what goes into an admin secret; return the site string and the checked schedule."""
     site_value = resolve_site(problems, "site", site)
-    if site_value and not Token.is_unresolved(site_value):
+    if site_value and not is_unresolved(site_value):
         problems.refuse_key_shapes("site", site_value, "a Datadog site")
     check_uuid(problems, "service_account_id", service_account_id)
     check_key_material(scope, problems, "admin_api_key", admin_api_key, API_KEY, validate_format=validate_key_format)
@@ -404,7 +404,7 @@ def _check_complete_arn(scope: Construct, problems: Problems, prop: str, arn: ob
         return
     if not problems.refuse_key_shapes(prop, arn, allowed):
         return
-    if Token.is_unresolved(arn):
+    if is_unresolved(arn):
         problems.skip(prop, "complete ARN with suffix, same partition and region")
         return
     match = _SECRET_ARN.fullmatch(arn)
@@ -427,7 +427,7 @@ def _check_complete_arn(scope: Construct, problems: Problems, prop: str, arn: ob
             "ARN in adminSecretArn; copy it from the console or `aws secretsmanager describe-secret`",
         )
     stack = Stack.of(scope)
-    if Token.is_unresolved(stack.region):
+    if is_unresolved(stack.region):
         problems.skip(prop, "same region and partition as the stack (the stack is environment-agnostic)")
     else:
         if match["region"] != stack.region:
@@ -439,5 +439,5 @@ def _check_complete_arn(scope: Construct, problems: Problems, prop: str, arn: ob
             problems.add(
                 prop, repr(arn), f"an admin secret in the stack's partition {partition!r}, not {match['partition']!r}"
             )
-    if not Token.is_unresolved(stack.account) and match["account"] != stack.account:
+    if not is_unresolved(stack.account) and match["account"] != stack.account:
         problems.add(prop, repr(arn), f"an admin secret in the stack's account {stack.account}: {CROSS_ACCOUNT_REASON}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aws_cdk import RemovalPolicy, SecretValue, Token
+from aws_cdk import RemovalPolicy, SecretValue
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -20,7 +20,7 @@ from .admin_key import IDatadogAdminKeySecret
 from .key_material import APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation
 from .rotation_role import DatadogRotationRole
-from .validation import Problems, check_construct_id
+from .validation import Problems, check_construct_id, is_unresolved
 
 SECRET_TYPE = "DatadogApplicationKey"
 
@@ -150,7 +150,7 @@ def check_application_key_props(
 def _check_same_service_account(problems: Problems, mine: str, admins: Optional[str]) -> None:
     if admins is None or not isinstance(mine, str):
         return
-    if Token.is_unresolved(mine) or Token.is_unresolved(admins):
+    if is_unresolved(mine) or is_unresolved(admins):
         problems.skip("service_account_id", "same service account as the admin secret")
     elif mine.lower() != admins.lower():
         problems.add(

@@ -21,13 +21,15 @@ Error messages never echo key material: they describe its shape.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from aws_cdk import CfnParameter, SecretValue, Stack, Token
+from aws_cdk import CfnParameter, SecretValue, Stack
 from constructs import IConstruct
 
-from .validation import Problems, describe
+from ._stack_facts import facts_of, facts_of_stack
+from .validation import Problems, describe, is_unresolved
 
 USE_THE_HELPER = "create it with DatadogKeyParameter(scope, id, kind=DatadogKeyKind...)"
 
@@ -90,7 +92,7 @@ def check_key_material(
 ) -> None:
     """Check one piece of key material (a Datadog API or application key)."""
     if not isinstance(value, SecretValue):
-        is_literal = isinstance(value, str) and not Token.is_unresolved(value)
+        is_literal = isinstance(value, str) and not is_unresolved(value)
         problems.add(
             prop,
             f"a plain string, {_literal_shape(value)}" if is_literal else describe(value),  # type: ignore[arg-type]
@@ -101,8 +103,8 @@ def check_key_material(
     # Inspect the underlying value (a literal, a Ref or a dynamic reference) at synth time; it goes
     # nowhere. Resolving the SecretValue itself trips @aws-cdk/core:checkSecretUsage (a recommended
     # feature flag of new apps) with SecretValueExposureRisk.
-    stack = Stack.of(scope)
-    resolved = stack.resolve(value.unsafe_unwrap())
+    stack = facts_of(scope).stack
+    resolved = _resolved(stack, value)
     format_check = f"Datadog {key_format.kind} format"
     if isinstance(resolved, dict):
         _check_deploy_time_source(stack, problems, prop, resolved, key_format, format_check)
@@ -128,6 +130,22 @@ def check_key_material(
         problems.skip(prop, f"{format_check}; it is a dynamic reference resolved at deploy time")
         return
     _check_literal(problems, prop, resolved, key_format, validate_format=validate_format)
+
+
+# The resolved form of each SecretValue, by stack path: a family checks a child's key, then the
+# child checks it again when it is built; resolving it twice would only repeat two jsii round trips.
+_RESOLVED: weakref.WeakKeyDictionary[SecretValue, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _resolved(stack: Stack, value: SecretValue) -> Any:
+    by_stack = _RESOLVED.setdefault(value, {})
+    path = facts_of_stack(stack).path
+    if path not in by_stack:
+        unwrapped = value.unsafe_unwrap()
+        # A literal or a dynamic reference ('{{resolve:...}}') is a plain str: it resolves to itself.
+        literal = isinstance(unwrapped, str) and not is_unresolved(unwrapped)
+        by_stack[path] = unwrapped if literal else stack.resolve(unwrapped)
+    return by_stack[path]
 
 
 _SSM_IS_VISIBLE = "which anyone allowed ssm:GetParameter (and the console) can read in clear"
@@ -259,7 +277,7 @@ def check_uuid(problems: Problems, prop: str, value: object) -> None:
     if not problems.check_type(prop, value, str, "a UUID string such as '1b4e28ba-2fa1-11d2-883f-0016d3cca427'"):
         return
     assert isinstance(value, str)
-    if Token.is_unresolved(value):
+    if is_unresolved(value):
         problems.skip(prop, "UUID format")
         return
     if not _UUID.fullmatch(value):

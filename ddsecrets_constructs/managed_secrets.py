@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, TypeVar, Union
 
-from aws_cdk import RemovalPolicy, SecretValue, Stack, Token
+from aws_cdk import RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -46,7 +46,7 @@ from .application_key import DatadogApplicationKeySecret, check_application_key_
 from .rotation import KeyRotation
 from .rotation_role import DatadogRotationRole, policies_needed
 from .site import SiteInput
-from .validation import Problems, check_construct_id
+from .validation import Problems, check_construct_id, is_unresolved
 
 APPLICATION_KEYS = "application-keys"
 API_KEYS = "api-keys"
@@ -454,7 +454,7 @@ def _default_prefix(family: Construct) -> str:
 
 
 def _check_prefix(family: Construct, problems: Problems, prefix: str) -> None:
-    if isinstance(prefix, str) and Token.is_unresolved(prefix):
+    if isinstance(prefix, str) and is_unresolved(prefix):
         problems.add(
             "secret_name_prefix",
             "a deploy-time value",
@@ -531,7 +531,7 @@ def _check_mapping(problems: Problems, prop: str, value: object, spec: str) -> d
 
 
 def _check_child_name(problems: Problems, prop: str, name: object) -> None:
-    if not isinstance(name, str) or Token.is_unresolved(name) or not _CHILD_NAME.fullmatch(name):
+    if not isinstance(name, str) or is_unresolved(name) or not _CHILD_NAME.fullmatch(name):
         problems.add(f"{prop} key", repr(name), _CHILD_NAME_ALLOWED)
     else:
         check_secret_name(problems, f"{prop} key", name)  # e.g. no "-abc123" ending

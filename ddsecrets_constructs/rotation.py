@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Optional
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from ._schedule import MIN_GAP, ScheduleAnalysis, analyse, first_clash
 from ._schedule_words import describe_schedule
-from .validation import Problems, describe, duration_millis
+from .validation import Problems, describe, duration_millis, is_unresolved
 
 _WINDOW_ALLOWED = "`window` must be a Duration of whole hours from 1 to 24, e.g. Duration.hours(2)"
 _INTERVAL_ALLOWED = "`interval` must be a Duration of whole hours (at least 4) or whole days (at most 999)"
@@ -59,7 +59,7 @@ class RenderedRotation:
     def words(self) -> Optional[str]:
         """The schedule as a person says it ("monthly on the 15th, 02:00-04:00 UTC", with an en dash), None for a token
         or an expression too unusual to put in words."""
-        if Token.is_unresolved(self.schedule_expression):
+        if is_unresolved(self.schedule_expression):
             return None
         return describe_schedule(self.schedule_expression, self.window_hours)
 
@@ -90,6 +90,7 @@ class KeyRotation:
         self._window = window
         self._factory = "KeyRotation"
         self._cron: Optional[dict[str, object]] = None
+        self._rendered: Optional[RenderedRotation] = None
 
     @classmethod
     def every(cls, interval: Duration, *, window: Optional[Duration] = None) -> KeyRotation:
@@ -181,12 +182,14 @@ class KeyRotation:
         :param problems: where to record what is wrong.
         :param prop: the prop name to report problems under, e.g. ``"rotation"``.
         """
+        if self._rendered is not None:
+            return self._rendered
         count = len(problems)
         window_hours = self._window_hours(problems, prop)
         expression = self._render_expression(problems, prop)
         if expression is None or len(problems) > count:
             return None
-        if Token.is_unresolved(expression):
+        if is_unresolved(expression):
             problems.skip(prop, "schedule expression rules and window distance from the admin's")
             return RenderedRotation(expression, window_hours, None, self)
         analysis = analyse(expression, window_hours)
@@ -194,7 +197,12 @@ class KeyRotation:
         received = repr(self) if words is None else f"{self!r} ({words})"
         for error in analysis.errors:
             problems.add(prop, received, error)
-        return None if analysis.errors else RenderedRotation(expression, window_hours, analysis, self)
+        if analysis.errors:
+            return None
+        # A valid literal schedule records nothing, so the next render (each child of a family
+        # renders the family's schedule) can reuse it instead of reading the Durations through jsii.
+        self._rendered = RenderedRotation(expression, window_hours, analysis, self)
+        return self._rendered
 
     def _render_expression(self, problems: Problems, prop: str) -> Optional[str]:
         if self._cron is not None:
@@ -215,7 +223,7 @@ class KeyRotation:
         for name, value in self._cron.items():
             if value is None and _CRON_DEFAULTS[name] is None:
                 continue  # day / week_day not given
-            if not isinstance(value, str) or not (Token.is_unresolved(value) or _CRON_FIELD.fullmatch(value)):
+            if not isinstance(value, str) or not (is_unresolved(value) or _CRON_FIELD.fullmatch(value)):
                 problems.add(
                     prop,
                     repr(self),

@@ -177,6 +177,7 @@ class DatadogRotationRole(Construct):
             description=description
             or "Assumed by Secrets Manager to rotate Datadog managed external secrets (ddsecrets-constructs).",
         )
+        self._role_arn = self._role.role_arn  # read once: every schedule the role rotates needs it
         self._chunks = [_Chunk(self._new_policy("Policy"))]
         self._get_random_password: Optional[iam.CfnManagedPolicy] = None
         if allow_get_random_password:
@@ -209,7 +210,7 @@ class DatadogRotationRole(Construct):
     @property
     def role_arn(self) -> str:
         """The role ARN, as the rotation schedules' ``ExternalSecretRotationRoleArn``."""
-        return self._role.role_arn
+        return self._role_arn
 
     @property
     def policy(self) -> iam.ManagedPolicy:

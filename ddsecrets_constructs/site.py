@@ -11,9 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Union
 
-from aws_cdk import Token
-
-from .validation import Problems, describe
+from .validation import Problems, describe, is_unresolved
 
 # A bare lower-case host name: labels of letters, digits and hyphens, at least one dot.
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
@@ -104,7 +102,7 @@ def resolve_site(problems: Problems, prop: str, site: SiteInput) -> str:
     if not isinstance(site, str):
         problems.wrong_type(prop, site, f"a DatadogSite: {_ALLOWED}")
         return ""
-    if Token.is_unresolved(site):
+    if is_unresolved(site):
         problems.skip(prop, "known Datadog site")
         return site
     if site in _NAME_OF:
@@ -125,7 +123,7 @@ def _resolve_custom(problems: Problems, prop: str, site: DatadogSite) -> str:
     if not isinstance(value, str):
         problems.add(prop, repr(site), "DatadogSite.custom() takes the site as a string, e.g. 'us7.datadoghq.com'")
         return ""
-    if Token.is_unresolved(value):
+    if is_unresolved(value):
         problems.skip(prop, "custom site format")
     elif not _HOST.fullmatch(value):
         problems.add(

@@ -39,6 +39,23 @@ _HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{24,}(?![0-9A-Fa-f])")
 _KEY_PROPS = ("admin_api_key", "admin_app_key", "app_key", "api_key")
 
 
+# How aws_cdk tells a string holding a token from a literal (aws-cdk-lib 2.x, core/lib/private/
+# encoding.ts, ``unresolved()``): the string contains "Token[" and matches STRING_TOKEN_REGEX, a
+# "${Token[<key>]}" marker or a stringified number token. Done here in Python for a ``str``, so that
+# checking a literal costs no jsii round trip; ``tests/test_validation.py`` holds it to
+# ``Token.is_unresolved`` on tokens of every kind.
+_ANY_TOKEN_MARKER = "Token["
+_STRING_TOKEN = re.compile(r"\$\{Token\[[a-zA-Z0-9:._-]+\]\}|-1\.[0-9]{10,16}e\+289")
+
+
+def is_unresolved(value: object) -> bool:
+    """``Token.is_unresolved(value)``: whether ``value`` is only known at deploy time. Answered in
+    Python for a ``str`` (the same rule as aws_cdk's), through jsii for anything else."""
+    if type(value) is str:
+        return _ANY_TOKEN_MARKER in value and _STRING_TOKEN.search(value) is not None
+    return bool(Token.is_unresolved(value))
+
+
 def _shape_of(match: str) -> str:
     if match.lower().startswith("ddapp_"):
         return "a Datadog application key"
@@ -75,7 +92,7 @@ def describe(value: object) -> str:
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
     if isinstance(value, str):
-        return "a deploy-time value (token)" if Token.is_unresolved(value) else repr(value)
+        return "a deploy-time value (token)" if is_unresolved(value) else repr(value)
     if isinstance(value, Duration):
         return describe_duration(value)
     if isinstance(value, enum.Enum):
@@ -106,7 +123,7 @@ def duration_millis(duration: Duration) -> Optional[float]:
         millis = duration.to_milliseconds()
     except RuntimeError:  # jsii: "Duration must be specified as 'Duration.millis()' ... comes from a token"
         return None
-    return None if Token.is_unresolved(millis) else float(millis)
+    return None if is_unresolved(millis) else float(millis)
 
 
 def _article(noun: str) -> str:
@@ -214,7 +231,7 @@ class Problems:
         """A free-text string (a description): the right type and length, and no key in it."""
         if not self.check_type(prop, value, str, allowed, optional=optional):
             return False
-        if value is None or Token.is_unresolved(value):
+        if value is None or is_unresolved(value):
             return True
         assert isinstance(value, str)
         if key_shapes(value):
@@ -227,7 +244,7 @@ class Problems:
 
     def refuse_key_shapes(self, prop: str, value: object, allowed: str) -> bool:
         """Refuse a literal string with a key in it; True when there is none (or it is not a string)."""
-        if isinstance(value, str) and not Token.is_unresolved(value) and key_shapes(value):
+        if isinstance(value, str) and not is_unresolved(value) and key_shapes(value):
             self.add(prop, describe(value), allowed)
             return False
         return True
@@ -269,11 +286,12 @@ def check_construct_id(scope: object, construct_id: object, construct_class: str
     (``tree.json`` in the cloud assembly).
     """
     problems = Problems()
-    parent = scope.node.path if isinstance(scope, Construct) else describe(scope)
     if not isinstance(scope, Construct):
         problems.wrong_type("scope", scope, f"the parent construct of the {construct_class} (a Stack or a Construct)")
     if problems.check_type("construct_id", construct_id, str, "a construct id string such as 'Datadog'"):
         problems.refuse_key_shapes("construct_id", construct_id, "a construct id such as 'Datadog'")
     if len(problems):
+        # Read only now: the path is a jsii round trip, and most constructs are fine.
+        parent = scope.node.path if isinstance(scope, Construct) else describe(scope)
         shown = construct_id if isinstance(construct_id, str) else describe(construct_id)
         raise DdSecretsValidationError(f"{parent}/{shown}" if parent else str(shown), problems._problems)

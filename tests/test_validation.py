@@ -3,6 +3,7 @@ the user wrote them; nothing shaped like a key ever printed."""
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, RemovalPolicy, SecretValue, Token
 from aws_cdk.assertions import Annotations, Match
@@ -14,7 +15,7 @@ from ddsecrets_constructs import (
     DdSecretsValidationError,
     KeyRotation,
 )
-from ddsecrets_constructs.validation import Problems, describe, describe_duration, key_shapes, redact
+from ddsecrets_constructs.validation import Problems, describe, describe_duration, is_unresolved, key_shapes, redact
 from tests.support import LEGACY_APP_KEY, LITERAL_API_KEY, LITERAL_APP_KEY, admin_props, new_stack
 
 
@@ -182,3 +183,55 @@ def test_check_type_refuses_bool_for_int_and_int_for_bool() -> None:
     assert not problems.check_type("count", True, int, "a number")
     assert problems.check_type("flag", False, bool, "True or False")
     assert [str(p) for p in problems._problems] == ["`flag`: got 1; True or False", "`count`: got True; a number"]
+
+
+def _string_samples() -> list[str]:
+    """Strings of every kind a prop may receive: literals that look a little like tokens, and tokens
+    from each source aws_cdk encodes into a string."""
+    _, stack = new_stack(env=False)
+    parameter = cdk.CfnParameter(stack, "Param")
+    days = cdk.CfnParameter(stack, "Days", type="Number")
+    tokens = [
+        parameter.value_as_string,
+        cdk.Fn.import_value("Export"),
+        cdk.Aws.ACCOUNT_ID,
+        cdk.Aws.PARTITION,
+        stack.account,  # an environment-agnostic stack's account
+        cdk.Token.as_string(cdk.Fn.ref("Param")),
+        f"prefix-{parameter.value_as_string}-suffix",
+        cdk.Token.as_string(days.value_as_number),  # a stringified number token
+        f"rate({cdk.Token.as_string(days.value_as_number)} days)",
+        cdk.Fn.join("", ["a", parameter.value_as_string]),
+        f"Token[ {days.value_as_number}",  # a marker and a number token: aws_cdk says token
+    ]
+    assert all(Token.is_unresolved(t) for t in tokens)  # the samples are tokens indeed
+    literals = [
+        "",
+        f"rate({days.value_as_number} days)",  # a number token printed by Python: no "Token[", a literal
+        "datadog/admin",
+        "Token[TOKEN.12]",
+        "${Token[",
+        "${Token[]}",
+        "${Token[has space]}",
+        "${Token[TOKEN.12]",
+        "#{Token[TOKEN.12]}",
+        "-1.888154589708e+289",
+        "-1.88815458970876e+289",
+        "1.8881545897087626e+289",
+        "Token[ -1.\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660e+289",  # non-ASCII digits
+        "cron(0 6 1 * ? *)",
+        "{{resolve:secretsmanager:datadog/seed:SecretString:apiKey::}}",
+    ]
+    return tokens + literals + [f"x{t}y" for t in literals]
+
+
+def test_is_unresolved_answers_as_token_is_unresolved_without_jsii_for_a_str() -> None:
+    samples = _string_samples()
+    assert [is_unresolved(s) for s in samples] == [bool(Token.is_unresolved(s)) for s in samples]
+    assert sum(is_unresolved(s) for s in samples) >= 10  # both answers occur
+    assert sum(not is_unresolved(s) for s in samples) >= 10
+    # Not a str: aws_cdk answers (a number token, a Duration, a list token).
+    _, stack = new_stack()
+    number = cdk.CfnParameter(stack, "Number", type="Number").value_as_number
+    assert is_unresolved(number)
+    assert not is_unresolved(3.0)
