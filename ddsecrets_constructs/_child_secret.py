@@ -15,8 +15,6 @@ from . import defaults
 from ._names import claim
 from ._secret_base import (
     DatadogKeySecretBase,
-    check_instance,
-    check_role_stack,
     check_secret_name,
     key_arn_of,
     same_stack,
@@ -128,16 +126,13 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED)
         if isinstance(admin, DatadogAdminKeySecret):
             check_same_environment(problems, self, admin)
-        check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
-        check_role_stack(problems, self, rotation_role)
+        self._check_rotation_role(
+            problems, rotation_role, rotates_admin=False, arn_length=self._estimated_arn_length(secret_name)
+        )
         check_encryption_key(problems, encryption_key)
         check_removal_policy(problems, removal_policy)
         check_secret_name(problems, "secret_name", secret_name)
         claim(problems, "secret_name", self, secret_name)
-        if isinstance(rotation_role, DatadogRotationRole):
-            rotation_role._check_rotation(
-                problems, "rotation_role", rotates_admin=False, arn_length=self._estimated_arn_length(secret_name)
-            )
         check_description(problems, description)
         check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
         rotation = rotation if rotation is not None else defaults.KEY_ROTATION

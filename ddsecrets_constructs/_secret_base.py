@@ -56,22 +56,6 @@ def check_secret_name(
         )
 
 
-def check_instance(problems: Problems, prop: str, value: object, expected: type, allowed: str) -> None:
-    problems.check_type(prop, value, expected, allowed, optional=True)
-
-
-def check_role_stack(problems: Problems, secret: Construct, role: object) -> None:
-    """A rotation role must be in the secret's stack: its policies list the secret (a reference
-    from the role's stack) and the schedule depends on them (one back), a cycle across stacks."""
-    if isinstance(role, DatadogRotationRole) and not same_stack(role, secret):
-        problems.add(
-            "rotation_role",
-            f"the DatadogRotationRole at {role.node.path!r}, in another stack",
-            "a role in the same stack as the secret (its policies name the secret and the rotation schedule "
-            "waits for them: across stacks that is a dependency cycle); create one DatadogRotationRole per stack",
-        )
-
-
 class DatadogKeySecretBase(Construct):
     """Base of the Datadog secret constructs. Exposes the secret and its rotation."""
 
@@ -195,6 +179,25 @@ class DatadogKeySecretBase(Construct):
         # Fixed per class: changing Type in place would leave the stored value mismatched.
         cfn_secret.type = secret_type
         _nag.acknowledge_external_rotation(cfn_secret)
+
+    def _check_rotation_role(self, problems: Problems, role: object, *, rotates_admin: bool, arn_length: int) -> None:
+        """`rotation_role`: None, or a DatadogRotationRole of this stack that may take this secret.
+
+        The role must be in the secret's stack (its policies name the secret and the schedule
+        waits for them: across stacks that is a dependency cycle) and must have room and the right
+        kind (admin secrets or keys, never both): :meth:`DatadogRotationRole._check_rotation`.
+        """
+        if role is None or not problems.check_type("rotation_role", role, DatadogRotationRole, "a DatadogRotationRole"):
+            return
+        assert isinstance(role, DatadogRotationRole)
+        if not same_stack(role, self):
+            problems.add(
+                "rotation_role",
+                f"the DatadogRotationRole at {role.node.path!r}, in another stack",
+                "a role in the same stack as the secret (its policies name the secret and the rotation schedule "
+                "waits for them: across stacks that is a dependency cycle); create one DatadogRotationRole per stack",
+            )
+        role._check_rotation(problems, "rotation_role", rotates_admin=rotates_admin, arn_length=arn_length)
 
     def _estimated_arn_length(self, secret_name: Optional[str]) -> int:
         """Upper bound of this secret's resolved ARN, for the IAM size budgets (known before it exists)."""

@@ -21,7 +21,7 @@ from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._admin_readers import watch_admin
 from ._names import claim
-from ._secret_base import DatadogKeySecretBase, check_instance, check_role_stack, check_secret_name
+from ._secret_base import DatadogKeySecretBase, check_secret_name
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
@@ -151,15 +151,12 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             rotation_prop="rotation",
             validate_key_format=validate_key_format,
         )
-        check_instance(problems, "rotation_role", rotation_role, DatadogRotationRole, "a DatadogRotationRole")
-        check_role_stack(problems, self, rotation_role)
+        self._arn_length = self._estimated_arn_length(secret_name)
+        self._check_rotation_role(problems, rotation_role, rotates_admin=True, arn_length=self._arn_length)
         check_encryption_key(problems, encryption_key)
         check_removal_policy(problems, removal_policy)
         check_secret_name(problems, "secret_name", secret_name)
         claim(problems, "secret_name", self, secret_name)
-        self._arn_length = self._estimated_arn_length(secret_name)
-        if isinstance(rotation_role, DatadogRotationRole):
-            rotation_role._check_rotation(problems, "rotation_role", rotates_admin=True, arn_length=self._arn_length)
         check_description(problems, description)
         check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
         org = api_key_budget.organization(
