@@ -636,6 +636,20 @@ def _alerts_existing_topic() -> Built:
     alerts = DatadogRotationAlerts(stack, "Alerts", secrets=[admin], topic=topic, rotation_check=True)
     imported = sns.Topic.from_topic_arn(stack, "Imported", f"arn:aws:sns:{REGION}:{ACCOUNT}:ops")
     imported_alerts = DatadogRotationAlerts(stack, "ImportedTopicAlerts", secrets=[admin], topic=imported)
+    # A topic of the app encrypted with a key made elsewhere: its key policy cannot be changed here.
+    foreign_key = kms.Key.from_key_arn(
+        stack, "ForeignKey", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    foreign_key_topic = sns.Topic(stack, "ForeignKeyTopic", master_key=foreign_key, enforce_ssl=True)
+    foreign_key_alerts = DatadogRotationAlerts(stack, "ForeignKeyAlerts", secrets=[admin], topic=foreign_key_topic)
     return _done(
-        app, stack, admin=admin, topic=topic, topic_key=topic_key, alerts=alerts, imported_alerts=imported_alerts
+        app,
+        stack,
+        admin=admin,
+        topic=topic,
+        topic_key=topic_key,
+        alerts=alerts,
+        imported_alerts=imported_alerts,
+        foreign_key_topic=foreign_key_topic,
+        foreign_key_alerts=foreign_key_alerts,
     )

@@ -123,6 +123,7 @@ def test_exposes_the_secret_and_rotation(default: Any) -> None:
     assert admin.service_account_id == SERVICE_ACCOUNT
     assert admin.encryption_key is None
     assert admin.secret_full_arn == admin.secret.secret_arn
+    assert admin.secret_arn == admin.secret_full_arn  # README: both the same complete ARN when created here
     assert admin._checked_rotation.schedule_expression == "cron(0 2 15 * ? *)"
 
 

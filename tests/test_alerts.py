@@ -335,6 +335,24 @@ def test_an_imported_topic_is_used_and_a_warning_says_what_its_policies_need() -
     (warning,) = warnings_of(configuration, "/ImportedTopicAlerts")
     assert "sns:Publish" in warning
     assert "kms:GenerateDataKey" in warning
+    assert warning.endswith("[ack: ddsecrets-constructs:alertsTopicPolicy]")
+
+
+def test_a_topic_whose_key_is_not_managed_here_gets_its_publish_allow_and_a_key_policy_warning() -> None:
+    """README, Validation: `alertsKeyPolicy` when the topic's KMS key is not this app's."""
+    configuration = built("alerts_existing_topic")
+    topic_id = configuration.stack.get_logical_id(configuration.refs["foreign_key_topic"].node.default_child)
+    (policy,) = [
+        p
+        for p in configuration.resources("AWS::SNS::TopicPolicy").values()
+        if p["Properties"]["Topics"] == [{"Ref": topic_id}]
+    ]
+    assert "OnlyThisRulePublishes" in {s["Sid"] for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    (warning,) = warnings_of(configuration, "/ForeignKeyAlerts")
+    assert warning.startswith("The topic's KMS key is not managed by this app")
+    assert "kms:GenerateDataKey" in warning
+    assert "sns:Publish" not in warning  # the topic policy was written: only the key needs the operator
+    assert warning.endswith("[ack: ddsecrets-constructs:alertsKeyPolicy]")
 
 
 def test_given_targets_replace_the_topic() -> None:

@@ -153,7 +153,9 @@ def test_guard_fails_when_an_id_parameter_changes_value(moto_url: str, tmp_path:
     assert len(fails(run)) == 2  # the admin and the application key hold serviceAccountId
 
 
-def test_guard_fails_when_a_secret_is_renamed_replaced_or_loses_its_schedule(moto_url: str, tmp_path: Path) -> None:
+def test_guard_fails_when_a_secret_is_renamed_replaced_retyped_or_loses_its_schedule(
+    moto_url: str, tmp_path: Path
+) -> None:
     stack = deployed(moto_url, "GuardShape")
     template = template_of(example_assembly(), SEED)
     secrets = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::SecretsManager::Secret"]
@@ -166,9 +168,12 @@ def test_guard_fails_when_a_secret_is_renamed_replaced_or_loses_its_schedule(mot
         and v["Properties"]["SecretId"] == {"Ref": admin_id(template)}
     )
 
+    admin = admin_id(template)
+
     def reshape(t: dict[str, Any]) -> None:
         t["Resources"]["RenamedApiKey"] = t["Resources"].pop(api_key)
         t["Resources"][app_key]["Properties"]["Name"] = "datadog/app-key"
+        t["Resources"][admin]["Properties"]["Type"] = "DatadogApiKey"
         del t["Resources"][schedule_of_admin]
 
     run = guard(stack, assembly_with(tmp_path, stack, reshape))
@@ -177,6 +182,7 @@ def test_guard_fails_when_a_secret_is_renamed_replaced_or_loses_its_schedule(mot
         (api_key, "secret kept"),
         (app_key, "secret not replaced"),
         (schedule_of_admin, "rotation schedule kept"),
+        (admin, "secret type unchanged"),
     }
 
 

@@ -132,3 +132,14 @@ def test_docs_show_the_wiring_the_readme_app_uses_and_these_tests_check() -> Non
     ):
         assert wiring in app_block, wiring
         assert " ".join(wiring.split()).replace("( ", "(") in " ".join(docs.split()).replace("( ", "("), wiring
+
+
+def test_a_task_cpu_among_fargate_task_definition_keywords_sizes_the_agent_and_fails() -> None:
+    """docs/consumers.md: the keywords configure the Agent's container, so the task's size goes in
+    `FargateTaskDefinitionProps`; `cpu=` as a keyword fails with `ContainerValuesCannotGreater`."""
+    stack, _, api_key = _stack()
+    datadog = DatadogECSFargate(api_key_secret=api_key.secret, api_key_secret_field=api_key.KEY_FIELD)
+    with pytest.raises(RuntimeError, match=r"^ContainerValuesCannotGreater"):
+        datadog.fargate_task_definition(stack, "Task", cpu=512, memory_limit_mib=1024)
+    docs = " ".join(Path(__file__).resolve().parent.parent.joinpath("docs", "consumers.md").read_text().split())
+    assert "a task `cpu=` there fails with `ContainerValuesCannotGreater`" in docs

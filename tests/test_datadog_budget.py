@@ -3,6 +3,8 @@ counted over every stack and stage of the app, refused at synth by the construct
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -121,6 +123,12 @@ def test_the_count_spans_stacks_and_stages_and_refuses_the_secret_that_goes_past
     assert "2 x 24 API-key secrets + 2 x 2 admin secrets = 52 > 50" in message
     assert "admin 'Prod/Keys/Datadog/Admin'; admin 'Staging/Keys/Datadog/Admin'" in message
     assert "API key 'Staging/Keys/OneMore'" in message
+    # docs/scaling.md quotes this very error; each part between its ellipses is the library's text.
+    scaling = (Path(__file__).resolve().parent.parent / "docs" / "scaling.md").read_text()
+    (quoted,) = re.findall(r"^```text\n(Staging/Keys/OneMore: .*?)^```", scaling, flags=re.S | re.M)
+    assert re.match(
+        ".*?".join(re.escape(part) for part in " ".join(quoted.split()).split("…")), " ".join(message.split())
+    )
 
 
 def test_a_family_with_an_existing_admin_counts_against_that_admins_organisation() -> None:

@@ -99,6 +99,7 @@ def test_accessors_and_construct_ids(family: Any) -> None:
     assert datadog.api_key("api000").node.path == "TestStack/Datadog/ApiKeys/api000"
     assert datadog.application_key("app001").node.path == "TestStack/Datadog/ApplicationKeys/app001"
     assert datadog.admin.node.path == "TestStack/Datadog/Admin"
+    assert datadog.owns_admin is True
     assert datadog.rotation_role.node.path == "TestStack/Datadog/RotationRole"
     assert sorted(datadog.api_keys) == ["api000", "api001"]
     with pytest.raises(KeyError, match=r"no API key named 'nope'; known: \['api000', 'api001'\]"):
