@@ -437,13 +437,14 @@ def destroy(runner: Runner, deployment: Deployment) -> Destroy:
         # answers its "Are you sure?", which needs a terminal.
         command = steps.documented_destroy(name)
         text = command.text if command is not None else steps.for_stack(steps.destroy, name)
-        remaining = order[position + 1 :]
-        markers = {other: _marker(cfn, other) for other in remaining}
+        # By stack id: the events of a stack stay readable after it was deleted (as a side effect).
+        remaining = {other: deployment.stacks[other].described["StackId"] for other in order[position + 1 :]}
+        markers = {other: _marker(cfn, stack_id) for other, stack_id in remaining.items()}
         runner.run(f"cdk destroy {name}", text + " --force")
         events_elsewhere[name] = [
             f"{other}: {e['LogicalResourceId']} {e['ResourceStatus']}"
             for other, marker in markers.items()
-            for e in _events_since(cfn, other, marker)
+            for e in _events_since(cfn, remaining[other], marker)
         ]
     left = [s["StackName"] for s in cfn.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"]
     resources = {}
