@@ -437,7 +437,7 @@ def destroy(runner: Runner, deployment: Deployment) -> Destroy:
         # answers its "Are you sure?", which needs a terminal.
         command = steps.documented_destroy(name)
         text = command.text if command is not None else steps.for_stack(steps.destroy, name)
-        # By stack id: the events of a stack stay readable after it was deleted (as a side effect).
+        # By stack id, which DescribeStackEvents still answers once that stack is deleted too.
         remaining = {other: deployment.stacks[other].described["StackId"] for other in order[position + 1 :]}
         markers = {other: _marker(cfn, stack_id) for other, stack_id in remaining.items()}
         runner.run(f"cdk destroy {name}", text + " --force")
