@@ -58,6 +58,16 @@ def resolve(value: Any, deployed: Deployed) -> Any:
     return {k: r for k, r in ((k, resolve(v, deployed)) for k, v in value.items()) if r is not NO_VALUE}
 
 
+def imports(value: Any) -> set[str]:
+    """The export names a template value imports (its ``Fn::ImportValue``s with a literal name)."""
+    if isinstance(value, dict):
+        found = {value["Fn::ImportValue"]} if set(value) == {"Fn::ImportValue"} else set()
+        return found | {name for v in value.values() for name in imports(v)}
+    if isinstance(value, list):
+        return {name for v in value for name in imports(v)}
+    return set()
+
+
 def _ref(name: str, deployed: Deployed) -> Any:
     pseudo = {
         "AWS::AccountId": deployed.account,

@@ -52,6 +52,7 @@ class Command:
     reads: tuple[str, ...] = ()  # variables read from standard input by `read -rs` before it
     parameters: tuple[Parameter, ...] = field(default=())
     prelude: str = ""  # the README's `read -rs ...` line(s) before it, verbatim
+    comment: str = ""  # the README's trailing `# ...` comment, without the '#'
 
     def script(self, text: str | None = None) -> str:
         """The command (or ``text``, a filled-in copy of it) after its ``read -rs`` lines."""
@@ -95,11 +96,15 @@ class Command:
 
 @dataclass(frozen=True)
 class DeploySteps:
-    """The README's deploy (section 2), re-seed (section 5) and removal (section 6) commands."""
+    """The README's deploy (section 2), re-seed (section 5) and removal (section 6) commands.
+
+    Section 2 deploys the seed stack, then a consumer stack after the stack it imports from;
+    section 6 destroys the seed stack and the consumer stack (before the stack it imports from).
+    """
 
     deploy: tuple[Command, ...]
     reseed: Command
-    destroy: Command
+    destroys: tuple[Command, ...]
 
     @property
     def synth(self) -> Command:
@@ -113,8 +118,26 @@ class DeploySteps:
 
     @property
     def first_deploy(self) -> Command:
-        (command,) = [c for c in self.deploy if c.cdk_verb == "deploy"]
-        return command
+        """The README's deploy of its own stack (the seed stack): the model for the other stacks."""
+        return self.deploys[0]
+
+    @property
+    def deploys(self) -> tuple[Command, ...]:
+        """Every ``cdk deploy`` of section 2, in the README's order."""
+        return tuple(c for c in self.deploy if c.cdk_verb == "deploy")
+
+    @property
+    def destroy(self) -> Command:
+        """The README's destroy of its own stack: the model for the other stacks."""
+        return self.destroys[0]
+
+    def documented_deploy(self, stack: str) -> Command | None:
+        """The README's own deploy command for ``stack``, if it writes one."""
+        return next((c for c in self.deploys if c.stack == stack), None)
+
+    def documented_destroy(self, stack: str) -> Command | None:
+        """The README's own destroy command for ``stack``, if it writes one."""
+        return next((c for c in self.destroys if c.stack == stack), None)
 
     @property
     def account_and_region(self) -> tuple[str, str]:
@@ -155,7 +178,7 @@ def commands(block: str) -> list[Command]:
     pending: list[str] = []
     prelude: list[str] = []
     for raw in joined.splitlines():
-        line = _without_comment(raw.strip())
+        line, comment = _split_comment(raw.strip())
         if not line:
             continue
         reads = re.findall(r"\bread -rs ([A-Z_][A-Z0-9_]*)", line)
@@ -166,23 +189,29 @@ def commands(block: str) -> list[Command]:
         parameters = tuple(
             Parameter(m.group("stack"), m.group("name"), m.group("value")) for m in PARAMETER.finditer(line)
         )
-        found.append(Command(text=line, reads=tuple(pending), parameters=parameters, prelude="\n".join(prelude)))
+        found.append(
+            Command(text=line, reads=tuple(pending), parameters=parameters, prelude="\n".join(prelude), comment=comment)
+        )
         pending, prelude = [], []
     return found
 
 
-def _without_comment(line: str) -> str:
-    """The line without a trailing ``  # comment`` (the README's commands have no '#' otherwise)."""
-    return re.sub(r"\s+#.*$", "", line)
+def _split_comment(line: str) -> tuple[str, str]:
+    """The line without its trailing ``  # comment``, and the comment (the README's commands have
+    no '#' otherwise)."""
+    match = re.search(r"(?:^|\s+)#\s*(.*)$", line)
+    if match is None:
+        return line, ""
+    return line[: match.start()], match.group(1).strip()
 
 
 def load(readme: Path = README) -> DeploySteps:
     blocks = [commands(b) for b in shell_blocks(section(readme.read_text()))]
     cdk_blocks = [b for b in blocks if any(c.cdk_verb for c in b)]
-    deploy, reseed_block, destroy_block = cdk_blocks
+    *deploy_blocks, reseed_block, destroy_block = cdk_blocks
     (reseed,) = reseed_block
-    (destroy,) = destroy_block
-    return DeploySteps(deploy=tuple(deploy), reseed=reseed, destroy=destroy)
+    destroys = tuple(c for c in destroy_block if c.cdk_verb == "destroy")
+    return DeploySteps(deploy=tuple(c for b in deploy_blocks for c in b), reseed=reseed, destroys=destroys)
 
 
 def check_commands(readme: Path = README) -> list[Command]:

@@ -143,12 +143,14 @@ def deploy(runner: Runner, maker: ValueMaker) -> Deployment:
 
     stacks: dict[str, StackRun] = {}
     exports: dict[str, str] = {}
-    # The README's stack first (it has no dependency), then the others in dependency order.
+    # The README's stack first (it has no dependency), then the others in dependency order: a
+    # consumer stack after the keys stack it imports from. A stack the README deploys itself is
+    # deployed with the README's command; the others with the first one's, given their parameters.
     for name in [first, *[s for s in synthesized if s != first]]:
         template = synthesized[name]
         values = values_for(template, maker, admin_arns(stacks))
-        if name == first:
-            command = steps.first_deploy
+        command = steps.documented_deploy(name)
+        if command is not None:
             runner.run(
                 f"cdk deploy {name}", command.script(command.with_values(values)), stdin=keys_read_by(command, values)
             )
@@ -228,6 +230,16 @@ def _probes(runner: Runner, stacks: dict[str, StackRun]) -> dict[str, Any]:
         "task_definitions": {
             run.name: [run.physical_ids[k] for k in run.of_type("AWS::ECS::TaskDefinition")] for run in stacks.values()
         },
+        # Every KMS key policy once every stack is deployed (a consumer must not have changed one).
+        "key_policies": {
+            f"{run.name}/{k}": aws.client("kms").get_key_policy(KeyId=run.physical_ids[k], PolicyName="default")[
+                "Policy"
+            ]
+            for run in stacks.values()
+            for k in run.of_type("AWS::KMS::Key")
+        },
+        # Could a deployed task definition (its secrets, its execution role) be read back?
+        "ecs:DescribeTaskDefinition": _call(aws.client("ecs").describe_task_definition, taskDefinition="agent"),
         "readme_checks": _readme_checks(runner, admin_arn),
         "cli": _cli_runs(runner, run.name),
         "event_matches": _event_matches(events, stacks),
@@ -409,14 +421,31 @@ class Destroy:
     stacks_left: list[str]
     # (stack, logical id, type) -> does the resource still exist, and does the template retain it
     resources: dict[tuple[str, str, str], tuple[bool, bool]]
+    order: list[str]  # the stacks, in the order they were destroyed
+    # stack -> the stack events of every other still-deployed stack that its destroy caused
+    events_elsewhere: dict[str, list[str]]
 
 
 def destroy(runner: Runner, deployment: Deployment) -> Destroy:
     aws = runner.aws
     cfn = aws.client("cloudformation")
-    for name in reversed(deployment.stacks):
-        # The README's command; --force answers its "Are you sure?", which needs a terminal.
-        runner.run(f"cdk destroy {name}", runner.steps.for_stack(runner.steps.destroy, name) + " --force")
+    steps = runner.steps
+    order = list(reversed(deployment.stacks))  # a consumer before the keys stack it imports from
+    events_elsewhere = {}
+    for position, name in enumerate(order):
+        # The README's command (its own for a stack it names, else its first one's); --force
+        # answers its "Are you sure?", which needs a terminal.
+        command = steps.documented_destroy(name)
+        text = command.text if command is not None else steps.for_stack(steps.destroy, name)
+        # By stack id, which DescribeStackEvents still answers once that stack is deleted too.
+        remaining = {other: deployment.stacks[other].described["StackId"] for other in order[position + 1 :]}
+        markers = {other: _marker(cfn, stack_id) for other, stack_id in remaining.items()}
+        runner.run(f"cdk destroy {name}", text + " --force")
+        events_elsewhere[name] = [
+            f"{other}: {e['LogicalResourceId']} {e['ResourceStatus']}"
+            for other, marker in markers.items()
+            for e in _events_since(cfn, remaining[other], marker)
+        ]
     left = [s["StackName"] for s in cfn.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"]
     resources = {}
     for run in deployment.stacks.values():
@@ -427,7 +456,7 @@ def destroy(runner: Runner, deployment: Deployment) -> Destroy:
                     exists,
                     resource.get("DeletionPolicy") == "Retain",
                 )
-    return Destroy([s for s in left if s in deployment.stacks], resources)
+    return Destroy([s for s in left if s in deployment.stacks], resources, order, events_elsewhere)
 
 
 # Types with no API of their own live as long as what they are attached to.

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from app import CONSUMER_STACKS
 from e2e import access, compare, readback
-from e2e.intrinsics import resolve
+from e2e.intrinsics import imports, resolve
 from e2e.parameters import no_echo
 from e2e.run import NOT_EMULATED, Deployment, Destroy, Update, templates
 from e2e.stackrun import StackRun
-from tests.iam_access import outsiders
+from tests.iam_access import KMS_DECRYPT, as_list, outsiders
 
 # The fields of each Datadog secret type (AWS user guide, mes-partner-Datadog*.html).
 FIELDS = {
@@ -32,6 +33,34 @@ def datadog_secrets(run: StackRun) -> dict[str, str]:
         k: v["Properties"]["Type"]
         for k, v in run.of_type("AWS::SecretsManager::Secret").items()
         if v["Properties"].get("Type") in FIELDS
+    }
+
+
+def key_stacks(deployment: Deployment) -> list[StackRun]:
+    """The stacks that hold Datadog secrets (key parameters, rotation schedules)."""
+    return [run for run in deployment.stacks.values() if run.name not in CONSUMER_STACKS]
+
+
+def consumers(deployment: Deployment) -> list[tuple[StackRun, StackRun]]:
+    """(consumer stack, the keys stack it reads from), as app.py pairs them."""
+    pairs = [(deployment.stacks[consumer], deployment.stacks[keys]) for consumer, keys in CONSUMER_STACKS.items()]
+    assert pairs, "app.py has no consumer stack"
+    return pairs
+
+
+def read(run: StackRun, logical_id: str) -> dict[str, Any]:
+    """A resource as read back right after its stack deployed."""
+    deployed = run.read[logical_id]
+    assert deployed is not None, f"{run.name}/{logical_id} was not there after deploy"
+    return deployed
+
+
+def every_secret(deployment: Deployment) -> dict[str, tuple[StackRun, str]]:
+    """Deployed ARN -> (stack, logical id) of every secret of the run."""
+    return {
+        run.physical_ids[k]: (run, k)
+        for run in deployment.stacks.values()
+        for k in run.of_type("AWS::SecretsManager::Secret")
     }
 
 
@@ -83,7 +112,7 @@ def test_each_secret_holds_exactly_the_fields_of_its_type(deployment: Deployment
 
 
 def test_no_echo_parameters_are_masked_in_describe_stacks(deployment: Deployment) -> None:
-    for run in deployment.stacks.values():
+    for run in key_stacks(deployment):
         shown = {p["ParameterKey"]: p["ParameterValue"] for p in run.described["Parameters"]}
         hidden = no_echo(run.template)
         assert hidden, run.name
@@ -99,7 +128,7 @@ def test_rotation_roles_may_rotate_exactly_their_secrets_and_only_read_their_adm
     admin it reads (issue 8, the same computation as tests/test_rotation_role.py)."""
     secrets = {run.physical_ids[k] for run in deployment.stacks.values() for k in datadog_secrets(run)}
     candidates = secrets | outsiders(secrets)
-    for run in deployment.stacks.values():
+    for run in key_stacks(deployment):
         rotates: dict[str, set[str]] = {}
         admins: dict[str, set[str]] = {}
         for schedule in run.of_type("AWS::SecretsManager::RotationSchedule").values():
@@ -183,6 +212,100 @@ def test_alert_rules_match_rotation_failures_of_their_own_stacks_secrets(deploym
         assert {arn for arn, hit in result.items() if hit} == own
 
 
+# --- a consumer in another stack (issue 11) ---------------------------------------------------
+
+
+def test_consumer_stacks_hold_no_key_and_no_rotation(deployment: Deployment) -> None:
+    for run, _ in consumers(deployment):
+        assert run.parameters == {}, run.name
+        assert not run.of_type("AWS::SecretsManager::Secret"), run.name
+        assert not run.of_type("AWS::SecretsManager::RotationSchedule"), run.name
+
+
+def test_a_consumer_stack_deploys_after_the_keys_stack_it_imports_from(deployment: Deployment) -> None:
+    order = list(deployment.stacks)
+    for run, keys in consumers(deployment):
+        assert order.index(keys.name) < order.index(run.name)
+        exported = {resolve(o["Export"]["Name"], keys.context) for o in keys.template.get("Outputs", {}).values()}
+        imported = imports(run.template)
+        assert imported, f"{run.name} imports nothing"
+        assert imported <= exported, imported - exported
+
+
+def test_consumer_roles_read_one_secret_of_the_keys_stack_and_decrypt_it_with_its_key(deployment: Deployment) -> None:
+    """On the deployed IAM documents (imports resolved by CloudFormation): each consumer role that
+    reads a secret reads exactly one, a key (never the admin) of the stack it imports from, writes
+    none, and may use kms:Decrypt only with the KMS key that secret is encrypted with (as Secrets
+    Manager reports it), only through Secrets Manager in this region and only for that secret."""
+    secrets = every_secret(deployment)
+    candidates = set(secrets) | outsiders(secrets)
+    for run, keys in consumers(deployment):
+        readers = 0
+        for role_id in run.of_type("AWS::IAM::Role"):
+            rights = access.role_access(run, role_id, candidates)
+            where = f"{run.name}/{role_id}"
+            if not rights.reads and not rights.key_uses:
+                continue  # e.g. the task role: reads nothing
+            readers += 1
+            (secret_arn,) = rights.reads
+            owner, secret_id = secrets[secret_arn]
+            assert owner is keys, where
+            assert datadog_secrets(keys)[secret_id] != "DatadogAdminKey", where
+            assert rights.writes == frozenset(), where
+            key_arn = read(keys, secret_id)["KmsKeyId"]
+            assert key_arn in {read(keys, k)["Arn"] for k in keys.of_type("AWS::KMS::Key")}, where
+            assert rights.key_uses == {(key_arn, secret_arn)}, where
+            assert rights.kms_without_via_service == (), where
+            _, policies = access.documents(run, role_id)
+            via = {
+                v
+                for document in policies
+                for statement in as_list(document["Statement"])
+                if KMS_DECRYPT in as_list(statement["Action"])
+                for v in as_list(statement["Condition"]["StringEquals"]["kms:ViaService"])
+            }
+            assert via == {f"secretsmanager.{run.context.region}.amazonaws.com"}, where
+        assert readers >= 2, f"{run.name}: the Agent's execution role and the CI role read a secret"
+
+
+def test_consumer_task_takes_the_api_key_field_of_the_secret_its_execution_role_may_read(
+    deployment: Deployment,
+) -> None:
+    """The emulator serves no ECS API (test_emulator_gaps_are_as_documented): the task's secret
+    reference is the template's, resolved with the exports the keys stack really deployed, and must
+    name the one secret that the deployed execution role may read."""
+    secrets = every_secret(deployment)
+    candidates = set(secrets) | outsiders(secrets)
+    tasks = 0
+    for run, keys in consumers(deployment):
+        for task in run.of_type("AWS::ECS::TaskDefinition").values():
+            tasks += 1
+            execution_role = task["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+            (readable,) = access.role_access(run, execution_role, candidates).reads
+            assert datadog_secrets(keys)[secrets[readable][1]] == "DatadogApiKey"
+            references = [
+                resolve(secret["ValueFrom"], run.context)
+                for container in task["Properties"]["ContainerDefinitions"]
+                for secret in container.get("Secrets", [])
+            ]
+            assert references == [f"{readable}:apiKey::"]
+    assert tasks, "no consumer stack has a task definition"
+
+
+def test_consumers_leave_the_keys_stacks_key_policy_as_it_was(deployment: Deployment) -> None:
+    """The grants are in the consumers' own policies: the keys stack's KMS key policy, read after
+    every stack was deployed, is the one deployed with the keys stack and names no consumer role."""
+    after = deployment.probes["key_policies"]
+    for run, keys in consumers(deployment):
+        roles = {read(run, r)["Arn"] for r in run.of_type("AWS::IAM::Role")}
+        assert roles
+        for key_id in keys.of_type("AWS::KMS::Key"):
+            now = after[f"{keys.name}/{key_id}"]
+            assert json.loads(now) == json.loads(read(keys, key_id)["KeyPolicy"])
+            assert not [arn for arn in roles if arn in now], key_id
+            assert run.name not in now
+
+
 # --- update --------------------------------------------------------------------------------
 
 
@@ -220,6 +343,13 @@ def test_destroy_keeps_every_secret_and_the_keys_that_encrypt_them(destroyed: De
                 assert destroyed.resources[(run.name, key, "AWS::KMS::Key")][0], key
 
 
+def test_a_consumer_stack_is_destroyed_first_and_leaves_the_keys_stack_untouched(destroyed: Destroy) -> None:
+    for consumer, keys in CONSUMER_STACKS.items():
+        assert destroyed.order.index(consumer) < destroyed.order.index(keys)
+    # No destroy changed a stack still deployed (a keys stack keeps its secrets and exports).
+    assert {name: events for name, events in destroyed.events_elsewhere.items() if events} == {}
+
+
 def test_destroy_removes_the_rotation_roles(destroyed: Destroy) -> None:
     roles = {key: exists for key, (exists, _) in destroyed.resources.items() if key[2] == "AWS::IAM::Role"}
     assert roles
@@ -249,9 +379,11 @@ def test_emulator_gaps_are_as_documented(deployment: Deployment) -> None:
         deployed = deployment.stacks[stack].read[logical_id]
         assert deployed is not None
         assert deployed[key] is None, f"the emulator now applies {resource_type}.{key}: compare it in compare.py"
+    # ECS: CloudFormation accepts a task definition (physical id "unknown") and no ECS API answers.
     ecs = [physical for ids in probes["task_definitions"].values() for physical in ids]
     assert ecs
     assert set(ecs) == {"unknown"}
+    assert NOT_EMULATED in probes["ecs:DescribeTaskDefinition"], probes["ecs:DescribeTaskDefinition"]
 
 
 def test_emulator_does_not_write_a_reseeded_value(updated: Update) -> None:

@@ -17,9 +17,11 @@ import aws_cdk as cdk
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from app import ALL_STACKS, build_app
+from app import ALL_STACKS, CONSUMER_STACKS, KEY_STACKS, SECURITY_STACK, TEAM_STACKS, build_app
 from ddsecrets_constructs.key_material import API_KEY, APP_KEY
-from tests.support import statements
+from e2e.intrinsics import imports
+from examples.shared_admin_stacks import SecurityStack, TeamKeysStack
+from tests.support import as_list, statements
 
 ROOT = Path(__file__).resolve().parent.parent
 # Datadog key shapes (reference section 1), not embedded in a longer run of the same characters.
@@ -55,7 +57,7 @@ def test_example_lints_clean(stack_id: str) -> None:
     assert [f"{m.rule.id} {m.message}" for m in matches if not m.rule.id.startswith("I")] == []
 
 
-@pytest.mark.parametrize("stack_id", ALL_STACKS)
+@pytest.mark.parametrize("stack_id", KEY_STACKS)
 def test_key_material_only_enters_through_noecho_parameters(stack_id: str) -> None:
     t = template(stack_id)
     key_parameters = {
@@ -141,6 +143,77 @@ def test_imported_admin_example_names_the_admin_by_its_arn_parameter() -> None:
             {"Key": "adminSecretArn", "Value": {"Ref": "DatadogAdminArn"}}
         ]
     assert t["Parameters"]["DatadogAdminArn"]["AllowedPattern"].endswith("-[A-Za-z0-9]{6}$")
+
+
+# --- consumer stacks: keys read from another stack ----------------------------------------------
+
+
+def exported(t: dict[str, Any]) -> dict[str, Any]:
+    """Export name -> the value a stack exports under it."""
+    return {o["Export"]["Name"]: o["Value"] for o in t.get("Outputs", {}).values() if "Export" in o}
+
+
+@pytest.mark.parametrize("stack_id", CONSUMER_STACKS)
+def test_consumer_example_has_no_key_parameter_and_no_rotation(stack_id: str) -> None:
+    t = template(stack_id)
+    assert [name for name, p in t.get("Parameters", {}).items() if "Default" not in p] == []
+    assert by_type(t, "AWS::SecretsManager::Secret") == {}
+    assert by_type(t, "AWS::SecretsManager::RotationSchedule") == {}
+    assert not KEY_SHAPES.search(json.dumps(t))
+
+
+@pytest.mark.parametrize(("consumer", "keys"), CONSUMER_STACKS.items())
+def test_consumer_example_imports_only_from_its_keys_stack(consumer: str, keys: str) -> None:
+    found = imports(template(consumer))
+    assert found
+    assert found <= set(exported(template(keys)))
+
+
+@pytest.mark.parametrize(("consumer", "keys"), CONSUMER_STACKS.items())
+def test_consumer_example_decrypts_with_the_keys_stacks_key_through_its_own_policies(consumer: str, keys: str) -> None:
+    """Each consumer policy that reads a secret of the keys stack also names, in the consumer's
+    stack, the KMS key that encrypts that secret (imported from the keys stack), for that secret
+    only and through Secrets Manager only."""
+    t, k = template(consumer), template(keys)
+    exports, secrets = exported(k), by_type(k, "AWS::SecretsManager::Secret")
+    granted = []
+    for policy_id, policy in by_type(t, "AWS::IAM::Policy").items():
+        reads = [s for s in statements(policy) if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+        if not reads:
+            continue
+        (read,) = reads
+        (decrypt,) = [s for s in statements(policy) if "kms:Decrypt" in as_list(s["Action"])]
+        (secret_id,) = exports[read["Resource"]["Fn::ImportValue"]].values()
+        assert secret_id in secrets, policy_id
+        assert secrets[secret_id]["Properties"]["Type"] != "DatadogAdminKey", policy_id
+        assert exports[decrypt["Resource"]["Fn::ImportValue"]] == secrets[secret_id]["Properties"]["KmsKeyId"]
+        assert decrypt["Condition"] == {
+            "StringEquals": {
+                "kms:ViaService": {"Fn::Join": ["", ["secretsmanager.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]},
+                "kms:EncryptionContext:SecretARN": read["Resource"],
+            }
+        }
+        granted.append(secrets[secret_id]["Properties"]["Type"])
+    assert sorted(granted) == ["DatadogApiKey", "DatadogApplicationKey"]  # the Agent's and the CI role's
+
+
+@cache
+def keys_stack_alone(stack_id: str) -> dict[str, Any]:
+    """A team keys stack synthesized in an app without any consumer stack."""
+    app = cdk.App(context=app_context())
+    security = SecurityStack(app, SECURITY_STACK)
+    stack = TeamKeysStack(app, stack_id, admin=security.admin, team=TEAM_STACKS[stack_id])
+    return dict(cdk.assertions.Template.from_stack(stack).to_json())
+
+
+@pytest.mark.parametrize(("consumer", "keys"), CONSUMER_STACKS.items())
+def test_a_consumer_adds_only_exports_to_its_keys_stack(consumer: str, keys: str) -> None:
+    """The keys stack's resources (its KMS key policy included) are the same with and without the
+    consumer: the grants live in the consumer's stack; the keys stack only exports the ARNs it reads."""
+    alone, shared = keys_stack_alone(keys), template(keys)
+    assert {k: v for k, v in shared.items() if k != "Outputs"} == {k: v for k, v in alone.items() if k != "Outputs"}
+    added = set(exported(shared)) - set(exported(alone))
+    assert added == imports(template(consumer))
 
 
 @pytest.fixture(scope="module")

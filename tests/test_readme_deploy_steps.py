@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app import STACKS
+from app import CONSUMER_STACKS, STACKS
 from e2e import readme_steps
 from e2e.readme_steps import Command, DeploySteps
 from tests.test_examples import template
@@ -46,8 +46,33 @@ def problems(command: Command, t: dict[str, Any]) -> list[str]:
 
 def test_steps_run_in_the_order_synth_bootstrap_deploy() -> None:
     kinds = ["synth" if c is STEPS.synth else c.cdk_verb for c in STEPS.deploy]
-    assert kinds == ["synth", "bootstrap", "deploy"]
+    assert kinds == ["synth", "bootstrap", "deploy", *["deploy"] * len(CONSUMER_STACKS)]
     assert STEPS.synth.text == "make synth"
+
+
+def consumer_problems(command: Command, verb: str) -> list[str]:
+    """What is wrong with the README's deploy or destroy of a consumer stack."""
+    stack = command.stack
+    if stack not in CONSUMER_STACKS:
+        return [f"{stack} is not a consumer stack of app.py"]
+    keys = CONSUMER_STACKS[stack]
+    found = problems(command, template(stack)) if verb == "deploy" else []
+    if verb == "deploy" and "--exclusively" not in command.words:
+        found.append("deploy it --exclusively: the CLI would deploy the keys stack too, without ddsecrets guard")
+    when = "after" if verb == "deploy" else "before"
+    if command.comment != f"{when} {keys}":
+        found.append(f"say where it goes: `# {when} {keys}`, not {command.comment!r}")
+    return found
+
+
+def test_consumer_stacks_deploy_after_and_destroy_before_their_keys_stack() -> None:
+    """Each consumer stack of app.py has its README deploy (no parameters, --exclusively) and
+    destroy, each saying which keys stack it follows or precedes (the e2e run keeps that order)."""
+    deploys, destroys = STEPS.deploys[1:], STEPS.destroys[1:]
+    assert sorted(c.stack or "" for c in deploys) == sorted(CONSUMER_STACKS)
+    assert sorted(c.stack or "" for c in destroys) == sorted(CONSUMER_STACKS)
+    assert [p for c in deploys for p in consumer_problems(c, "deploy")] == []
+    assert [p for c in destroys for p in consumer_problems(c, "destroy")] == []
 
 
 def test_deploy_passes_every_parameter_of_its_stack_and_keys_only_through_read() -> None:
@@ -65,7 +90,7 @@ def test_reseed_passes_one_key_read_with_read_rs() -> None:
 
 def test_cli_commands_deploy_the_assembly_make_synth_wrote() -> None:
     """`--app cdk.out`: the CLI deploys exactly the checked templates instead of running the app again."""
-    for command in (STEPS.bootstrap, STEPS.first_deploy, STEPS.reseed, STEPS.destroy):
+    for command in (STEPS.bootstrap, *STEPS.deploys, STEPS.reseed, *STEPS.destroys):
         words = command.words
         assert words[words.index("--app") + 1] == "cdk.out", command.text
 
@@ -105,3 +130,22 @@ def test_a_broken_readme_is_caught(tmp_path: Path, edit: tuple[str, str], expect
     stack = broken.first_deploy.stack
     assert stack is not None
     assert [p for p in problems(broken.first_deploy, template(stack)) if p.startswith(expected)]
+
+
+@pytest.mark.parametrize(
+    ("edit", "verb", "expected"),
+    [
+        ("--app cdk.out --exclusively DatadogAgentStack", "deploy", "deploy it --exclusively"),
+        ("DatadogAgentStack  # after DatadogSearchKeysStack", "deploy", "say where it goes: `# after"),
+        ("DatadogAgentStack  # before DatadogSearchKeysStack", "destroy", "say where it goes: `# before"),
+    ],
+)
+def test_a_broken_consumer_step_is_caught(tmp_path: Path, edit: str, verb: str, expected: str) -> None:
+    """The consumer checks above must be able to fail."""
+    readme = tmp_path / "README.md"
+    text = readme_steps.README.read_text()
+    assert edit in text
+    readme.write_text(text.replace(edit, edit.replace("--exclusively ", "").split("  #")[0], 1))
+    broken = readme_steps.load(readme)
+    commands = broken.deploys[1:] if verb == "deploy" else broken.destroys[1:]
+    assert [p for c in commands for p in consumer_problems(c, verb) if p.startswith(expected)]
