@@ -21,6 +21,9 @@ from constructs import Construct, IConstruct
 
 from ddsecrets_constructs import DatadogManagedSecrets
 
+CI_PROJECT = "search-ci"
+"""The CodeBuild project (made by the team's CI stack) that may assume the CI role."""
+
 
 class AgentStack(Stack):
     """The Agent reads the ``agent`` API key; the CI role reads the ``ci`` application key."""
@@ -45,7 +48,21 @@ class AgentStack(Stack):
             logging=ecs.LogDrivers.aws_logs(stream_prefix="agent", log_group=log_group),
         )
         # CI jobs (CodeBuild) read the "appKey" field at run time: the application key dies at rotation.
-        self.ci_role = iam.Role(self, "CiRole", assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"))
+        # Trusted by one CodeBuild project of this account, not by every project: whoever may pass
+        # this role could otherwise start a project of their own with it and read the key
+        # (CodeBuild's documented confused-deputy conditions). The project is the team's CI.
+        self.ci_project_arn = self.format_arn(service="codebuild", resource="project", resource_name=CI_PROJECT)
+        self.ci_role = iam.Role(
+            self,
+            "CiRole",
+            assumed_by=iam.ServicePrincipal(
+                "codebuild.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                    "ArnEquals": {"aws:SourceArn": self.ci_project_arn},
+                },
+            ),
+        )
         keys.application_key("ci").grant_read(self.ci_role)  # the library's grant_read, not .secret.grant_read
 
         _acknowledge_inline_policy(

@@ -20,6 +20,7 @@ from cfnlint.api import ManualArgs, lint
 from app import ALL_STACKS, CONSUMER_STACKS, KEY_STACKS, SECURITY_STACK, TEAM_STACKS, build_app
 from ddsecrets_constructs.key_material import API_KEY, APP_KEY
 from e2e.intrinsics import imports
+from examples.agent_stack import CI_PROJECT
 from examples.shared_admin_stacks import SecurityStack, TeamKeysStack
 from tests.support import as_list, statements
 
@@ -195,6 +196,43 @@ def test_consumer_example_decrypts_with_the_keys_stacks_key_through_its_own_poli
         }
         granted.append(secrets[secret_id]["Properties"]["Type"])
     assert sorted(granted) == ["DatadogApiKey", "DatadogApplicationKey"]  # the Agent's and the CI role's
+
+
+@pytest.mark.parametrize("stack_id", CONSUMER_STACKS)
+def test_consumer_example_roles_are_trusted_by_one_service_and_the_ci_role_by_one_project(stack_id: str) -> None:
+    """A role that may read a key is trusted by exactly one service; the CI role by one CodeBuild
+    project of this account (CodeBuild's confused-deputy conditions), not by every project that
+    someone allowed to pass the role could start. ECS offers no per-task-definition condition: the
+    execution roles are trusted by the service (docs/consumers.md says so)."""
+    trusts = {}
+    for role_id, role in by_type(template(stack_id), "AWS::IAM::Role").items():
+        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Action"] == "sts:AssumeRole", role_id
+        trusts[role_id] = (trust["Principal"], trust.get("Condition"))
+    ci = [c for p, c in trusts.values() if p == {"Service": "codebuild.amazonaws.com"}]
+    assert ci == [
+        {
+            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+            "ArnEquals": {
+                "aws:SourceArn": {
+                    "Fn::Join": [
+                        "",
+                        [
+                            "arn:",
+                            {"Ref": "AWS::Partition"},
+                            ":codebuild:",
+                            {"Ref": "AWS::Region"},
+                            ":",
+                            {"Ref": "AWS::AccountId"},
+                            f":project/{CI_PROJECT}",
+                        ],
+                    ]
+                }
+            },
+        }
+    ]
+    others = {p["Service"] for p, c in trusts.values() if p != {"Service": "codebuild.amazonaws.com"}}
+    assert others == {"ecs-tasks.amazonaws.com"}
 
 
 @cache
