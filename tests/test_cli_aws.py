@@ -262,6 +262,7 @@ def test_status_reports_each_secret_and_fails_on_a_failed_or_stuck_rotation(
     }
     assert by_id[api_key]["pending_version"] == pending["VersionId"]
     table = run_cli("status", "--stack", stack, "--quiet")
+    assert table.err == ""  # --quiet: no progress line (docs/cli.md)
     assert "runbook.md section 2" in table.out
     assert message in table.out
 
