@@ -154,6 +154,12 @@ def exported(t: dict[str, Any]) -> dict[str, Any]:
     return {o["Export"]["Name"]: o["Value"] for o in t.get("Outputs", {}).values() if "Export" in o}
 
 
+def test_the_app_has_the_consumer_stack_docs_consumers_md_describes() -> None:
+    """The consumer tests are parametrized over CONSUMER_STACKS: an empty map would skip them all."""
+    assert CONSUMER_STACKS == {"DatadogAgentStack": "DatadogSearchKeysStack"}
+    assert "DatadogAgentStack" in ALL_STACKS
+
+
 @pytest.mark.parametrize("stack_id", CONSUMER_STACKS)
 def test_consumer_example_has_no_key_parameter_and_no_rotation(stack_id: str) -> None:
     t = template(stack_id)
