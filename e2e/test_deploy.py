@@ -244,6 +244,10 @@ def test_consumer_roles_read_one_secret_of_the_keys_stack_and_decrypt_it_with_it
         for role_id in run.of_type("AWS::IAM::Role"):
             rights = access.role_access(run, role_id, candidates)
             where = f"{run.name}/{role_id}"
+            # Every consumer role, the ones that read nothing included: no write, no KMS use
+            # outside Secrets Manager.
+            assert rights.writes == frozenset(), where
+            assert rights.kms_without_via_service == (), where
             if not rights.reads and not rights.key_uses:
                 continue  # e.g. the task role: reads nothing
             readers += 1
@@ -251,11 +255,9 @@ def test_consumer_roles_read_one_secret_of_the_keys_stack_and_decrypt_it_with_it
             owner, secret_id = secrets[secret_arn]
             assert owner is keys, where
             assert datadog_secrets(keys)[secret_id] != "DatadogAdminKey", where
-            assert rights.writes == frozenset(), where
             key_arn = read(keys, secret_id)["KmsKeyId"]
             assert key_arn in {read(keys, k)["Arn"] for k in keys.of_type("AWS::KMS::Key")}, where
             assert rights.key_uses == {(key_arn, secret_arn)}, where
-            assert rights.kms_without_via_service == (), where
             _, policies = access.documents(run, role_id)
             via = {
                 v
@@ -265,7 +267,7 @@ def test_consumer_roles_read_one_secret_of_the_keys_stack_and_decrypt_it_with_it
                 for v in as_list(statement["Condition"]["StringEquals"]["kms:ViaService"])
             }
             assert via == {f"secretsmanager.{run.context.region}.amazonaws.com"}, where
-        assert readers >= 2, f"{run.name}: the Agent's execution role and the CI role read a secret"
+        assert readers == 2, f"{run.name}: the Agent's execution role and the CI role read a secret"
 
 
 def test_consumer_task_takes_the_api_key_field_of_the_secret_its_execution_role_may_read(
@@ -299,6 +301,7 @@ def test_consumers_leave_the_keys_stacks_key_policy_as_it_was(deployment: Deploy
     for run, keys in consumers(deployment):
         roles = {read(run, r)["Arn"] for r in run.of_type("AWS::IAM::Role")}
         assert roles
+        assert keys.of_type("AWS::KMS::Key"), f"{keys.name} has no KMS key: nothing compared"
         for key_id in keys.of_type("AWS::KMS::Key"):
             now = after[f"{keys.name}/{key_id}"]
             assert json.loads(now) == json.loads(read(keys, key_id)["KeyPolicy"])
@@ -344,6 +347,7 @@ def test_destroy_keeps_every_secret_and_the_keys_that_encrypt_them(destroyed: De
 
 
 def test_a_consumer_stack_is_destroyed_first_and_leaves_the_keys_stack_untouched(destroyed: Destroy) -> None:
+    assert CONSUMER_STACKS, "app.py has no consumer stack"
     for consumer, keys in CONSUMER_STACKS.items():
         assert destroyed.order.index(consumer) < destroyed.order.index(keys)
     # No destroy changed a stack still deployed (a keys stack keeps its secrets and exports).

@@ -124,6 +124,7 @@ class FakeCloudTrail(LocalServer):
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
         self.calls = 0
+        self.requests: list[dict[str, Any]] = []  # the LookupEvents request bodies, in order
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -133,6 +134,7 @@ class FakeCloudTrail(LocalServer):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
                 owner.calls += 1
+                owner.requests.append(body)
                 if not self.headers.get("X-Amz-Target", "").endswith(".LookupEvents"):
                     self._send(400, {"__type": "UnknownOperationException"})
                     return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -261,6 +262,7 @@ def test_status_reports_each_secret_and_fails_on_a_failed_or_stuck_rotation(
     }
     assert by_id[api_key]["pending_version"] == pending["VersionId"]
     table = run_cli("status", "--stack", stack, "--quiet")
+    assert table.err == ""  # --quiet: no progress line (docs/cli.md)
     assert "runbook.md section 2" in table.out
     assert message in table.out
 
@@ -343,6 +345,11 @@ def test_make_deploy_runs_guard_first_and_stops_on_a_reseed(moto_url: str, tmp_p
     allowed = make_deploy(stack, cdk_out, f"PARAMS=--parameters {stack}:ApiKey={'d3' * 16}", f"ALLOW_RESEED={api_key}")
     assert allowed.returncode == 0, allowed.stdout
     assert "would-run cdk deploy" in allowed.stdout
+    # The key reaches cdk (here the stand-in echo prints it) but make prints neither command line.
+    output = (allowed.stdout + allowed.stderr).splitlines()
+    echoed = [line for line in output if "d3" * 16 in line and not line.startswith("would-run cdk deploy ")]
+    assert echoed == []
+    assert "python -m ddsecrets_cli guard" not in allowed.stdout + allowed.stderr
 
 
 def test_status_warns_when_the_next_rotation_date_has_passed(moto_url: str) -> None:
@@ -356,6 +363,33 @@ def test_status_warns_when_the_next_rotation_date_has_passed(moto_url: str) -> N
     assert run.code == 0  # a warning does not fail
     assert {s["logical_id"]: s["verdict"] for s in run.json["secrets"]}[late] == "overdue"
     assert [c["status"] for c in run.json["checks"] if c["subject"] == late] == ["warn"]
+
+
+def test_cloudtrail_lookup_reads_at_most_the_documented_pages_per_event_name(
+    moto_url: str, cloudtrail: FakeCloudTrail
+) -> None:
+    """docs/cli.md: "at most 10 pages of 50 per name" (the default bound, not a patched one)."""
+    documented = re.search(r"at most (\d+) pages of (\d+) per name", flat(ROOT / "docs" / "cli.md"))
+    assert documented, "docs/cli.md no longer states the CloudTrail bound"
+    pages, size = map(int, documented.groups())
+    stack = deployed(moto_url, "StatusDocumentedBound")
+    for minute in range((pages + 2) * size):
+        cloudtrail.add(
+            "RotationAbandoned",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:n-AbCdEf",
+            utc(f"2026-11-03T{minute // 60:02d}:{minute % 60:02d}:00"),
+        )
+    before = len(cloudtrail.requests)
+    assert run_cli("status", "--stack", stack).code == 0
+    abandoned = [
+        r for r in cloudtrail.requests[before:] if r["LookupAttributes"][0]["AttributeValue"] == "RotationAbandoned"
+    ]
+    assert len(abandoned) == pages
+    assert {r.get("MaxResults") for r in cloudtrail.requests[before:]} == {size}
+
+
+def flat(path: Path) -> str:
+    return " ".join(path.read_text().split())
 
 
 def test_cloudtrail_pages_read_are_bounded(

@@ -154,6 +154,12 @@ def exported(t: dict[str, Any]) -> dict[str, Any]:
     return {o["Export"]["Name"]: o["Value"] for o in t.get("Outputs", {}).values() if "Export" in o}
 
 
+def test_the_app_has_the_consumer_stack_docs_consumers_md_describes() -> None:
+    """The consumer tests are parametrized over CONSUMER_STACKS: an empty map would skip them all."""
+    assert CONSUMER_STACKS == {"DatadogAgentStack": "DatadogSearchKeysStack"}
+    assert "DatadogAgentStack" in ALL_STACKS
+
+
 @pytest.mark.parametrize("stack_id", CONSUMER_STACKS)
 def test_consumer_example_has_no_key_parameter_and_no_rotation(stack_id: str) -> None:
     t = template(stack_id)
@@ -172,18 +178,26 @@ def test_consumer_example_imports_only_from_its_keys_stack(consumer: str, keys: 
 
 @pytest.mark.parametrize(("consumer", "keys"), CONSUMER_STACKS.items())
 def test_consumer_example_decrypts_with_the_keys_stacks_key_through_its_own_policies(consumer: str, keys: str) -> None:
-    """Each consumer policy that reads a secret of the keys stack also names, in the consumer's
-    stack, the KMS key that encrypts that secret (imported from the keys stack), for that secret
-    only and through Secrets Manager only."""
+    """Each consumer policy reads one secret of the keys stack and names, in the consumer's stack,
+    the KMS key that encrypts that secret (imported from the keys stack), for that secret only and
+    through Secrets Manager only; nothing else but writing the stack's own log group."""
     t, k = template(consumer), template(keys)
     exports, secrets = exported(k), by_type(k, "AWS::SecretsManager::Secret")
+    assert by_type(t, "AWS::IAM::ManagedPolicy") == {}
+    for role_id, role in by_type(t, "AWS::IAM::Role").items():
+        assert set(role["Properties"]) == {"AssumeRolePolicyDocument"}, role_id  # no inline or managed policy
+    log_groups = [{"Fn::GetAtt": [log_group, "Arn"]} for log_group in by_type(t, "AWS::Logs::LogGroup")]
     granted = []
     for policy_id, policy in by_type(t, "AWS::IAM::Policy").items():
-        reads = [s for s in statements(policy) if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
-        if not reads:
-            continue
-        (read,) = reads
+        (read,) = [s for s in statements(policy) if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
         (decrypt,) = [s for s in statements(policy) if "kms:Decrypt" in as_list(s["Action"])]
+        assert sorted(as_list(read["Action"])) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+        assert as_list(decrypt["Action"]) == ["kms:Decrypt"], policy_id
+        for other in statements(policy):
+            if other is not read and other is not decrypt:  # the Agent's log stream, nothing else
+                assert sorted(as_list(other["Action"])) == ["logs:CreateLogStream", "logs:PutLogEvents"], policy_id
+                assert other["Resource"] in log_groups, policy_id
+        assert all(s["Effect"] == "Allow" for s in statements(policy))
         (secret_id,) = exports[read["Resource"]["Fn::ImportValue"]].values()
         assert secret_id in secrets, policy_id
         assert secrets[secret_id]["Properties"]["Type"] != "DatadogAdminKey", policy_id
@@ -233,6 +247,8 @@ def test_consumer_example_roles_are_trusted_by_one_service_and_the_ci_role_by_on
     ]
     others = {p["Service"] for p, c in trusts.values() if p != {"Service": "codebuild.amazonaws.com"}}
     assert others == {"ecs-tasks.amazonaws.com"}
+    consumers_doc = " ".join((ROOT / "docs" / "consumers.md").read_text().split())
+    assert f"`aws:SourceArn` = the project `{CI_PROJECT}` of this account" in consumers_doc
 
 
 @cache

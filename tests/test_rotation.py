@@ -102,6 +102,10 @@ def test_default_schedules_never_share_a_window() -> None:
     assert child is not None
     assert admin.schedule_expression.startswith("cron(")
     assert child.schedule_expression.startswith("cron(")
+    # "days apart" (README): one fixed day of the month each, at least two days apart in any month.
+    days = [int(r.schedule_expression.split()[2]) for r in (admin, child)]
+    gap = abs(days[0] - days[1])
+    assert min(gap, 28 - gap) >= 2, days
 
 
 def proposal_in(error: str) -> KeyRotation:
