@@ -4,28 +4,112 @@ Whoever reads an admin secret holds the admin API and application keys, which cr
 delete Datadog keys of the service account: a key minter. Rotation needs that read and the library
 grants it itself (the keys roles' ``ReadDatadogAdminSecrets``); anything else deserves a look. An
 Aspect sees the policies of the admin's stack however they were made (``admin.grant_read``,
-``admin.secret.grant_read``, a hand-written statement, a statement on ``*``).
+``admin.secret.grant_read``, a hand-written statement, a statement on ``*``), and reads actions and
+resources as IAM matches them: wildcards in either (``secretsmanager:Get*``, ``...:secret:*``),
+``NotAction`` and ``NotResource``. A partition, region or account known only at deploy time is
+taken to match, so the warning errs on the side of a look too many.
 """
 
 from __future__ import annotations
 
+import re
 import weakref
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any, Optional
 
 import jsii
 from aws_cdk import Annotations, Aspects, IAspect, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
 
 from .rotation_role import DatadogRotationRole
-from .validation import WARNING_PREFIX
+from .validation import WARNING_PREFIX, is_unresolved
 
 WARNING_ID = f"{WARNING_PREFIX}:adminSecretReader"
-_READ_ACTIONS = {"secretsmanager:getsecretvalue", "secretsmanager:*", "*"}
+_READ_ACTION = "secretsmanager:getsecretvalue"
+_UNKNOWN = None  # an ARN field known only at deploy time: any pattern may match it
+_WILDCARD = re.compile(r"[*?]")
+_PSEUDO_PARAMETERS = {"AWS::Partition", "AWS::Region", "AWS::AccountId", "AWS::URLSuffix"}
 
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def _allows_read(statement: dict[str, Any]) -> bool:
+    """Whether the statement's actions include ``GetSecretValue`` (IAM action names are
+    case-insensitive; ``*`` and ``?`` are wildcards)."""
+    if "NotAction" in statement:
+        return not any(fnmatchcase(_READ_ACTION, str(a).lower()) for a in _as_list(statement["NotAction"]))
+    return any(fnmatchcase(_READ_ACTION, str(a).lower()) for a in _as_list(statement.get("Action", [])))
+
+
+def _pattern(resource: Any) -> Optional[str]:
+    """A resource as the glob IAM would match it, the partition, region and account (``Ref`` of a
+    pseudo parameter inside an ``Fn::Join``) as ``*``. None for anything else known only at deploy
+    time (another resource's ARN, an import, a parameter): compared exactly, not as a pattern, so
+    that ``<bucket ARN>/*`` is not taken for a pattern over every secret."""
+    if isinstance(resource, str):
+        return resource
+    if isinstance(resource, dict) and list(resource) == ["Fn::Join"]:
+        separator, parts = resource["Fn::Join"]
+        if isinstance(separator, str) and isinstance(parts, list):
+            glob = []
+            for part in parts:
+                if isinstance(part, str):
+                    glob.append(part)
+                elif isinstance(part, dict) and part.get("Ref") in _PSEUDO_PARAMETERS:
+                    glob.append("*")
+                else:
+                    return None
+            return separator.join(glob)
+    return None
+
+
+@dataclass(frozen=True)
+class _Admin:
+    """An admin secret of the stack: its construct path and the fields of its ARN known at synth
+    time (``arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>``)."""
+
+    path: str
+    partition: Optional[str]
+    region: Optional[str]
+    account: Optional[str]
+    name: Optional[str]
+
+    def matched_by(self, glob: str) -> bool:
+        """Whether the ARN glob can match this admin's ARN. A field known only at deploy time takes
+        the glob's own value for that field when the glob spells it out, so only what is known can
+        rule a match out."""
+        fields = glob.split(":", 6)
+        complete = len(fields) == 7
+
+        def fill(index: int, value: Optional[str]) -> str:
+            if value is not _UNKNOWN:
+                return value
+            # The glob's own field, when it has that field whole (not a last field a "*" extends).
+            whole = index < len(fields) - 1 or complete
+            return fields[index] if whole and not _WILDCARD.search(fields[index]) else "x"
+
+        if self.name is _UNKNOWN:
+            name = fill(6, _UNKNOWN)
+        elif complete and not _WILDCARD.search(fields[6]):
+            # One live secret's ARN, with the 6 characters Secrets Manager added: which secret it
+            # is cannot be told at synth time, so a name of this admin with any suffix matches.
+            name = fields[6] if re.fullmatch(re.escape(self.name) + r"-\w{6}", fields[6]) else f"{self.name}-AbCdEf"
+        else:
+            name = f"{self.name}-AbCdEf"
+        region, account = fill(3, self.region), fill(4, self.account)
+        arn = f"arn:{fill(1, self.partition)}:secretsmanager:{region}:{account}:secret:{name}"
+        return _glob_regex(glob).fullmatch(arn) is not None
+
+
+def _glob_regex(glob: str) -> re.Pattern[str]:
+    """IAM's resource matching: ``*`` any characters (colons included), ``?`` one; nothing else
+    is special (unlike ``fnmatch``, which reads ``[...]``)."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob), re.DOTALL)
 
 
 @jsii.implements(IAspect)
@@ -33,7 +117,7 @@ class _AdminReaders:
     """One per stack holding admin secrets: their resolved ARNs (``Ref``) and construct paths."""
 
     def __init__(self) -> None:
-        self.admins: dict[str, str] = {}
+        self.admins: dict[str, _Admin] = {}
 
     def visit(self, leaf: IConstruct) -> None:
         """Called once, on the leaf it was added to: scan the whole stack in one call (an Aspect on
@@ -57,7 +141,7 @@ class _AdminReaders:
         for document in documents:
             admin = self._reads_admin(stack.resolve(document))
             if admin is not None:
-                what = "every secret, admin secrets included" if admin == "*" else f"the admin secret at {admin!r}"
+                what = "every secret, admin secrets included" if admin == "*" else f"the admin secret at {admin}"
                 Annotations.of(node).add_warning_v2(
                     WARNING_ID,
                     f"This policy lets its principal read {what}: whoever reads an admin secret holds the admin API "
@@ -68,19 +152,33 @@ class _AdminReaders:
                 return
 
     def _reads_admin(self, document: Any) -> Optional[str]:
+        """ "*" for a statement on every resource, else how the first admin secret it reads is named
+        (its path, and the pattern when the statement names it by one); None when it reads none."""
         if not isinstance(document, dict):
             return None
         for statement in _as_list(document.get("Statement", [])):
-            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow" or not _allows_read(statement):
                 continue
-            if not {str(a).lower() for a in _as_list(statement.get("Action", []))} & _READ_ACTIONS:
+            if "NotResource" in statement:
+                excluded = _as_list(statement["NotResource"])
+                for key, admin in self.admins.items():
+                    if not any(repr(r) == key or self._names(admin, r) for r in excluded):
+                        return f"{admin.path!r} (every resource but the statement's NotResource)"
                 continue
             for resource in _as_list(statement.get("Resource", [])):
                 if resource == "*":
                     return "*"
                 if repr(resource) in self.admins:
-                    return self.admins[repr(resource)]
+                    return repr(self.admins[repr(resource)].path)
+                for admin in self.admins.values():
+                    if self._names(admin, resource):
+                        return f"{admin.path!r} (through the pattern {_pattern(resource)!r})"
         return None
+
+    @staticmethod
+    def _names(admin: _Admin, resource: Any) -> bool:
+        glob = _pattern(resource)
+        return glob is not None and admin.matched_by(glob)
 
 
 _BY_STACK: weakref.WeakKeyDictionary[Stack, _AdminReaders] = weakref.WeakKeyDictionary()
@@ -94,4 +192,15 @@ def watch_admin(admin_secret_arn: str, admin_path: str, leaf: IConstruct) -> Non
     if readers is None:
         readers = _BY_STACK[stack] = _AdminReaders()
         Aspects.of(leaf).add(readers)
-    readers.admins[repr(stack.resolve(admin_secret_arn))] = admin_path
+    name = leaf.name if isinstance(leaf, secretsmanager.CfnSecret) else None
+
+    def known(value: Optional[str]) -> Optional[str]:
+        return _UNKNOWN if value is None or is_unresolved(value) else value
+
+    readers.admins[repr(stack.resolve(admin_secret_arn))] = _Admin(
+        path=admin_path,
+        partition=known(stack.partition),
+        region=known(stack.region),
+        account=known(stack.account),
+        name=known(name),
+    )
