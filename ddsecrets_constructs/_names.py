@@ -15,7 +15,7 @@ from typing import Optional
 
 from constructs import IConstruct
 
-from ._stack_facts import facts_of
+from ._stack_facts import facts_of, path_of
 from .validation import Problems, is_unresolved
 
 
@@ -55,7 +55,7 @@ def claim(problems: Problems, prop: str, owner: IConstruct, name: Optional[str],
     if name is None or not isinstance(name, str) or is_unresolved(name):
         return
     facts = facts_of(owner)
-    mine = _Claim(name, is_prefix, owner.node.path, facts.literal_account, facts.literal_region)
+    mine = _Claim(name, is_prefix, path_of(owner), facts.literal_account, facts.literal_region)
     claims = _CLAIMS.setdefault(facts.root, [])
     for other in claims:
         if other.same_place(mine) and mine.overlaps(other):

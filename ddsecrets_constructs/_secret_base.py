@@ -21,7 +21,7 @@ from constructs import Construct, Node
 
 from . import _iam_budget as budget
 from . import _nag
-from ._stack_facts import facts_of
+from ._stack_facts import adopt, facts_of, path_of
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
 from .validation import Problems, describe, is_unresolved
@@ -58,6 +58,10 @@ def check_secret_name(
 
 class DatadogKeySecretBase(Construct):
     """Base of the Datadog secret constructs. Exposes the secret and its rotation."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        adopt(self, scope, construct_id)
 
     _secret: secretsmanager.Secret
     _rotation_schedule: secretsmanager.CfnRotationSchedule
@@ -203,7 +207,7 @@ class DatadogKeySecretBase(Construct):
         """Upper bound of this secret's resolved ARN, for the IAM size budgets (known before it exists)."""
         stack = facts_of(self).stack
         if secret_name is None:
-            return budget.secret_arn_length(stack, budget.generated_name_length(self.node.path))
+            return budget.secret_arn_length(stack, budget.generated_name_length(path_of(self)))
         if not isinstance(secret_name, str) or is_unresolved(secret_name):
             return budget.secret_arn_length(stack, budget.MAX_SECRET_NAME)
         return budget.secret_arn_length(stack, len(secret_name))

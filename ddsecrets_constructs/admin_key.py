@@ -23,6 +23,7 @@ from ._admin_readers import watch_admin
 from ._names import claim
 from ._secret_base import DatadogKeySecretBase, check_secret_name
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
+from ._stack_facts import path_of
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
@@ -161,16 +162,16 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
         org = api_key_budget.organization(
             problems,
-            self.node.path,
+            path_of(self),
             label=api_key_budget.check_label(problems, datadog_organization),
             service_account_id=service_account_id,
             site=site_value,
         )
-        api_key_budget.check(problems, "service_account_id", self, org, admins=(self.node.path,))
+        api_key_budget.check(problems, "service_account_id", self, org, admins=(path_of(self),))
         problems.raise_if_any(self)
         assert rendered is not None
         api_key_budget.remember(self, org)
-        api_key_budget.record(self, org, admin=self.node.path)
+        api_key_budget.record(self, org, admin=path_of(self))
 
         self._service_account_id = service_account_id
         self._site = site_value

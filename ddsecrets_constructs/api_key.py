@@ -16,6 +16,7 @@ from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._child_secret import DatadogChildKeySecretBase
 from ._secret_props import check_flag
+from ._stack_facts import path_of
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import API_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation
@@ -83,11 +84,11 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
         )
         org = api_key_budget.organization_of(admin) if isinstance(admin, Construct) else None
         if org is not None:
-            api_key_budget.check(problems, "admin", self, org, api_keys=(self.node.path,))
+            api_key_budget.check(problems, "admin", self, org, api_keys=(path_of(self),))
         problems.raise_if_any(self)
         assert rendered is not None
         if org is not None:
-            api_key_budget.record(self, org, api_key=self.node.path)
+            api_key_budget.record(self, org, api_key=path_of(self))
 
         self._create_child(
             admin=admin,

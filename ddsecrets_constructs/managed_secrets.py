@@ -39,6 +39,7 @@ from ._child_secret import ADMIN_ALLOWED, admin_arn_length, check_child_rotation
 from ._names import claim
 from ._secret_base import check_secret_name
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
+from ._stack_facts import adopt, facts_of, path_of
 from .admin_key import DatadogAdminKeySecret, IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret, check_admin_props
 from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret, check_api_key_props
@@ -171,6 +172,7 @@ class DatadogManagedSecrets(Construct):
         """
         check_construct_id(scope, construct_id, "DatadogManagedSecrets")
         super().__init__(scope, construct_id)
+        adopt(self, scope, construct_id)
         # Check every prop of the family and its children first: one error lists all problems.
         problems = Problems()
         application_keys = _check_mapping(problems, "application_keys", application_keys, "ApplicationKeySpec")
@@ -219,7 +221,7 @@ class DatadogManagedSecrets(Construct):
                     validate_key_format=validate_key_format,
                 )
             family_account = service_account_id
-            new_admins = (f"{self.node.path}/Admin",)
+            new_admins = (f"{path_of(self)}/Admin",)
             # The admin annotates its own budget warning when it is built: not twice.
             org = api_key_budget.organization(
                 Problems(),
@@ -277,7 +279,7 @@ class DatadogManagedSecrets(Construct):
                 self,
                 org,
                 admins=new_admins,
-                api_keys=tuple(f"{self.node.path}/ApiKeys/{name}" for name in api_keys),
+                api_keys=tuple(f"{path_of(self)}/ApiKeys/{name}" for name in api_keys),
             )
         if len(problems):
             problems.raise_if_any(self)
@@ -322,6 +324,7 @@ class DatadogManagedSecrets(Construct):
         self._api_keys: dict[str, DatadogApiKeySecret] = {}
         if application_keys:
             group = Construct(self, "ApplicationKeys")
+            adopt(group, self, "ApplicationKeys")
             for name, app in application_keys.items():
                 self._application_keys[name] = DatadogApplicationKeySecret(
                     group,
@@ -336,6 +339,7 @@ class DatadogManagedSecrets(Construct):
                 )
         if api_keys:
             group = Construct(self, "ApiKeys")
+            adopt(group, self, "ApiKeys")
             for name, api in api_keys.items():
                 self._api_keys[name] = DatadogApiKeySecret(
                     group,
@@ -448,8 +452,8 @@ class DatadogManagedSecrets(Construct):
 def _default_prefix(family: Construct) -> str:
     """``<stack name>/<path below the stack>``: unique per construct path. For a family created
     directly in a stack that is ``<stack name>/<construct id>``, as in 0.1.0."""
-    stack = Stack.of(family)
-    below = family.node.path[len(stack.node.path) + 1 :]
+    stack = facts_of(family).stack
+    below = path_of(family)[len(path_of(stack)) + 1 :]
     return f"{stack.stack_name}/{below}"
 
 
