@@ -35,7 +35,14 @@ from . import _datadog_budget as api_key_budget
 from . import _iam_budget as budget
 from . import defaults
 from ._arns import secret_arn_by_name
-from ._child_secret import ADMIN_ALLOWED, admin_arn_length, check_child_rotation, check_same_environment
+from ._child_secret import (
+    ADMIN_ALLOWED,
+    CheckedKey,
+    admin_arn_length,
+    check_child_rotation,
+    check_same_environment,
+    hand_over,
+)
 from ._names import claim
 from ._secret_base import check_secret_name
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
@@ -44,7 +51,7 @@ from .admin_key import DatadogAdminKeySecret, IDatadogAdminKeySecret, ImportedDa
 from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret, check_api_key_props
 from .application_key import DatadogApplicationKeySecret, check_application_key_props
-from .rotation import KeyRotation
+from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole, policies_needed
 from .site import SiteInput
 from .validation import Problems, check_construct_id, is_unresolved
@@ -173,13 +180,16 @@ class DatadogManagedSecrets(Construct):
         check_construct_id(scope, construct_id, "DatadogManagedSecrets")
         super().__init__(scope, construct_id)
         adopt(self, scope, construct_id)
-        # Check every prop of the family and its children first: one error lists all problems.
+        # Check every prop of the family and its keys first, once: one error lists all problems, and
+        # each key is built from what was checked for it (CheckedKey), with its own warnings.
         problems = Problems()
         application_keys = _check_mapping(problems, "application_keys", application_keys, "ApplicationKeySpec")
         api_keys = _check_mapping(problems, "api_keys", api_keys, "ApiKeySpec")
         validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
         check_encryption_key(problems, encryption_key)
-        check_removal_policy(problems, removal_policy)
+        # Every key of the family carries this warning (the admin checks its own removal policy).
+        every_key = problems.within("", own_notes=True)
+        check_removal_policy(every_key, removal_policy)
         key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
         prefix = secret_name_prefix if secret_name_prefix is not None else _default_prefix(self)
         own_admin: dict[str, Any] = {
@@ -230,10 +240,13 @@ class DatadogManagedSecrets(Construct):
                 service_account_id=service_account_id,
                 site=site_value,
             )
-        check_child_rotation(problems, "key_rotation", key_rotation, admin_rendered)
+        key_rendered = check_child_rotation(problems, "key_rotation", key_rotation, admin_rendered)
         _check_prefix(self, problems, prefix)
+        # name -> (the view its props were checked in, its schedule, its rendering, its owner)
+        checked_apps: dict[str, tuple[Problems, KeyRotation, Optional[RenderedRotation], Optional[str]]] = {}
+        checked_apis: dict[str, tuple[Problems, KeyRotation, Optional[RenderedRotation]]] = {}
         for name, app in application_keys.items():
-            entry = problems.within(f"application_keys[{name!r}].")
+            entry = problems.within(f"application_keys[{name!r}].", own_notes=True)
             _check_child_name(problems, "application_keys", name)
             if not isinstance(app, ApplicationKeySpec):
                 problems.wrong_type(
@@ -241,7 +254,7 @@ class DatadogManagedSecrets(Construct):
                 )
                 continue
             check_description(entry, app.description)
-            check_application_key_props(
+            owner = check_application_key_props(
                 self,
                 entry,
                 app_key=app.app_key,
@@ -250,10 +263,11 @@ class DatadogManagedSecrets(Construct):
                 admin_service_account_id=family_account,
                 validate_key_format=validate_key_format,
             )
-            if app.rotation is not None:
-                check_child_rotation(entry, "rotation", app.rotation, admin_rendered)
+            rotation, rendered = _key_rotation(entry, app.rotation, key_rotation, key_rendered, admin_rendered)
+            _claim_key_name(self, problems, prefix, APPLICATION_KEYS, name)
+            checked_apps[name] = (entry, rotation, rendered, owner)
         for name, api in api_keys.items():
-            entry = problems.within(f"api_keys[{name!r}].")
+            entry = problems.within(f"api_keys[{name!r}].", own_notes=True)
             _check_child_name(problems, "api_keys", name)
             if not isinstance(api, ApiKeySpec):
                 problems.wrong_type(f"api_keys[{name!r}]", api, "an ApiKeySpec(api_key=..., api_key_id=...)")
@@ -262,8 +276,9 @@ class DatadogManagedSecrets(Construct):
             check_api_key_props(
                 self, entry, api_key=api.api_key, api_key_id=api.api_key_id, validate_key_format=validate_key_format
             )
-            if api.rotation is not None:
-                check_child_rotation(entry, "rotation", api.rotation, admin_rendered)
+            rotation, rendered = _key_rotation(entry, api.rotation, key_rotation, key_rendered, admin_rendered)
+            _claim_key_name(self, problems, prefix, API_KEYS, name)
+            checked_apis[name] = (entry, rotation, rendered)
         admin_length = (
             admin_arn_length(self, admin)
             if isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret))
@@ -326,13 +341,17 @@ class DatadogManagedSecrets(Construct):
             group = Construct(self, "ApplicationKeys")
             adopt(group, self, "ApplicationKeys")
             for name, app in application_keys.items():
+                entry, rotation, rendered, owner = checked_apps[name]
+                assert rendered is not None
+                assert owner is not None
+                hand_over(group, name, CheckedKey(rotation, rendered, Problems.notes(every_key, entry), owner))
                 self._application_keys[name] = DatadogApplicationKeySecret(
                     group,
                     name,
                     app_key=app.app_key,
                     app_key_id=app.app_key_id,
                     service_account_id=app.service_account_id,
-                    rotation=app.rotation if app.rotation is not None else key_rotation,
+                    rotation=rotation,
                     secret_name=f"{prefix}/{APPLICATION_KEYS}/{name}",
                     description=app.description,
                     **shared,
@@ -341,12 +360,15 @@ class DatadogManagedSecrets(Construct):
             group = Construct(self, "ApiKeys")
             adopt(group, self, "ApiKeys")
             for name, api in api_keys.items():
+                entry, rotation, rendered = checked_apis[name]
+                assert rendered is not None
+                hand_over(group, name, CheckedKey(rotation, rendered, Problems.notes(every_key, entry)))
                 self._api_keys[name] = DatadogApiKeySecret(
                     group,
                     name,
                     api_key=api.api_key,
                     api_key_id=api.api_key_id,
-                    rotation=api.rotation if api.rotation is not None else key_rotation,
+                    rotation=rotation,
                     secret_name=f"{prefix}/{API_KEYS}/{name}",
                     description=api.description,
                     **shared,
@@ -472,6 +494,32 @@ def _check_prefix(family: Construct, problems: Problems, prefix: str) -> None:
         problems.add("secret_name_prefix", repr(prefix), "a prefix without a trailing '/' (it is added)")
     elif isinstance(prefix, str):
         claim(problems, "secret_name_prefix", family, prefix, is_prefix=True)
+
+
+def _key_rotation(
+    entry: Problems,
+    rotation: Optional[KeyRotation],
+    key_rotation: KeyRotation,
+    key_rendered: Optional[RenderedRotation],
+    admin_rendered: Optional[RenderedRotation],
+) -> tuple[KeyRotation, Optional[RenderedRotation]]:
+    """A key's own schedule, checked, or the family's ``key_rotation`` (checked once for all)."""
+    if rotation is None:
+        return key_rotation, key_rendered
+    return rotation, check_child_rotation(entry, "rotation", rotation, admin_rendered)
+
+
+def _claim_key_name(family: Construct, problems: Problems, prefix: object, group: str, name: object) -> None:
+    """Claim a key's secret name for the key the family is about to build (see :func:`claim`)."""
+    if isinstance(prefix, str) and isinstance(name, str):
+        child = "ApplicationKeys" if group == APPLICATION_KEYS else "ApiKeys"
+        claim(
+            problems,
+            f"{'application_keys' if group == APPLICATION_KEYS else 'api_keys'} key",
+            family,
+            f"{prefix}/{group}/{name}",
+            owner_path=f"{path_of(family)}/{child}/{name}",
+        )
 
 
 def _check_keys_role_fits(
