@@ -33,7 +33,7 @@ from constructs import Construct
 from . import _cfn_limits as cfn_limits
 from . import _datadog_budget as api_key_budget
 from . import _iam_budget as budget
-from . import defaults
+from . import defaults, key_material
 from ._arns import secret_arn_by_name
 from ._child_secret import (
     ADMIN_ALLOWED,
@@ -242,6 +242,11 @@ class DatadogManagedSecrets(Construct):
             )
         key_rendered = check_child_rotation(problems, "key_rotation", key_rotation, admin_rendered)
         _check_prefix(self, problems, prefix)
+        key_material.resolve_ahead(
+            facts_of(self).stack,
+            [getattr(spec, "app_key", None) for spec in application_keys.values()]
+            + [getattr(spec, "api_key", None) for spec in api_keys.values()],
+        )
         # name -> (the view its props were checked in, its schedule, its rendering, its owner)
         checked_apps: dict[str, tuple[Problems, KeyRotation, Optional[RenderedRotation], Optional[str]]] = {}
         checked_apis: dict[str, tuple[Problems, KeyRotation, Optional[RenderedRotation]]] = {}
