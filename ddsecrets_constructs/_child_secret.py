@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
@@ -11,7 +10,7 @@ from aws_cdk import RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from . import _iam_budget as budget
 from . import defaults
@@ -51,22 +50,6 @@ class CheckedKey:
     """The skipped checks and warnings of the props checked for this key, which the key annotates."""
     service_account_id: Optional[str] = None
     """An application key's owner (the family's service account unless the spec names one)."""
-
-
-# A family hands each key what it checked just before it creates the key, by parent and id; the
-# key takes it in its constructor. Kept out of the constructors' signatures: it is not for users.
-_HANDED: weakref.WeakKeyDictionary[IConstruct, dict[str, CheckedKey]] = weakref.WeakKeyDictionary()
-
-
-def hand_over(scope: IConstruct, construct_id: str, checked: CheckedKey) -> None:
-    """Give the key about to be created as ``construct_id`` in ``scope`` what was checked for it."""
-    _HANDED.setdefault(scope, {})[construct_id] = checked
-
-
-def take_over(scope: IConstruct, construct_id: str) -> Optional[CheckedKey]:
-    """What a family checked for the key being created as ``construct_id`` in ``scope``, if any."""
-    handed = _HANDED.get(scope)
-    return None if handed is None else handed.pop(construct_id, None)
 
 
 def check_child_rotation(

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Sequence
-from typing import Optional
+from typing import Optional, TypeVar
 
 from aws_cdk import RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct, Node
+from constructs import Construct, IConstruct, Node
 
 from . import _iam_budget as budget
 from . import _nag
@@ -54,6 +54,25 @@ def check_secret_name(
             "a name must not end with a hyphen and six characters: Secrets Manager appends such a "
             "suffix to the ARN, and partial-ARN matching would then pick the wrong secret",
         )
+
+
+# A DatadogManagedSecrets family checks the props of the secrets it creates, then hands each one
+# what it checked (by parent and id) just before creating it; the secret takes it in its
+# constructor and checks nothing again. Kept out of the constructors' signatures: not for users.
+_HANDED: weakref.WeakKeyDictionary[IConstruct, dict[str, object]] = weakref.WeakKeyDictionary()
+_Checked = TypeVar("_Checked")
+
+
+def hand_over(scope: IConstruct, construct_id: str, checked: object) -> None:
+    """Give the secret about to be created as ``construct_id`` in ``scope`` what was checked for it."""
+    _HANDED.setdefault(scope, {})[construct_id] = checked
+
+
+def take_over(scope: IConstruct, construct_id: str, kind: type[_Checked]) -> Optional[_Checked]:
+    """What a family checked for the secret being created as ``construct_id`` in ``scope``, if any."""
+    handed = _HANDED.get(scope)
+    found = None if handed is None else handed.pop(construct_id, None)
+    return found if isinstance(found, kind) else None
 
 
 class DatadogKeySecretBase(Construct):

@@ -14,7 +14,8 @@ from constructs import Construct
 
 from . import _datadog_budget as api_key_budget
 from . import defaults
-from ._child_secret import DatadogChildKeySecretBase, take_over
+from ._child_secret import CheckedKey, DatadogChildKeySecretBase
+from ._secret_base import take_over
 from ._stack_facts import path_of
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import API_KEY, check_key_material, check_uuid
@@ -64,7 +65,7 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
         :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
         """
         check_construct_id(scope, construct_id, "DatadogApiKeySecret")
-        checked = take_over(scope, construct_id)  # a family's key: its props were checked by the family
+        checked = take_over(scope, construct_id, CheckedKey)  # a family's key: its props were checked by the family
         super().__init__(scope, construct_id)
         if checked is None:
 

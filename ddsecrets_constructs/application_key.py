@@ -14,7 +14,8 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from . import defaults
-from ._child_secret import DatadogChildKeySecretBase, take_over
+from ._child_secret import CheckedKey, DatadogChildKeySecretBase
+from ._secret_base import take_over
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation
@@ -66,7 +67,7 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
         :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
         """
         check_construct_id(scope, construct_id, "DatadogApplicationKeySecret")
-        checked = take_over(scope, construct_id)  # a family's key: its props were checked by the family
+        checked = take_over(scope, construct_id, CheckedKey)  # a family's key: its props were checked by the family
         super().__init__(scope, construct_id)
         if checked is None:
 

@@ -41,13 +41,18 @@ from ._child_secret import (
     admin_arn_length,
     check_child_rotation,
     check_same_environment,
-    hand_over,
 )
 from ._names import claim
-from ._secret_base import check_secret_name
+from ._secret_base import check_secret_name, hand_over
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
 from ._stack_facts import adopt, facts_of, path_of
-from .admin_key import DatadogAdminKeySecret, IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret, check_admin_props
+from .admin_key import (
+    CheckedAdmin,
+    DatadogAdminKeySecret,
+    IDatadogAdminKeySecret,
+    ImportedDatadogAdminKeySecret,
+    check_admin_props,
+)
 from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret, check_api_key_props
 from .application_key import DatadogApplicationKeySecret, check_application_key_props
@@ -187,9 +192,9 @@ class DatadogManagedSecrets(Construct):
         api_keys = _check_mapping(problems, "api_keys", api_keys, "ApiKeySpec")
         validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
         check_encryption_key(problems, encryption_key)
-        # Every key of the family carries this warning (the admin checks its own removal policy).
-        every_key = problems.within("", own_notes=True)
-        check_removal_policy(every_key, removal_policy)
+        # Every secret of the family carries this warning.
+        every_secret = problems.within("", own_notes=True)
+        check_removal_policy(every_secret, removal_policy)
         key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
         prefix = secret_name_prefix if secret_name_prefix is not None else _default_prefix(self)
         own_admin: dict[str, Any] = {
@@ -221,10 +226,12 @@ class DatadogManagedSecrets(Construct):
                 )
             site_value = None
             admin_kwargs: dict[str, Any] = {prop: own_admin[prop] for prop in _ADMIN_PROPS}
+            # The admin's skipped checks and warnings, which it annotates on itself when built.
+            admin_notes = problems.within("", own_notes=True), problems.within("", own_notes=True)
             if not missing:
                 site_value, admin_rendered = check_admin_props(
                     self,
-                    problems,
+                    admin_notes[0],
                     **admin_kwargs,
                     rotation=admin_rotation,
                     rotation_prop="admin_rotation",
@@ -232,9 +239,8 @@ class DatadogManagedSecrets(Construct):
                 )
             family_account = service_account_id
             new_admins = (f"{path_of(self)}/Admin",)
-            # The admin annotates its own budget warning when it is built: not twice.
             org = api_key_budget.organization(
-                Problems(),
+                admin_notes[1],
                 new_admins[0],
                 label=api_key_budget.check_label(problems, datadog_organization),
                 service_account_id=service_account_id,
@@ -242,6 +248,8 @@ class DatadogManagedSecrets(Construct):
             )
         key_rendered = check_child_rotation(problems, "key_rotation", key_rotation, admin_rendered)
         _check_prefix(self, problems, prefix)
+        if admin is None and isinstance(prefix, str):
+            claim(problems, "secret_name_prefix", self, f"{prefix}/admin", owner_path=new_admins[0])
         key_material.resolve_ahead(
             facts_of(self).stack,
             [getattr(spec, "app_key", None) for spec in application_keys.values()]
@@ -322,6 +330,21 @@ class DatadogManagedSecrets(Construct):
         if isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret)):
             self._admin = admin
         else:
+            assert site_value is not None
+            assert admin_rendered is not None
+            assert admin_rotation is not None
+            assert org is not None
+            hand_over(
+                self,
+                "Admin",
+                CheckedAdmin(
+                    site_value,
+                    admin_rotation,
+                    admin_rendered,
+                    org,
+                    Problems.notes(admin_notes[0], every_secret, admin_notes[1]),
+                ),
+            )
             self._admin = DatadogAdminKeySecret(
                 self,
                 "Admin",
@@ -349,7 +372,7 @@ class DatadogManagedSecrets(Construct):
                 entry, rotation, rendered, owner = checked_apps[name]
                 assert rendered is not None
                 assert owner is not None
-                hand_over(group, name, CheckedKey(rotation, rendered, Problems.notes(every_key, entry), owner))
+                hand_over(group, name, CheckedKey(rotation, rendered, Problems.notes(every_secret, entry), owner))
                 self._application_keys[name] = DatadogApplicationKeySecret(
                     group,
                     name,
@@ -367,7 +390,7 @@ class DatadogManagedSecrets(Construct):
             for name, api in api_keys.items():
                 entry, rotation, rendered = checked_apis[name]
                 assert rendered is not None
-                hand_over(group, name, CheckedKey(rotation, rendered, Problems.notes(every_key, entry)))
+                hand_over(group, name, CheckedKey(rotation, rendered, Problems.notes(every_secret, entry)))
                 self._api_keys[name] = DatadogApiKeySecret(
                     group,
                     name,

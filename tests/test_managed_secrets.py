@@ -18,6 +18,7 @@ from ddsecrets_constructs import (
     DdSecretsValidationError,
     KeyRotation,
 )
+from ddsecrets_constructs import admin_key as admin_key_module
 from ddsecrets_constructs import api_key as api_key_module
 from ddsecrets_constructs import application_key as application_key_module
 from ddsecrets_constructs.validation import Problems
@@ -240,7 +241,7 @@ def test_family_of_one_key_is_two_secrets_two_schedules_two_roles_four_policies(
     )
 
 
-# --- one validation pass: the family checks its keys' props, the keys do not check them again -----
+# --- one validation pass: the family checks its secrets' props, they do not check them again ------
 
 
 def test_each_key_warns_on_itself_naming_its_prop_as_the_family_was_given_it(family: Any) -> None:
@@ -256,7 +257,7 @@ def test_each_key_warns_on_itself_naming_its_prop_as_the_family_was_given_it(fam
         assert re.findall(r"`([^`]+)` \(", message) == [prop]
 
 
-def test_a_family_checks_each_prop_of_its_keys_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_family_checks_each_prop_of_its_secrets_once(monkeypatch: pytest.MonkeyPatch) -> None:
     checked: Counter[str] = Counter()
 
     def counting(check: Callable[..., Any]) -> Callable[..., Any]:
@@ -268,7 +269,7 @@ def test_a_family_checks_each_prop_of_its_keys_once(monkeypatch: pytest.MonkeyPa
 
         return wrapper
 
-    for module in (api_key_module, application_key_module):
+    for module in (admin_key_module, api_key_module, application_key_module):
         monkeypatch.setattr(module, "check_key_material", counting(module.check_key_material))
         monkeypatch.setattr(module, "check_uuid", counting(module.check_uuid))
     _, stack = new_stack()
@@ -282,6 +283,11 @@ def test_a_family_checks_each_prop_of_its_keys_once(monkeypatch: pytest.MonkeyPa
         },
     )
     assert checked == {
+        "service_account_id": 1,
+        "admin_api_key": 1,
+        "admin_api_key_id": 1,
+        "admin_app_key": 1,
+        "admin_app_key_id": 1,
         "application_keys['ci'].app_key": 1,
         "application_keys['ci'].app_key_id": 1,
         "api_keys['agent'].api_key": 1,
