@@ -246,7 +246,9 @@ class DatadogManagedSecrets(Construct):
                 service_account_id=service_account_id,
                 site=site_value,
             )
-        key_rendered = check_child_rotation(problems, "key_rotation", key_rotation, admin_rendered)
+        # Checked once; what it skips or warns goes to every key that uses it.
+        key_notes = problems.within("", own_notes=True)
+        key_rendered = check_child_rotation(key_notes, "key_rotation", key_rotation, admin_rendered)
         _check_prefix(self, problems, prefix)
         if admin is None and isinstance(prefix, str):
             claim(problems, "secret_name_prefix", self, f"{prefix}/admin", owner_path=new_admins[0])
@@ -255,9 +257,11 @@ class DatadogManagedSecrets(Construct):
             [getattr(spec, "app_key", None) for spec in application_keys.values()]
             + [getattr(spec, "api_key", None) for spec in api_keys.values()],
         )
-        # name -> (the view its props were checked in, its schedule, its rendering, its owner)
+        # name -> (its skipped checks and warnings, its schedule, its rendering, its owner)
         checked_apps: dict[str, tuple[Problems, KeyRotation, Optional[RenderedRotation], Optional[str]]] = {}
         checked_apis: dict[str, tuple[Problems, KeyRotation, Optional[RenderedRotation]]] = {}
+        # A key on the family's schedule also carries what checking `key_rotation` skipped.
+        family_schedule = (key_rotation, key_rendered, key_notes)
         for name, app in application_keys.items():
             entry = problems.within(f"application_keys[{name!r}].", own_notes=True)
             _check_child_name(problems, "application_keys", name)
@@ -276,9 +280,9 @@ class DatadogManagedSecrets(Construct):
                 admin_service_account_id=family_account,
                 validate_key_format=validate_key_format,
             )
-            rotation, rendered = _key_rotation(entry, app.rotation, key_rotation, key_rendered, admin_rendered)
+            rotation, rendered, notes = _key_rotation(entry, app.rotation, family_schedule, admin_rendered)
             _claim_key_name(self, problems, prefix, APPLICATION_KEYS, name)
-            checked_apps[name] = (entry, rotation, rendered, owner)
+            checked_apps[name] = (Problems.notes(every_secret, notes, entry), rotation, rendered, owner)
         for name, api in api_keys.items():
             entry = problems.within(f"api_keys[{name!r}].", own_notes=True)
             _check_child_name(problems, "api_keys", name)
@@ -289,9 +293,9 @@ class DatadogManagedSecrets(Construct):
             check_api_key_props(
                 self, entry, api_key=api.api_key, api_key_id=api.api_key_id, validate_key_format=validate_key_format
             )
-            rotation, rendered = _key_rotation(entry, api.rotation, key_rotation, key_rendered, admin_rendered)
+            rotation, rendered, notes = _key_rotation(entry, api.rotation, family_schedule, admin_rendered)
             _claim_key_name(self, problems, prefix, API_KEYS, name)
-            checked_apis[name] = (entry, rotation, rendered)
+            checked_apis[name] = (Problems.notes(every_secret, notes, entry), rotation, rendered)
         admin_length = (
             admin_arn_length(self, admin)
             if isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret))
@@ -369,10 +373,10 @@ class DatadogManagedSecrets(Construct):
             group = Construct(self, "ApplicationKeys")
             adopt(group, self, "ApplicationKeys")
             for name, app in application_keys.items():
-                entry, rotation, rendered, owner = checked_apps[name]
+                notes, rotation, rendered, owner = checked_apps[name]
                 assert rendered is not None
                 assert owner is not None
-                hand_over(group, name, CheckedKey(rotation, rendered, Problems.notes(every_secret, entry), owner))
+                hand_over(group, name, CheckedKey(rotation, rendered, notes, owner))
                 self._application_keys[name] = DatadogApplicationKeySecret(
                     group,
                     name,
@@ -388,9 +392,9 @@ class DatadogManagedSecrets(Construct):
             group = Construct(self, "ApiKeys")
             adopt(group, self, "ApiKeys")
             for name, api in api_keys.items():
-                entry, rotation, rendered = checked_apis[name]
+                notes, rotation, rendered = checked_apis[name]
                 assert rendered is not None
-                hand_over(group, name, CheckedKey(rotation, rendered, Problems.notes(every_secret, entry)))
+                hand_over(group, name, CheckedKey(rotation, rendered, notes))
                 self._api_keys[name] = DatadogApiKeySecret(
                     group,
                     name,
@@ -527,14 +531,14 @@ def _check_prefix(family: Construct, problems: Problems, prefix: str) -> None:
 def _key_rotation(
     entry: Problems,
     rotation: Optional[KeyRotation],
-    key_rotation: KeyRotation,
-    key_rendered: Optional[RenderedRotation],
+    family_schedule: tuple[KeyRotation, Optional[RenderedRotation], Problems],
     admin_rendered: Optional[RenderedRotation],
-) -> tuple[KeyRotation, Optional[RenderedRotation]]:
-    """A key's own schedule, checked, or the family's ``key_rotation`` (checked once for all)."""
+) -> tuple[KeyRotation, Optional[RenderedRotation], Problems]:
+    """A key's own schedule, checked, or the family's ``key_rotation`` (checked once for all), with
+    what its check skipped or warned that is not in ``entry`` already."""
     if rotation is None:
-        return key_rotation, key_rendered
-    return rotation, check_child_rotation(entry, "rotation", rotation, admin_rendered)
+        return family_schedule
+    return rotation, check_child_rotation(entry, "rotation", rotation, admin_rendered), Problems()
 
 
 def _claim_key_name(family: Construct, problems: Problems, prefix: object, group: str, name: object) -> None:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aws_cdk import Duration, SecretValue
+from aws_cdk import CfnParameter, Duration, SecretValue
+from aws_cdk.assertions import Annotations, Match
 
 from ddsecrets_constructs import (
     ApiKeySpec,
@@ -255,6 +256,45 @@ def test_each_key_warns_on_itself_naming_its_prop_as_the_family_was_given_it(fam
         assert "[ack: ddsecrets-constructs:deployTimeValuesNotChecked]" in message
         # Its own key only, named as the user wrote it in the family's props.
         assert re.findall(r"`([^`]+)` \(", message) == [prop]
+
+
+def test_what_checking_the_familys_schedules_skips_is_said_on_each_secret_that_uses_them() -> None:
+    """Deploy-time schedules: `key_rotation` is checked once, and every key on it says what was
+    skipped; a key with its own schedule says it of its own; the admin of `admin_rotation`."""
+    _, stack = new_stack()
+
+    def schedule(name: str) -> KeyRotation:
+        return KeyRotation.expression(CfnParameter(stack, name).value_as_string)
+
+    DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        admin_rotation=schedule("AdminSchedule"),
+        key_rotation=schedule("KeySchedule"),
+        application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "CiKey"), app_key_id=APP_KEY_ID)},
+        api_keys={
+            "agent": ApiKeySpec(api_key=param(stack, "AgentKey"), api_key_id=API_KEY_ID),
+            "own": ApiKeySpec(
+                api_key=param(stack, "OwnKey"), api_key_id=API_KEY_ID, rotation=KeyRotation.every(Duration.days(30))
+            ),
+        },
+    )
+    skipped = {
+        w.id.rsplit("/", 1)[-1]: re.findall(r"`([^`]*rotation)` \(([^)]*)\)", str(w.entry.data))
+        for w in Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("deployTimeValuesNotChecked"))
+    }
+    assert skipped == {
+        "Admin": [("admin_rotation", "schedule expression rules and window distance from the admin's")],
+        **{
+            key: [
+                ("key_rotation", "schedule expression rules and window distance from the admin's"),
+                ("key_rotation", "window distance from the admin secret's rotation"),
+            ]
+            for key in ("ci", "agent")
+        },
+        "own": [("api_keys['own'].rotation", "window distance from the admin secret's rotation")],
+    }
 
 
 def test_a_family_checks_each_prop_of_its_secrets_once(monkeypatch: pytest.MonkeyPatch) -> None:
