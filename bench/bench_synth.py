@@ -67,7 +67,9 @@ MEASURES = {
 def _new_stack() -> tuple[Any, Any]:
     import aws_cdk as cdk
 
-    app = cdk.App(context={"@aws-cdk/core:checkSecretUsage": True})
+    # The API-key budget (50 per Datadog organisation) would refuse 50+50 keys: a benchmark family
+    # is not a real organisation, so it raises the limit the way a user whose limit Datadog raised would.
+    app = cdk.App(context={"@aws-cdk/core:checkSecretUsage": True, "ddsecrets:datadogApiKeyLimit": 1000})
     stack = cdk.Stack(
         app,
         STACK,
@@ -374,14 +376,18 @@ def build_l1(keys: int) -> Any:
     return app
 
 
-def synth_once(side: str, keys: int, out: str) -> None:
-    """Build and synthesize one side; print the timing as JSON, write the template to ``out``."""
+def synth_once(side: str, keys: int, out: str, *, count_calls: bool = False) -> None:
+    """Build and synthesize one side; print the timing as JSON, write the template to ``out``.
+
+    With ``count_calls``, also count the jsii round trips of the timed part (:func:`_count_round_trips`).
+    """
     import aws_cdk  # noqa: F401  (jsii's kernel starts here, outside the timed part)
 
     if side == "library":
         import ddsecrets_constructs  # noqa: F401
 
     build = build_library if side == "library" else build_l1
+    calls = _count_round_trips() if count_calls else None
     cpu_before = _cpu_seconds()
     started = time.perf_counter()
     app = build(keys)
@@ -391,7 +397,27 @@ def synth_once(side: str, keys: int, out: str) -> None:
     text = json.dumps(template, separators=(",", ":"), sort_keys=True)
     with open(out, "w", encoding="utf-8") as handle:
         handle.write(text)
-    print(json.dumps({"synth": seconds, "synth_cpu": cpu, "bytes": len(text)}))
+    result: dict[str, Any] = {"synth": seconds, "synth_cpu": cpu, "bytes": len(text)}
+    if calls is not None:
+        result.update(calls)
+    print(json.dumps(result))
+
+
+def _count_round_trips() -> Counter[str]:
+    """Count every message the Python process sends to jsii's node process from now on:
+    ``calls`` are the requests Python makes (create, get, set, invoke, ...), ``callbacks`` the
+    answers to node calling back into Python (a Python override, e.g. a Lazy's producer)."""
+    from jsii._kernel.providers import process
+
+    counted: Counter[str] = Counter()
+    send = process._NodeProcess.send
+
+    def counting(self: Any, request: Any, response_type: Any) -> Any:
+        counted["callbacks" if type(request).__name__ == "_CompleteRequest" else "calls"] += 1
+        return send(self, request, response_type)
+
+    process._NodeProcess.send = counting  # type: ignore[method-assign]
+    return counted
 
 
 def _cpu_seconds() -> float:
@@ -474,11 +500,12 @@ def differences(library: dict[str, Any], l1: dict[str, Any]) -> list[str]:
     return found
 
 
-def _run(side: str, keys: int, out: str) -> dict[str, float]:
+def _run(side: str, keys: int, out: str, *, count_calls: bool = False) -> dict[str, float]:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, __file__, "--one", side, "--keys", str(keys), "--out", out],
+        [sys.executable, __file__, "--one", side, "--keys", str(keys), "--out", out]
+        + (["--count-calls"] if count_calls else []),
         capture_output=True,
         text=True,
         check=False,
@@ -499,12 +526,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,50,120", help="keys of each kind per family (default 10,50,120)")
     parser.add_argument("--runs", type=int, default=5, help="runs per side and size (default 5)")
+    parser.add_argument(
+        "--count-calls",
+        action="store_true",
+        help="also count jsii round trips: one more, untimed, run per side and size (docs/performance.md)",
+    )
     parser.add_argument("--one", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--keys", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        synth_once(args.one, args.keys, args.out)
+        synth_once(args.one, args.keys, args.out, count_calls=args.count_calls)
         return
 
     load = os.getloadavg()[0]
@@ -512,7 +544,11 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, load average {load:.2f}; medians of {args.runs} runs per side, each in a fresh process"
     )
     print(f"{'':28}" + "".join(f"  {title:<21}" for title in MEASURES.values()))
-    print(f"{'keys':>9} {'resources':>9} {'bytes':>8}" + "  library     L1  ratio" * len(MEASURES))
+    print(
+        f"{'keys':>9} {'resources':>9} {'bytes':>8}"
+        + "  library     L1  ratio" * len(MEASURES)
+        + ("  jsii calls lib / L1 (ratio), callbacks lib / L1" if args.count_calls else "")
+    )
     with tempfile.TemporaryDirectory() as folder:
         for keys in (int(k) for k in args.sizes.split(",")):
             times: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
@@ -535,6 +571,14 @@ def main() -> None:
                 f"{median['library', what] / median['l1', what]:5.2f}x"
                 for what in MEASURES
             )
+            if args.count_calls:
+                # Counted apart from the timed runs: the counting wrapper itself takes a little time.
+                counts = {side: _run(side, keys, outs[side], count_calls=True) for side in SIDES}
+                lib, l1 = counts["library"], counts["l1"]
+                cells += (
+                    f"  {int(lib['calls']):>6} / {int(l1['calls']):<6} ({lib['calls'] / l1['calls']:.2f}x)"
+                    f"  {int(lib.get('callbacks', 0))} / {int(l1.get('callbacks', 0))}"
+                )
             resources = len(templates["library"]["Resources"])
             print(f"{keys:>4}+{keys:<4} {resources:>9} {int(times['library'][0]['bytes']):>8}{cells}", flush=True)
 

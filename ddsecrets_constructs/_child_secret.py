@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Optional
 
 from aws_cdk import RemovalPolicy, SecretValue, Stack
@@ -35,6 +37,19 @@ ADMIN_ALLOWED = (
     "a DatadogAdminKeySecret, or DatadogAdminKeySecret.from_admin_secret_attributes(...) for an admin "
     "secret made elsewhere"
 )
+
+
+@dataclass(frozen=True)
+class CheckedKey:
+    """What a :class:`DatadogManagedSecrets` family checked for one of its keys, once: the key is
+    built from it without checking its props again."""
+
+    rotation: KeyRotation
+    rendered: RenderedRotation
+    notes: Problems
+    """The skipped checks and warnings of the props checked for this key, which the key annotates."""
+    service_account_id: Optional[str] = None
+    """An application key's owner (the family's service account unless the spec names one)."""
 
 
 def check_child_rotation(
@@ -110,9 +125,9 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         """The admin secret whose keys rotate this one."""
         return self._admin
 
-    def _check_common(
+    def _check_props(
         self,
-        problems: Problems,
+        check_key: Callable[[Problems, bool], Optional[str]],
         *,
         admin: object,
         rotation: Optional[KeyRotation],
@@ -122,7 +137,13 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         removal_policy: object,
         description: object,
         rotate_immediately_on_update: object,
-    ) -> tuple[KeyRotation, Optional[RenderedRotation]]:
+        validate_key_format: object,
+    ) -> CheckedKey:
+        """Check every prop of a key built on its own (not by a family); raise one error for all
+        problems. ``check_key(problems, validate_key_format)`` checks the key's own props and
+        returns an application key's owner."""
+        problems = Problems()
+        validate = check_flag(problems, "validate_key_format", validate_key_format)
         problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED)
         if isinstance(admin, DatadogAdminKeySecret):
             check_same_environment(problems, self, admin)
@@ -137,8 +158,12 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
         rotation = rotation if rotation is not None else defaults.KEY_ROTATION
         # An imported admin knows its schedule only when given one (it warns otherwise).
-        admin_rotation = getattr(admin, "_checked_rotation", None)
-        return rotation, check_child_rotation(problems, "rotation", rotation, admin_rotation)
+        rendered = check_child_rotation(problems, "rotation", rotation, getattr(admin, "_checked_rotation", None))
+        owner = check_key(problems, validate)
+        if len(problems):
+            problems.raise_if_any(self)
+        assert rendered is not None
+        return CheckedKey(rotation, rendered, problems, service_account_id=owner)
 
     def _create_child(
         self,

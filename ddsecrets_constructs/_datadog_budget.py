@@ -28,6 +28,7 @@ from typing import Optional
 from aws_cdk import Token
 from constructs import IConstruct
 
+from ._stack_facts import facts_of, path_of
 from .validation import Problems, describe
 
 LIMIT_CONTEXT_KEY = "ddsecrets:datadogApiKeyLimit"
@@ -98,9 +99,11 @@ def remember(admin: IConstruct, org: Organization) -> None:
 
 
 def organization_of(admin: IConstruct) -> Organization:
-    return _ORGS.get(
-        admin, Organization(f"admin:{admin.node.path}", f"the Datadog organisation of {admin.node.path!r}")
-    )
+    found = _ORGS.get(admin)
+    if found is None:  # not built in this process's app: known by its path alone
+        path = path_of(admin)
+        found = Organization(f"admin:{path}", f"the Datadog organisation of {path!r}")
+    return found
 
 
 def limit(problems: Problems, scope: IConstruct) -> int:
@@ -134,7 +137,7 @@ def check(
     if not admins and not api_keys:
         return
     allowed = limit(problems, scope)
-    counted = _COUNTS.get(scope.node.root, {}).get(org.key, _Count())
+    counted = _COUNTS.get(facts_of(scope).root, {}).get(org.key, _Count())
     all_admins = counted.admins + [a for a in admins if a not in counted.admins]
     all_api = counted.api_keys + [k for k in api_keys if k not in counted.api_keys]
     total = KEYS_PER_SECRET * (len(all_admins) + len(all_api))
@@ -157,7 +160,7 @@ def check(
 
 def record(scope: IConstruct, org: Organization, *, admin: Optional[str] = None, api_key: Optional[str] = None) -> None:
     """Count one built admin or API-key secret (by construct path) for ``org``."""
-    counted = _COUNTS.setdefault(scope.node.root, {}).setdefault(org.key, _Count())
+    counted = _COUNTS.setdefault(facts_of(scope).root, {}).setdefault(org.key, _Count())
     if admin is not None and admin not in counted.admins:
         counted.admins.append(admin)
     if api_key is not None and api_key not in counted.api_keys:

@@ -15,7 +15,7 @@ from typing import Optional
 
 from constructs import IConstruct
 
-from ._stack_facts import facts_of
+from ._stack_facts import facts_of, path_of
 from .validation import Problems, is_unresolved
 
 
@@ -45,17 +45,27 @@ class _Claim:
 _CLAIMS: weakref.WeakKeyDictionary[IConstruct, list[_Claim]] = weakref.WeakKeyDictionary()
 
 
-def claim(problems: Problems, prop: str, owner: IConstruct, name: Optional[str], *, is_prefix: bool = False) -> None:
+def claim(
+    problems: Problems,
+    prop: str,
+    owner: IConstruct,
+    name: Optional[str],
+    *,
+    is_prefix: bool = False,
+    owner_path: Optional[str] = None,
+) -> None:
     """Record that ``owner`` uses the secret name (or, with ``is_prefix``, every name under
     ``<name>/``); record a problem when another construct of the app already uses an overlapping one.
 
     Secrets a family creates under its own prefix are its own: a construct inside the owner of a
-    prefix may use names under it.
+    prefix may use names under it. ``owner_path``: the path of a construct not created yet, in
+    ``owner``'s stack (a family claims its keys' names before it builds them).
     """
     if name is None or not isinstance(name, str) or is_unresolved(name):
         return
     facts = facts_of(owner)
-    mine = _Claim(name, is_prefix, owner.node.path, facts.literal_account, facts.literal_region)
+    path = owner_path if owner_path is not None else path_of(owner)
+    mine = _Claim(name, is_prefix, path, facts.literal_account, facts.literal_region)
     claims = _CLAIMS.setdefault(facts.root, [])
     for other in claims:
         if other.same_place(mine) and mine.overlaps(other):

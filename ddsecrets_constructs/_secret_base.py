@@ -11,17 +11,17 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Sequence
-from typing import Optional
+from typing import Optional, TypeVar
 
 from aws_cdk import RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct, Node
+from constructs import Construct, IConstruct, Node
 
 from . import _iam_budget as budget
 from . import _nag
-from ._stack_facts import facts_of
+from ._stack_facts import adopt, facts_of, path_of
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
 from .validation import Problems, describe, is_unresolved
@@ -56,8 +56,31 @@ def check_secret_name(
         )
 
 
+# A DatadogManagedSecrets family checks the props of the secrets it creates, then hands each one
+# what it checked (by parent and id) just before creating it; the secret takes it in its
+# constructor and checks nothing again. Kept out of the constructors' signatures: not for users.
+_HANDED: weakref.WeakKeyDictionary[IConstruct, dict[str, object]] = weakref.WeakKeyDictionary()
+_Checked = TypeVar("_Checked")
+
+
+def hand_over(scope: IConstruct, construct_id: str, checked: object) -> None:
+    """Give the secret about to be created as ``construct_id`` in ``scope`` what was checked for it."""
+    _HANDED.setdefault(scope, {})[construct_id] = checked
+
+
+def take_over(scope: IConstruct, construct_id: str, kind: type[_Checked]) -> Optional[_Checked]:
+    """What a family checked for the secret being created as ``construct_id`` in ``scope``, if any."""
+    handed = _HANDED.get(scope)
+    found = None if handed is None else handed.pop(construct_id, None)
+    return found if isinstance(found, kind) else None
+
+
 class DatadogKeySecretBase(Construct):
     """Base of the Datadog secret constructs. Exposes the secret and its rotation."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        adopt(self, scope, construct_id)
 
     _secret: secretsmanager.Secret
     _rotation_schedule: secretsmanager.CfnRotationSchedule
@@ -203,7 +226,7 @@ class DatadogKeySecretBase(Construct):
         """Upper bound of this secret's resolved ARN, for the IAM size budgets (known before it exists)."""
         stack = facts_of(self).stack
         if secret_name is None:
-            return budget.secret_arn_length(stack, budget.generated_name_length(self.node.path))
+            return budget.secret_arn_length(stack, budget.generated_name_length(path_of(self)))
         if not isinstance(secret_name, str) or is_unresolved(secret_name):
             return budget.secret_arn_length(stack, budget.MAX_SECRET_NAME)
         return budget.secret_arn_length(stack, len(secret_name))

@@ -9,6 +9,7 @@ its schedule has no ``adminSecretArn``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Optional, Protocol
 
 from aws_cdk import RemovalPolicy, SecretValue, Stack
@@ -21,8 +22,9 @@ from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._admin_readers import watch_admin
 from ._names import claim
-from ._secret_base import DatadogKeySecretBase, check_secret_name
+from ._secret_base import DatadogKeySecretBase, check_secret_name, take_over
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
+from ._stack_facts import path_of
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
@@ -74,6 +76,19 @@ class IDatadogAdminKeySecret(IConstruct, Protocol):
     def encryption_key(self) -> Optional[kms.IKey]:
         """The customer-managed KMS key of the admin secret, if any."""
         ...
+
+
+@dataclass(frozen=True)
+class CheckedAdmin:
+    """What a :class:`DatadogManagedSecrets` family checked for its own admin secret, once: the
+    admin is built from it without checking its props again."""
+
+    site: str
+    rotation: KeyRotation
+    rendered: RenderedRotation
+    organization: api_key_budget.Organization
+    notes: Problems
+    """The skipped checks and warnings of the props checked for the admin, which it annotates."""
 
 
 class DatadogAdminKeySecret(DatadogKeySecretBase):
@@ -134,43 +149,31 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             accounts the same label. Default: - the organisation is known by ``service_account_id``
         """
         check_construct_id(scope, construct_id, "DatadogAdminKeySecret")
+        checked = take_over(scope, construct_id, CheckedAdmin)  # a family's admin: checked by the family
         super().__init__(scope, construct_id)
-        problems = Problems()
-        rotation = rotation if rotation is not None else defaults.ADMIN_ROTATION
-        validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
-        site_value, rendered = check_admin_props(
-            self,
-            problems,
-            site=site,
-            service_account_id=service_account_id,
-            admin_api_key=admin_api_key,
-            admin_api_key_id=admin_api_key_id,
-            admin_app_key=admin_app_key,
-            admin_app_key_id=admin_app_key_id,
-            rotation=rotation,
-            rotation_prop="rotation",
-            validate_key_format=validate_key_format,
-        )
         self._arn_length = self._estimated_arn_length(secret_name)
-        self._check_rotation_role(problems, rotation_role, rotates_admin=True, arn_length=self._arn_length)
-        check_encryption_key(problems, encryption_key)
-        check_removal_policy(problems, removal_policy)
-        check_secret_name(problems, "secret_name", secret_name)
-        claim(problems, "secret_name", self, secret_name)
-        check_description(problems, description)
-        check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
-        org = api_key_budget.organization(
-            problems,
-            self.node.path,
-            label=api_key_budget.check_label(problems, datadog_organization),
-            service_account_id=service_account_id,
-            site=site_value,
-        )
-        api_key_budget.check(problems, "service_account_id", self, org, admins=(self.node.path,))
-        problems.raise_if_any(self)
-        assert rendered is not None
-        api_key_budget.remember(self, org)
-        api_key_budget.record(self, org, admin=self.node.path)
+        if checked is None:
+            checked = self._check(
+                site=site,
+                service_account_id=service_account_id,
+                admin_api_key=admin_api_key,
+                admin_api_key_id=admin_api_key_id,
+                admin_app_key=admin_app_key,
+                admin_app_key_id=admin_app_key_id,
+                rotation=rotation if rotation is not None else defaults.ADMIN_ROTATION,
+                rotation_role=rotation_role,
+                encryption_key=encryption_key,
+                removal_policy=removal_policy,
+                secret_name=secret_name,
+                description=description,
+                rotate_immediately_on_update=rotate_immediately_on_update,
+                validate_key_format=validate_key_format,
+                datadog_organization=datadog_organization,
+            )
+        checked.notes.raise_if_any(self)  # its warnings
+        site_value, rendered, rotation = checked.site, checked.rendered, checked.rotation
+        api_key_budget.remember(self, checked.organization)
+        api_key_budget.record(self, checked.organization, admin=path_of(self))
 
         self._service_account_id = service_account_id
         self._site = site_value
@@ -200,6 +203,61 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         cfn_secret = self._secret.node.default_child
         assert cfn_secret is not None
         watch_admin(self._secret.secret_arn, self.node.path, cfn_secret)
+
+    def _check(
+        self,
+        *,
+        site: SiteInput,
+        service_account_id: str,
+        admin_api_key: SecretValue,
+        admin_api_key_id: str,
+        admin_app_key: SecretValue,
+        admin_app_key_id: str,
+        rotation: KeyRotation,
+        rotation_role: Optional[DatadogRotationRole],
+        encryption_key: Optional[kms.IKey],
+        removal_policy: RemovalPolicy,
+        secret_name: Optional[str],
+        description: Optional[str],
+        rotate_immediately_on_update: bool,
+        validate_key_format: bool,
+        datadog_organization: Optional[str],
+    ) -> CheckedAdmin:
+        """Check every prop of an admin secret created on its own; raise one error for all problems."""
+        problems = Problems()
+        validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
+        site_value, rendered = check_admin_props(
+            self,
+            problems,
+            site=site,
+            service_account_id=service_account_id,
+            admin_api_key=admin_api_key,
+            admin_api_key_id=admin_api_key_id,
+            admin_app_key=admin_app_key,
+            admin_app_key_id=admin_app_key_id,
+            rotation=rotation,
+            rotation_prop="rotation",
+            validate_key_format=validate_key_format,
+        )
+        self._check_rotation_role(problems, rotation_role, rotates_admin=True, arn_length=self._arn_length)
+        check_encryption_key(problems, encryption_key)
+        check_removal_policy(problems, removal_policy)
+        check_secret_name(problems, "secret_name", secret_name)
+        claim(problems, "secret_name", self, secret_name)
+        check_description(problems, description)
+        check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
+        org = api_key_budget.organization(
+            problems,
+            path_of(self),
+            label=api_key_budget.check_label(problems, datadog_organization),
+            service_account_id=service_account_id,
+            site=site_value,
+        )
+        api_key_budget.check(problems, "service_account_id", self, org, admins=(path_of(self),))
+        if len(problems):
+            problems.raise_if_any(self)
+        assert rendered is not None
+        return CheckedAdmin(site_value, rotation, rendered, org, problems)
 
     @property
     def service_account_id(self) -> str:

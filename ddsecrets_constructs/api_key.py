@@ -14,8 +14,9 @@ from constructs import Construct
 
 from . import _datadog_budget as api_key_budget
 from . import defaults
-from ._child_secret import DatadogChildKeySecretBase
-from ._secret_props import check_flag
+from ._child_secret import CheckedKey, DatadogChildKeySecretBase
+from ._secret_base import take_over
+from ._stack_facts import path_of
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import API_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation
@@ -64,37 +65,40 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
         :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
         """
         check_construct_id(scope, construct_id, "DatadogApiKeySecret")
+        checked = take_over(scope, construct_id, CheckedKey)  # a family's key: its props were checked by the family
         super().__init__(scope, construct_id)
-        problems = Problems()
-        validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
-        rotation, rendered = self._check_common(
-            problems,
-            admin=admin,
-            rotation=rotation,
-            rotation_role=rotation_role,
-            secret_name=secret_name,
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
-            description=description,
-            rotate_immediately_on_update=rotate_immediately_on_update,
-        )
-        check_api_key_props(
-            self, problems, api_key=api_key, api_key_id=api_key_id, validate_key_format=validate_key_format
-        )
-        org = api_key_budget.organization_of(admin) if isinstance(admin, Construct) else None
-        if org is not None:
-            api_key_budget.check(problems, "admin", self, org, api_keys=(self.node.path,))
-        problems.raise_if_any(self)
-        assert rendered is not None
-        if org is not None:
-            api_key_budget.record(self, org, api_key=self.node.path)
+        if checked is None:
+
+            def check_key(problems: Problems, validate: bool) -> None:
+                check_api_key_props(
+                    self, problems, api_key=api_key, api_key_id=api_key_id, validate_key_format=validate
+                )
+                if isinstance(admin, Construct):
+                    org = api_key_budget.organization_of(admin)
+                    api_key_budget.check(problems, "admin", self, org, api_keys=(path_of(self),))
+
+            checked = self._check_props(
+                check_key,
+                admin=admin,
+                rotation=rotation,
+                rotation_role=rotation_role,
+                encryption_key=encryption_key,
+                removal_policy=removal_policy,
+                secret_name=secret_name,
+                description=description,
+                rotate_immediately_on_update=rotate_immediately_on_update,
+                validate_key_format=validate_key_format,
+            )
+        checked.notes.raise_if_any(self)  # its warnings
+        if isinstance(admin, Construct):
+            api_key_budget.record(self, api_key_budget.organization_of(admin), api_key=path_of(self))
 
         self._create_child(
             admin=admin,
             secret_type=SECRET_TYPE,
             fields={"apiKey": api_key, "apiKeyId": SecretValue.unsafe_plain_text(api_key_id)},
-            rendered=rendered,
-            rotation=rotation,
+            rendered=checked.rendered,
+            rotation=checked.rotation,
             rotation_role=rotation_role,
             encryption_key=encryption_key,
             removal_policy=removal_policy,

@@ -14,8 +14,8 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from . import defaults
-from ._child_secret import DatadogChildKeySecretBase
-from ._secret_props import check_flag
+from ._child_secret import CheckedKey, DatadogChildKeySecretBase
+from ._secret_base import take_over
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation
@@ -67,31 +67,35 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
         :param validate_key_format: refuse literal keys that do not look like Datadog keys. Default: True
         """
         check_construct_id(scope, construct_id, "DatadogApplicationKeySecret")
+        checked = take_over(scope, construct_id, CheckedKey)  # a family's key: its props were checked by the family
         super().__init__(scope, construct_id)
-        problems = Problems()
-        validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
-        rotation, rendered = self._check_common(
-            problems,
-            admin=admin,
-            rotation=rotation,
-            rotation_role=rotation_role,
-            secret_name=secret_name,
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
-            description=description,
-            rotate_immediately_on_update=rotate_immediately_on_update,
-        )
-        owner = check_application_key_props(
-            self,
-            problems,
-            app_key=app_key,
-            app_key_id=app_key_id,
-            service_account_id=service_account_id,
-            admin_service_account_id=getattr(admin, "service_account_id", None),
-            validate_key_format=validate_key_format,
-        )
-        problems.raise_if_any(self)
-        assert rendered is not None
+        if checked is None:
+
+            def check_key(problems: Problems, validate: bool) -> Optional[str]:
+                return check_application_key_props(
+                    self,
+                    problems,
+                    app_key=app_key,
+                    app_key_id=app_key_id,
+                    service_account_id=service_account_id,
+                    admin_service_account_id=getattr(admin, "service_account_id", None),
+                    validate_key_format=validate,
+                )
+
+            checked = self._check_props(
+                check_key,
+                admin=admin,
+                rotation=rotation,
+                rotation_role=rotation_role,
+                encryption_key=encryption_key,
+                removal_policy=removal_policy,
+                secret_name=secret_name,
+                description=description,
+                rotate_immediately_on_update=rotate_immediately_on_update,
+                validate_key_format=validate_key_format,
+            )
+        checked.notes.raise_if_any(self)  # its warnings
+        owner = checked.service_account_id
         assert owner is not None
 
         self._service_account_id = owner
@@ -103,8 +107,8 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
                 "appKeyId": SecretValue.unsafe_plain_text(app_key_id),
                 "serviceAccountId": SecretValue.unsafe_plain_text(owner),
             },
-            rendered=rendered,
-            rotation=rotation,
+            rendered=checked.rendered,
+            rotation=checked.rotation,
             rotation_role=rotation_role,
             encryption_key=encryption_key,
             removal_policy=removal_policy,

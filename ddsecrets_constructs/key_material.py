@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -138,14 +139,31 @@ _RESOLVED: weakref.WeakKeyDictionary[SecretValue, dict[str, Any]] = weakref.Weak
 
 
 def _resolved(stack: Stack, value: SecretValue) -> Any:
-    by_stack = _RESOLVED.setdefault(value, {})
     path = facts_of_stack(stack).path
-    if path not in by_stack:
+    if path not in _RESOLVED.get(value, {}):
+        resolve_ahead(stack, [value])
+    return _RESOLVED[value][path]
+
+
+def resolve_ahead(stack: Stack, values: Sequence[object]) -> None:
+    """Resolve the SecretValues among ``values`` for :func:`check_key_material` in one
+    ``stack.resolve`` round trip for all of them (a family's keys) rather than one each."""
+    path = facts_of_stack(stack).path
+    tokens: list[tuple[SecretValue, Any]] = []
+    for value in values:
+        if not isinstance(value, SecretValue) or path in _RESOLVED.get(value, {}):
+            continue
         unwrapped = value.unsafe_unwrap()
         # A literal or a dynamic reference ('{{resolve:...}}') is a plain str: it resolves to itself.
-        literal = isinstance(unwrapped, str) and not is_unresolved(unwrapped)
-        by_stack[path] = unwrapped if literal else stack.resolve(unwrapped)
-    return by_stack[path]
+        if isinstance(unwrapped, str) and not is_unresolved(unwrapped):
+            _RESOLVED.setdefault(value, {})[path] = unwrapped
+        else:
+            tokens.append((value, unwrapped))
+    if tokens:
+        # By index in a mapping: resolving drops a value that resolves to nothing, also from a list.
+        resolved = stack.resolve({str(i): unwrapped for i, (_, unwrapped) in enumerate(tokens)})
+        for i, (value, _) in enumerate(tokens):
+            _RESOLVED.setdefault(value, {})[path] = resolved.get(str(i))
 
 
 _SSM_IS_VISIBLE = "which anyone allowed ssm:GetParameter (and the console) can read in clear"

@@ -33,17 +33,30 @@ from constructs import Construct
 from . import _cfn_limits as cfn_limits
 from . import _datadog_budget as api_key_budget
 from . import _iam_budget as budget
-from . import defaults
+from . import defaults, key_material
 from ._arns import secret_arn_by_name
-from ._child_secret import ADMIN_ALLOWED, admin_arn_length, check_child_rotation, check_same_environment
+from ._child_secret import (
+    ADMIN_ALLOWED,
+    CheckedKey,
+    admin_arn_length,
+    check_child_rotation,
+    check_same_environment,
+)
 from ._names import claim
-from ._secret_base import check_secret_name
+from ._secret_base import check_secret_name, hand_over
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
-from .admin_key import DatadogAdminKeySecret, IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret, check_admin_props
+from ._stack_facts import adopt, facts_of, path_of
+from .admin_key import (
+    CheckedAdmin,
+    DatadogAdminKeySecret,
+    IDatadogAdminKeySecret,
+    ImportedDatadogAdminKeySecret,
+    check_admin_props,
+)
 from .alerts import DatadogRotationAlerts
 from .api_key import DatadogApiKeySecret, check_api_key_props
 from .application_key import DatadogApplicationKeySecret, check_application_key_props
-from .rotation import KeyRotation
+from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole, policies_needed
 from .site import SiteInput
 from .validation import Problems, check_construct_id, is_unresolved
@@ -171,13 +184,17 @@ class DatadogManagedSecrets(Construct):
         """
         check_construct_id(scope, construct_id, "DatadogManagedSecrets")
         super().__init__(scope, construct_id)
-        # Check every prop of the family and its children first: one error lists all problems.
+        adopt(self, scope, construct_id)
+        # Check every prop of the family and its keys first, once: one error lists all problems, and
+        # each key is built from what was checked for it (CheckedKey), with its own warnings.
         problems = Problems()
         application_keys = _check_mapping(problems, "application_keys", application_keys, "ApplicationKeySpec")
         api_keys = _check_mapping(problems, "api_keys", api_keys, "ApiKeySpec")
         validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
         check_encryption_key(problems, encryption_key)
-        check_removal_policy(problems, removal_policy)
+        # Every secret of the family carries this warning.
+        every_secret = problems.within("", own_notes=True)
+        check_removal_policy(every_secret, removal_policy)
         key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
         prefix = secret_name_prefix if secret_name_prefix is not None else _default_prefix(self)
         own_admin: dict[str, Any] = {
@@ -209,29 +226,44 @@ class DatadogManagedSecrets(Construct):
                 )
             site_value = None
             admin_kwargs: dict[str, Any] = {prop: own_admin[prop] for prop in _ADMIN_PROPS}
+            # The admin's skipped checks and warnings, which it annotates on itself when built.
+            admin_notes = problems.within("", own_notes=True), problems.within("", own_notes=True)
             if not missing:
                 site_value, admin_rendered = check_admin_props(
                     self,
-                    problems,
+                    admin_notes[0],
                     **admin_kwargs,
                     rotation=admin_rotation,
                     rotation_prop="admin_rotation",
                     validate_key_format=validate_key_format,
                 )
             family_account = service_account_id
-            new_admins = (f"{self.node.path}/Admin",)
-            # The admin annotates its own budget warning when it is built: not twice.
+            new_admins = (f"{path_of(self)}/Admin",)
             org = api_key_budget.organization(
-                Problems(),
+                admin_notes[1],
                 new_admins[0],
                 label=api_key_budget.check_label(problems, datadog_organization),
                 service_account_id=service_account_id,
                 site=site_value,
             )
-        check_child_rotation(problems, "key_rotation", key_rotation, admin_rendered)
+        # Checked once; what it skips or warns goes to every key that uses it.
+        key_notes = problems.within("", own_notes=True)
+        key_rendered = check_child_rotation(key_notes, "key_rotation", key_rotation, admin_rendered)
         _check_prefix(self, problems, prefix)
+        if admin is None and isinstance(prefix, str):
+            claim(problems, "secret_name_prefix", self, f"{prefix}/admin", owner_path=new_admins[0])
+        key_material.resolve_ahead(
+            facts_of(self).stack,
+            [getattr(spec, "app_key", None) for spec in application_keys.values()]
+            + [getattr(spec, "api_key", None) for spec in api_keys.values()],
+        )
+        # name -> (its skipped checks and warnings, its schedule, its rendering, its owner)
+        checked_apps: dict[str, tuple[Problems, KeyRotation, Optional[RenderedRotation], Optional[str]]] = {}
+        checked_apis: dict[str, tuple[Problems, KeyRotation, Optional[RenderedRotation]]] = {}
+        # A key on the family's schedule also carries what checking `key_rotation` skipped.
+        family_schedule = (key_rotation, key_rendered, key_notes)
         for name, app in application_keys.items():
-            entry = problems.within(f"application_keys[{name!r}].")
+            entry = problems.within(f"application_keys[{name!r}].", own_notes=True)
             _check_child_name(problems, "application_keys", name)
             if not isinstance(app, ApplicationKeySpec):
                 problems.wrong_type(
@@ -239,7 +271,7 @@ class DatadogManagedSecrets(Construct):
                 )
                 continue
             check_description(entry, app.description)
-            check_application_key_props(
+            owner = check_application_key_props(
                 self,
                 entry,
                 app_key=app.app_key,
@@ -248,10 +280,11 @@ class DatadogManagedSecrets(Construct):
                 admin_service_account_id=family_account,
                 validate_key_format=validate_key_format,
             )
-            if app.rotation is not None:
-                check_child_rotation(entry, "rotation", app.rotation, admin_rendered)
+            rotation, rendered, notes = _key_rotation(entry, app.rotation, family_schedule, admin_rendered)
+            _claim_key_name(self, problems, prefix, APPLICATION_KEYS, name)
+            checked_apps[name] = (Problems.notes(every_secret, notes, entry), rotation, rendered, owner)
         for name, api in api_keys.items():
-            entry = problems.within(f"api_keys[{name!r}].")
+            entry = problems.within(f"api_keys[{name!r}].", own_notes=True)
             _check_child_name(problems, "api_keys", name)
             if not isinstance(api, ApiKeySpec):
                 problems.wrong_type(f"api_keys[{name!r}]", api, "an ApiKeySpec(api_key=..., api_key_id=...)")
@@ -260,8 +293,9 @@ class DatadogManagedSecrets(Construct):
             check_api_key_props(
                 self, entry, api_key=api.api_key, api_key_id=api.api_key_id, validate_key_format=validate_key_format
             )
-            if api.rotation is not None:
-                check_child_rotation(entry, "rotation", api.rotation, admin_rendered)
+            rotation, rendered, notes = _key_rotation(entry, api.rotation, family_schedule, admin_rendered)
+            _claim_key_name(self, problems, prefix, API_KEYS, name)
+            checked_apis[name] = (Problems.notes(every_secret, notes, entry), rotation, rendered)
         admin_length = (
             admin_arn_length(self, admin)
             if isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret))
@@ -277,7 +311,7 @@ class DatadogManagedSecrets(Construct):
                 self,
                 org,
                 admins=new_admins,
-                api_keys=tuple(f"{self.node.path}/ApiKeys/{name}" for name in api_keys),
+                api_keys=tuple(f"{path_of(self)}/ApiKeys/{name}" for name in api_keys),
             )
         if len(problems):
             problems.raise_if_any(self)
@@ -300,6 +334,21 @@ class DatadogManagedSecrets(Construct):
         if isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret)):
             self._admin = admin
         else:
+            assert site_value is not None
+            assert admin_rendered is not None
+            assert admin_rotation is not None
+            assert org is not None
+            hand_over(
+                self,
+                "Admin",
+                CheckedAdmin(
+                    site_value,
+                    admin_rotation,
+                    admin_rendered,
+                    org,
+                    Problems.notes(admin_notes[0], every_secret, admin_notes[1]),
+                ),
+            )
             self._admin = DatadogAdminKeySecret(
                 self,
                 "Admin",
@@ -322,27 +371,36 @@ class DatadogManagedSecrets(Construct):
         self._api_keys: dict[str, DatadogApiKeySecret] = {}
         if application_keys:
             group = Construct(self, "ApplicationKeys")
+            adopt(group, self, "ApplicationKeys")
             for name, app in application_keys.items():
+                notes, rotation, rendered, owner = checked_apps[name]
+                assert rendered is not None
+                assert owner is not None
+                hand_over(group, name, CheckedKey(rotation, rendered, notes, owner))
                 self._application_keys[name] = DatadogApplicationKeySecret(
                     group,
                     name,
                     app_key=app.app_key,
                     app_key_id=app.app_key_id,
                     service_account_id=app.service_account_id,
-                    rotation=app.rotation if app.rotation is not None else key_rotation,
+                    rotation=rotation,
                     secret_name=f"{prefix}/{APPLICATION_KEYS}/{name}",
                     description=app.description,
                     **shared,
                 )
         if api_keys:
             group = Construct(self, "ApiKeys")
+            adopt(group, self, "ApiKeys")
             for name, api in api_keys.items():
+                notes, rotation, rendered = checked_apis[name]
+                assert rendered is not None
+                hand_over(group, name, CheckedKey(rotation, rendered, notes))
                 self._api_keys[name] = DatadogApiKeySecret(
                     group,
                     name,
                     api_key=api.api_key,
                     api_key_id=api.api_key_id,
-                    rotation=api.rotation if api.rotation is not None else key_rotation,
+                    rotation=rotation,
                     secret_name=f"{prefix}/{API_KEYS}/{name}",
                     description=api.description,
                     **shared,
@@ -448,8 +506,8 @@ class DatadogManagedSecrets(Construct):
 def _default_prefix(family: Construct) -> str:
     """``<stack name>/<path below the stack>``: unique per construct path. For a family created
     directly in a stack that is ``<stack name>/<construct id>``, as in 0.1.0."""
-    stack = Stack.of(family)
-    below = family.node.path[len(stack.node.path) + 1 :]
+    stack = facts_of(family).stack
+    below = path_of(family)[len(path_of(stack)) + 1 :]
     return f"{stack.stack_name}/{below}"
 
 
@@ -468,6 +526,32 @@ def _check_prefix(family: Construct, problems: Problems, prefix: str) -> None:
         problems.add("secret_name_prefix", repr(prefix), "a prefix without a trailing '/' (it is added)")
     elif isinstance(prefix, str):
         claim(problems, "secret_name_prefix", family, prefix, is_prefix=True)
+
+
+def _key_rotation(
+    entry: Problems,
+    rotation: Optional[KeyRotation],
+    family_schedule: tuple[KeyRotation, Optional[RenderedRotation], Problems],
+    admin_rendered: Optional[RenderedRotation],
+) -> tuple[KeyRotation, Optional[RenderedRotation], Problems]:
+    """A key's own schedule, checked, or the family's ``key_rotation`` (checked once for all), with
+    what its check skipped or warned that is not in ``entry`` already."""
+    if rotation is None:
+        return family_schedule
+    return rotation, check_child_rotation(entry, "rotation", rotation, admin_rendered), Problems()
+
+
+def _claim_key_name(family: Construct, problems: Problems, prefix: object, group: str, name: object) -> None:
+    """Claim a key's secret name for the key the family is about to build (see :func:`claim`)."""
+    if isinstance(prefix, str) and isinstance(name, str):
+        child = "ApplicationKeys" if group == APPLICATION_KEYS else "ApiKeys"
+        claim(
+            problems,
+            f"{'application_keys' if group == APPLICATION_KEYS else 'api_keys'} key",
+            family,
+            f"{prefix}/{group}/{name}",
+            owner_path=f"{path_of(family)}/{child}/{name}",
+        )
 
 
 def _check_keys_role_fits(

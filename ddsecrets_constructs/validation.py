@@ -193,8 +193,22 @@ class Problems:
     _skipped: list[str] = field(default_factory=list)
     _warnings: list[tuple[str, str]] = field(default_factory=list)
 
-    def within(self, prefix: str) -> Problems:
+    def within(self, prefix: str, *, own_notes: bool = False) -> Problems:
+        """A view that names props with ``prefix`` and records its problems here. With ``own_notes``
+        it keeps its skipped checks and warnings apart, for another construct to annotate
+        (:meth:`notes`): a family's key carries the warnings of the props checked for it."""
+        if own_notes:
+            return Problems(self.prefix + prefix, self._problems)
         return Problems(self.prefix + prefix, self._problems, self._skipped, self._warnings)
+
+    @staticmethod
+    def notes(*views: Problems) -> Problems:
+        """The skipped checks and warnings of ``views``, in order, without their problems: what a
+        construct built from already checked props annotates (:meth:`raise_if_any`)."""
+        return Problems(
+            _skipped=[s for view in views for s in view._skipped],
+            _warnings=[w for view in views for w in view._warnings],
+        )
 
     def name(self, prop: str) -> str:
         """The prop's name as the user wrote it, with this view's prefix."""

@@ -3,13 +3,29 @@ the Datadog formats; every deploy-time source that skips a check says so; ids ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import jsii
 import pytest
-from aws_cdk import CfnParameter, CfnResource, Fn, SecretValue, Stack, Token
+from aws_cdk import CfnParameter, CfnResource, Fn, IStableAnyProducer, Lazy, SecretValue, Stack, Token
 from aws_cdk import aws_ssm as ssm
 from aws_cdk.assertions import Annotations, Match
 
-from ddsecrets_constructs import DatadogAdminKeySecret, DatadogKeyKind, DatadogKeyParameter, DdSecretsValidationError
-from ddsecrets_constructs.key_material import API_KEY, APP_KEY, KeyFormat, check_key_material, check_uuid
+from ddsecrets_constructs import (
+    DatadogAdminKeySecret,
+    DatadogKeyKind,
+    DatadogKeyParameter,
+    DdSecretsValidationError,
+    key_material,
+)
+from ddsecrets_constructs.key_material import (
+    API_KEY,
+    APP_KEY,
+    KeyFormat,
+    check_key_material,
+    check_uuid,
+    resolve_ahead,
+)
 from ddsecrets_constructs.validation import Problems
 from tests.support import ADMIN_ARN, LEGACY_APP_KEY, LITERAL_API_KEY, LITERAL_APP_KEY, admin_props, new_stack
 
@@ -248,3 +264,36 @@ def test_fails_on_uuid_of_wrong_type() -> None:
     assert [str(p) for p in problems._problems] == [
         "`app_key_id`: got None; a UUID string such as '1b4e28ba-2fa1-11d2-883f-0016d3cca427'"
     ]
+
+
+# --- a family's keys resolved in one round trip -----------------------------------------------------
+
+
+def test_resolving_ahead_gives_each_key_what_resolving_it_alone_gives() -> None:
+    """A family resolves its keys together (:func:`resolve_ahead`); each check must then see the
+    same value as a key resolved alone, also for a value that resolves to nothing."""
+    _, alone = new_stack()
+    _, ahead = new_stack()
+    sources: dict[str, Callable[[Stack], SecretValue]] = {
+        "literal": lambda s: SecretValue.unsafe_plain_text(LITERAL_API_KEY),
+        "dynamic reference": lambda s: SecretValue.secrets_manager("datadog/seed", json_field="ApiKey"),
+        "parameter": lambda s: SecretValue.cfn_parameter(CfnParameter(s, "Key", no_echo=True)),
+        "import": lambda s: SecretValue.unsafe_plain_text(Fn.import_value("DatadogKey")),
+        "nothing": lambda s: SecretValue(Lazy.any(Empty(), omit_empty_array=True)),
+        "ssm-secure": lambda s: SecretValue.ssm_secure("/datadog/key"),
+    }
+    values = {name: make(ahead) for name, make in sources.items()}
+    resolve_ahead(ahead, [*values.values(), "not a SecretValue"])
+    for name, make in sources.items():
+        value = make(alone)
+        expected = alone.resolve(value.unsafe_unwrap())
+        assert key_material._RESOLVED[values[name]][ahead.node.path] == expected, name
+        assert key_material._resolved(alone, value) == expected, name
+
+
+@jsii.implements(IStableAnyProducer)
+class Empty:
+    """An empty list, which ``omit_empty_array`` resolves to nothing."""
+
+    def produce(self) -> list[str]:
+        return []

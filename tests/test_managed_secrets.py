@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aws_cdk import Duration, SecretValue
+from aws_cdk import CfnParameter, Duration, SecretValue
+from aws_cdk.assertions import Annotations, Match
 
 from ddsecrets_constructs import (
     ApiKeySpec,
     ApplicationKeySpec,
+    DatadogApiKeySecret,
     DatadogManagedSecrets,
     DdSecretsValidationError,
     KeyRotation,
 )
+from ddsecrets_constructs import admin_key as admin_key_module
+from ddsecrets_constructs import api_key as api_key_module
+from ddsecrets_constructs import application_key as application_key_module
+from ddsecrets_constructs.validation import Problems
 from tests.support import (
     API_KEY_ID,
     APP_KEY_ID,
@@ -28,6 +36,7 @@ from tests.support import (
     schedule_resource,
     secret_resource,
     statements,
+    warnings_of,
 )
 
 MANAGED_POLICY_LIMIT = 6144
@@ -232,3 +241,106 @@ def test_family_of_one_key_is_two_secrets_two_schedules_two_roles_four_policies(
         resource_of(configuration, configuration.refs["family"].admin.secret.node.default_child)["Properties"]["Type"]
         == "DatadogAdminKey"
     )
+
+
+# --- one validation pass: the family checks its secrets' props, they do not check them again ------
+
+
+def test_each_key_warns_on_itself_naming_its_prop_as_the_family_was_given_it(family: Any) -> None:
+    for path, prop in (
+        ("/Datadog/ApplicationKeys/app000", "application_keys['app000'].app_key"),
+        ("/Datadog/ApplicationKeys/app001", "application_keys['app001'].app_key"),
+        ("/Datadog/ApiKeys/api000", "api_keys['api000'].api_key"),
+        ("/Datadog/ApiKeys/api001", "api_keys['api001'].api_key"),
+    ):
+        (message,) = warnings_of(family, path)
+        assert "[ack: ddsecrets-constructs:deployTimeValuesNotChecked]" in message
+        # Its own key only, named as the user wrote it in the family's props.
+        assert re.findall(r"`([^`]+)` \(", message) == [prop]
+
+
+def test_what_checking_the_familys_schedules_skips_is_said_on_each_secret_that_uses_them() -> None:
+    """Deploy-time schedules: `key_rotation` is checked once, and every key on it says what was
+    skipped; a key with its own schedule says it of its own; the admin of `admin_rotation`."""
+    _, stack = new_stack()
+
+    def schedule(name: str) -> KeyRotation:
+        return KeyRotation.expression(CfnParameter(stack, name).value_as_string)
+
+    DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        admin_rotation=schedule("AdminSchedule"),
+        key_rotation=schedule("KeySchedule"),
+        application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "CiKey"), app_key_id=APP_KEY_ID)},
+        api_keys={
+            "agent": ApiKeySpec(api_key=param(stack, "AgentKey"), api_key_id=API_KEY_ID),
+            "own": ApiKeySpec(
+                api_key=param(stack, "OwnKey"), api_key_id=API_KEY_ID, rotation=KeyRotation.every(Duration.days(30))
+            ),
+        },
+    )
+    skipped = {
+        w.id.rsplit("/", 1)[-1]: re.findall(r"`([^`]*rotation)` \(([^)]*)\)", str(w.entry.data))
+        for w in Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("deployTimeValuesNotChecked"))
+    }
+    assert skipped == {
+        "Admin": [("admin_rotation", "schedule expression rules and window distance from the admin's")],
+        **{
+            key: [
+                ("key_rotation", "schedule expression rules and window distance from the admin's"),
+                ("key_rotation", "window distance from the admin secret's rotation"),
+            ]
+            for key in ("ci", "agent")
+        },
+        "own": [("api_keys['own'].rotation", "window distance from the admin secret's rotation")],
+    }
+
+
+def test_a_family_checks_each_prop_of_its_secrets_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: Counter[str] = Counter()
+
+    def counting(check: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            # (scope, problems, prop, ...) or (problems, prop, ...): count the prop as the error names it
+            problems, prop = (args[1], args[2]) if isinstance(args[1], Problems) else (args[0], args[1])
+            checked[problems.name(prop)] += 1
+            return check(*args, **kwargs)
+
+        return wrapper
+
+    for module in (admin_key_module, api_key_module, application_key_module):
+        monkeypatch.setattr(module, "check_key_material", counting(module.check_key_material))
+        monkeypatch.setattr(module, "check_uuid", counting(module.check_uuid))
+    _, stack = new_stack()
+    DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "CiKey"), app_key_id=APP_KEY_ID)},
+        api_keys={
+            name: ApiKeySpec(api_key=param(stack, f"{name}Key"), api_key_id=API_KEY_ID) for name in ("agent", "lambda")
+        },
+    )
+    assert checked == {
+        "service_account_id": 1,
+        "admin_api_key": 1,
+        "admin_api_key_id": 1,
+        "admin_app_key": 1,
+        "admin_app_key_id": 1,
+        "application_keys['ci'].app_key": 1,
+        "application_keys['ci'].app_key_id": 1,
+        "api_keys['agent'].api_key": 1,
+        "api_keys['agent'].api_key_id": 1,
+        "api_keys['lambda'].api_key": 1,
+        "api_keys['lambda'].api_key_id": 1,
+    }
+
+
+def test_a_key_built_outside_a_family_still_checks_its_props(family: Any) -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError, match=r"`api_key_id`: got 'not-a-uuid'"):
+        DatadogApiKeySecret(
+            stack, "ApiKey", admin=family.refs["family"].admin, api_key=param(stack, "ApiKey"), api_key_id="not-a-uuid"
+        )

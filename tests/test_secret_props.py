@@ -7,10 +7,16 @@ from aws_cdk import Annotations, RemovalPolicy
 from aws_cdk.assertions import Annotations as AssertAnnotations
 from aws_cdk.assertions import Match
 
-from ddsecrets_constructs import DatadogAdminKeySecret, DatadogManagedSecrets, DdSecretsValidationError
+from ddsecrets_constructs import (
+    ApiKeySpec,
+    ApplicationKeySpec,
+    DatadogAdminKeySecret,
+    DatadogManagedSecrets,
+    DdSecretsValidationError,
+)
 from ddsecrets_constructs._secret_props import check_encryption_key
 from ddsecrets_constructs.validation import Problems
-from tests.support import LITERAL_API_KEY, admin_props, built, new_stack, warnings_of
+from tests.support import API_KEY_ID, APP_KEY_ID, LITERAL_API_KEY, admin_props, built, new_stack, param, warnings_of
 
 
 def test_destroy_warns_saying_what_is_lost() -> None:
@@ -43,6 +49,25 @@ def test_every_secret_of_a_family_warns_and_one_acknowledgment_on_the_family_cov
     family = DatadogManagedSecrets(acked, "Datadog", **admin_props(acked), removal_policy=RemovalPolicy.DESTROY)
     Annotations.of(family).acknowledge_warning("ddsecrets-constructs:secretNotRetained", "A throwaway test stack.")
     assert AssertAnnotations.from_stack(acked).find_warning("*", Match.string_like_regexp("secretNotRetained")) == []
+
+
+def test_a_familys_removal_policy_is_checked_once_and_every_key_carries_its_warning() -> None:
+    _, stack = new_stack()
+    DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "CiKey"), app_key_id=APP_KEY_ID)},
+        api_keys={"agent": ApiKeySpec(api_key=param(stack, "AgentKey"), api_key_id=API_KEY_ID)},
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    found = AssertAnnotations.from_stack(stack).find_warning("*", Match.string_like_regexp("secretNotRetained"))
+    assert sorted(w.id for w in found) == [
+        "/TestStack/Datadog/Admin",
+        "/TestStack/Datadog/ApiKeys/agent",
+        "/TestStack/Datadog/ApplicationKeys/ci",
+    ]
+    assert all(str(w.entry.data).startswith("`removal_policy` is RemovalPolicy.DESTROY.") for w in found)
 
 
 @pytest.mark.parametrize("value", ["arn:aws:kms:eu-west-1:111111111111:key/x", 42, b"key"])
