@@ -511,7 +511,7 @@ def pattern_readers() -> dict[str, str]:
         return secret_arn(stack, resource.removeprefix("secret:")) if resource.startswith("secret:") else resource
 
     for role, (keys, _) in PATTERN_READERS.items():
-        statement = {k: [arn(r) for r in v] if "resources" in k else v for k, v in keys.items()}
+        statement: dict[str, Any] = {k: [arn(r) for r in v] if "resources" in k else v for k, v in keys.items()}
         iam.Role(stack, role, assumed_by=iam.AccountRootPrincipal()).add_to_policy(iam.PolicyStatement(**statement))
     return reader_warnings(stack)
 
