@@ -27,6 +27,7 @@ NOT_APPLIED = {
 NOT_MODELLED = {
     "AWS::SecretsManager::RotationSchedule": "accepted, no effect: DescribeSecret shows no rotation",
     "AWS::ECS::TaskDefinition": "ECS is not in LocalStack's community edition: physical id 'unknown'",
+    "AWS::CodeBuild::Project": "CodeBuild is not in LocalStack's community edition: physical id 'unknown'",
     "AWS::CDK::Metadata": "CDK's own version report, no AWS resource",
 }
 

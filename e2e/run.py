@@ -21,6 +21,7 @@ from e2e import readback, readme_steps
 from e2e.parameters import ValueMaker, values_for
 from e2e.readme_steps import ROOT, Command, DeploySteps
 from e2e.stackrun import StackRun, capture
+from examples.agent_stack import CI_PROJECT
 
 COMMAND_TIMEOUT_S = 600
 ADMIN_TYPE = "DatadogAdminKey"
@@ -230,6 +231,9 @@ def _probes(runner: Runner, stacks: dict[str, StackRun]) -> dict[str, Any]:
         "task_definitions": {
             run.name: [run.physical_ids[k] for k in run.of_type("AWS::ECS::TaskDefinition")] for run in stacks.values()
         },
+        "codebuild_projects": {
+            run.name: [run.physical_ids[k] for k in run.of_type("AWS::CodeBuild::Project")] for run in stacks.values()
+        },
         # Every KMS key policy once every stack is deployed (a consumer must not have changed one).
         "key_policies": {
             f"{run.name}/{k}": aws.client("kms").get_key_policy(KeyId=run.physical_ids[k], PolicyName="default")[
@@ -240,6 +244,8 @@ def _probes(runner: Runner, stacks: dict[str, StackRun]) -> dict[str, Any]:
         },
         # Could a deployed task definition (its secrets, its execution role) be read back?
         "ecs:DescribeTaskDefinition": _call(aws.client("ecs").describe_task_definition, taskDefinition="agent"),
+        # Could the deployed CI project (its name, its role) be read back?
+        "codebuild:BatchGetProjects": _call(aws.client("codebuild").batch_get_projects, names=[CI_PROJECT]),
         "readme_checks": _readme_checks(runner, admin_arn),
         "cli": _cli_runs(runner, run.name),
         "event_matches": _event_matches(events, stacks),

@@ -388,6 +388,12 @@ def test_emulator_gaps_are_as_documented(deployment: Deployment) -> None:
     assert ecs
     assert set(ecs) == {"unknown"}
     assert NOT_EMULATED in probes["ecs:DescribeTaskDefinition"], probes["ecs:DescribeTaskDefinition"]
+    # CodeBuild, the same: the CI project deploys with physical id "unknown" and no CodeBuild API
+    # answers, so its name, role and build spec are checked on the template (tests/test_examples.py).
+    projects = [physical for ids in probes["codebuild_projects"].values() for physical in ids]
+    assert projects
+    assert set(projects) == {"unknown"}
+    assert NOT_EMULATED in probes["codebuild:BatchGetProjects"], probes["codebuild:BatchGetProjects"]
 
 
 def test_emulator_does_not_write_a_reseeded_value(updated: Update) -> None:

@@ -187,6 +187,7 @@ def test_consumer_example_decrypts_with_the_keys_stacks_key_through_its_own_poli
     for role_id, role in by_type(t, "AWS::IAM::Role").items():
         assert set(role["Properties"]) == {"AssumeRolePolicyDocument"}, role_id  # no inline or managed policy
     log_groups = [{"Fn::GetAtt": [log_group, "Arn"]} for log_group in by_type(t, "AWS::Logs::LogGroup")]
+    project_logs = sorted(map(json.dumps, codebuild_log_group_arns(t)))
     granted = []
     for policy_id, policy in by_type(t, "AWS::IAM::Policy").items():
         (read,) = [s for s in statements(policy) if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
@@ -194,9 +195,17 @@ def test_consumer_example_decrypts_with_the_keys_stacks_key_through_its_own_poli
         assert sorted(as_list(read["Action"])) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
         assert as_list(decrypt["Action"]) == ["kms:Decrypt"], policy_id
         for other in statements(policy):
-            if other is not read and other is not decrypt:  # the Agent's log stream, nothing else
+            if other is read or other is decrypt:
+                continue
+            if other["Resource"] in log_groups:  # the Agent's log stream
                 assert sorted(as_list(other["Action"])) == ["logs:CreateLogStream", "logs:PutLogEvents"], policy_id
-                assert other["Resource"] in log_groups, policy_id
+            else:  # CodeBuild's grant for the CI project's own log group, nothing else
+                assert sorted(as_list(other["Action"])) == [
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                ], policy_id
+                assert sorted(map(json.dumps, as_list(other["Resource"]))) == project_logs, policy_id
         assert all(s["Effect"] == "Allow" for s in statements(policy))
         (secret_id,) = exports[read["Resource"]["Fn::ImportValue"]].values()
         assert secret_id in secrets, policy_id
@@ -212,43 +221,100 @@ def test_consumer_example_decrypts_with_the_keys_stacks_key_through_its_own_poli
     assert sorted(granted) == ["DatadogApiKey", "DatadogApplicationKey"]  # the Agent's and the CI role's
 
 
+def the_project_arn(name: str) -> dict[str, Any]:
+    """The ARN of the CodeBuild project ``name`` of the stack's account and region, as CDK writes it."""
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":codebuild:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":project/{name}",
+            ],
+        ]
+    }
+
+
+def codebuild_log_group_arns(t: dict[str, Any]) -> list[dict[str, Any]]:
+    """The log group CodeBuild writes each project's logs to (/aws/codebuild/<project name>), and its streams."""
+    arns = []
+    for project_id in by_type(t, "AWS::CodeBuild::Project"):
+        group = [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":logs:",
+            {"Ref": "AWS::Region"},
+            ":",
+            {"Ref": "AWS::AccountId"},
+            ":log-group:/aws/codebuild/",
+            {"Ref": project_id},
+        ]
+        arns += [{"Fn::Join": ["", [*group, ":*"]]}, {"Fn::Join": ["", group]}]
+    return arns
+
+
 @pytest.mark.parametrize("stack_id", CONSUMER_STACKS)
 def test_consumer_example_roles_are_trusted_by_one_service_and_the_ci_role_by_one_project(stack_id: str) -> None:
     """A role that may read a key is trusted by exactly one service; the CI role by one CodeBuild
     project of this account (CodeBuild's confused-deputy conditions), not by every project that
     someone allowed to pass the role could start. ECS offers no per-task-definition condition: the
     execution roles are trusted by the service (docs/consumers.md says so)."""
+    t = template(stack_id)
     trusts = {}
-    for role_id, role in by_type(template(stack_id), "AWS::IAM::Role").items():
+    for role_id, role in by_type(t, "AWS::IAM::Role").items():
         (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert trust["Action"] == "sts:AssumeRole", role_id
         trusts[role_id] = (trust["Principal"], trust.get("Condition"))
-    ci = [c for p, c in trusts.values() if p == {"Service": "codebuild.amazonaws.com"}]
-    assert ci == [
-        {
+    ci = {r: c for r, (p, c) in trusts.items() if p == {"Service": "codebuild.amazonaws.com"}}
+    (ci_role,) = ci
+    # The trusted project is the one this stack creates, run with this role: the deploy claims its
+    # name (CloudFormation fails if a project of that name exists), so no one else's project has it.
+    (project,) = by_type(t, "AWS::CodeBuild::Project").values()
+    name = project["Properties"]["Name"]
+    assert name == CI_PROJECT
+    assert project["Properties"]["ServiceRole"] == {"Fn::GetAtt": [ci_role, "Arn"]}
+    assert ci == {
+        ci_role: {
             "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-            "ArnEquals": {
-                "aws:SourceArn": {
-                    "Fn::Join": [
-                        "",
-                        [
-                            "arn:",
-                            {"Ref": "AWS::Partition"},
-                            ":codebuild:",
-                            {"Ref": "AWS::Region"},
-                            ":",
-                            {"Ref": "AWS::AccountId"},
-                            f":project/{CI_PROJECT}",
-                        ],
-                    ]
-                }
-            },
+            "ArnEquals": {"aws:SourceArn": the_project_arn(name)},
         }
-    ]
+    }
+    # No source repository (no credentials to leak); no artifacts, no cache.
+    assert project["Properties"]["Source"]["Type"] == "NO_SOURCE"
+    assert (project["Properties"]["Artifacts"], project["Properties"]["Cache"]) == (
+        {"Type": "NO_ARTIFACTS"},
+        {"Type": "NO_CACHE"},
+    )
+    assert by_type(t, "AWS::CodeBuild::SourceCredential") == {}
     others = {p["Service"] for p, c in trusts.values() if p != {"Service": "codebuild.amazonaws.com"}}
     assert others == {"ecs-tasks.amazonaws.com"}
     consumers_doc = " ".join((ROOT / "docs" / "consumers.md").read_text().split())
     assert f"`aws:SourceArn` = the project `{CI_PROJECT}` of this account" in consumers_doc
+
+
+@pytest.mark.parametrize(("consumer", "keys"), CONSUMER_STACKS.items())
+def test_consumer_example_ci_project_reads_the_app_key_field_of_the_secret_its_role_may_read(
+    consumer: str, keys: str
+) -> None:
+    """The build spec's ``env.secrets-manager`` names the ``appKey`` field of the one secret the
+    project's role may read (an application key of the keys stack): CodeBuild reads it with that
+    role at build start, and the reference adds no grant of its own."""
+    t, k = template(consumer), template(keys)
+    (project,) = by_type(t, "AWS::CodeBuild::Project").values()
+    role_id = project["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
+    (policy,) = [p for p in by_type(t, "AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]]
+    (read,) = [s for s in statements(policy) if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+    (secret_id,) = exported(k)[read["Resource"]["Fn::ImportValue"]].values()
+    assert by_type(k, "AWS::SecretsManager::Secret")[secret_id]["Properties"]["Type"] == "DatadogApplicationKey"
+    parts = project["Properties"]["Source"]["BuildSpec"]["Fn::Join"][1]
+    assert [p for p in parts if not isinstance(p, str)] == [read["Resource"]]
+    spec = json.loads("".join(p if isinstance(p, str) else "<ci secret>" for p in parts))
+    assert spec["env"] == {"secrets-manager": {"DD_APP_KEY": "<ci secret>:appKey"}}
+    assert "DD_APP_KEY" not in json.dumps(project["Properties"]["Environment"])  # not a plain-text variable
 
 
 @cache
