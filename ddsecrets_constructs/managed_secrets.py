@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, TypeVar, Union
 
 from aws_cdk import RemovalPolicy, SecretValue, Stack
@@ -185,8 +185,9 @@ class DatadogManagedSecrets(Construct):
         check_construct_id(scope, construct_id, "DatadogManagedSecrets")
         super().__init__(scope, construct_id)
         adopt(self, scope, construct_id)
-        # Check every prop of the family and its keys first, once: one error lists all problems, and
-        # each key is built from what was checked for it (CheckedKey), with its own warnings.
+        # Check every prop of the family and its secrets first, once: one error lists all problems,
+        # and each secret is then built from what was checked for it (CheckedAdmin, CheckedKey),
+        # with its own warnings.
         problems = Problems()
         application_keys = _check_mapping(problems, "application_keys", application_keys, "ApplicationKeySpec")
         api_keys = _check_mapping(problems, "api_keys", api_keys, "ApiKeySpec")
@@ -207,95 +208,26 @@ class DatadogManagedSecrets(Construct):
             "admin_rotation": admin_rotation,
             "datadog_organization": datadog_organization,
         }
-        admin_rendered = None
         if admin is not None:
-            existing = _check_existing_admin(self, problems, admin, own_admin)
-            admin_rendered = existing._checked_rotation if existing is not None else None
-            family_account = existing.service_account_id if existing is not None else None
-            org = api_key_budget.organization_of(existing) if existing is not None else None
-            new_admins: tuple[str, ...] = ()
+            checked_admin = _check_existing_admin(self, problems, admin, own_admin)
         else:
-            admin_rotation = admin_rotation if admin_rotation is not None else defaults.ADMIN_ROTATION
-            missing = [prop for prop in _ADMIN_PROPS if own_admin[prop] is None]
-            for prop in missing:
-                problems.add(
-                    prop,
-                    "nothing",
-                    "the family's admin secret needs it; or pass `admin=` (an existing admin secret) instead of "
-                    f"the admin props ({', '.join(f'`{p}`' for p in _ADMIN_PROPS)})",
-                )
-            site_value = None
-            admin_kwargs: dict[str, Any] = {prop: own_admin[prop] for prop in _ADMIN_PROPS}
-            # The admin's skipped checks and warnings, which it annotates on itself when built.
-            admin_notes = problems.within("", own_notes=True), problems.within("", own_notes=True)
-            if not missing:
-                site_value, admin_rendered = check_admin_props(
-                    self,
-                    admin_notes[0],
-                    **admin_kwargs,
-                    rotation=admin_rotation,
-                    rotation_prop="admin_rotation",
-                    validate_key_format=validate_key_format,
-                )
-            family_account = service_account_id
-            new_admins = (f"{path_of(self)}/Admin",)
-            org = api_key_budget.organization(
-                admin_notes[1],
-                new_admins[0],
-                label=api_key_budget.check_label(problems, datadog_organization),
-                service_account_id=service_account_id,
-                site=site_value,
-            )
+            checked_admin = _check_own_admin(self, problems, own_admin, validate_key_format)
         # Checked once; what it skips or warns goes to every key that uses it.
         key_notes = problems.within("", own_notes=True)
-        key_rendered = check_child_rotation(key_notes, "key_rotation", key_rotation, admin_rendered)
+        key_rendered = check_child_rotation(key_notes, "key_rotation", key_rotation, checked_admin.rendered)
         _check_prefix(self, problems, prefix)
         if admin is None and isinstance(prefix, str):
-            claim(problems, "secret_name_prefix", self, f"{prefix}/admin", owner_path=new_admins[0])
+            claim(problems, "secret_name_prefix", self, f"{prefix}/admin", owner_path=checked_admin.new_admins[0])
         key_material.resolve_ahead(
             facts_of(self).stack,
             [getattr(spec, "app_key", None) for spec in application_keys.values()]
             + [getattr(spec, "api_key", None) for spec in api_keys.values()],
         )
-        # name -> (its skipped checks and warnings, its schedule, its rendering, its owner)
-        checked_apps: dict[str, tuple[Problems, KeyRotation, Optional[RenderedRotation], Optional[str]]] = {}
-        checked_apis: dict[str, tuple[Problems, KeyRotation, Optional[RenderedRotation]]] = {}
+        keys = _KeyChecks(self, problems, prefix, validate_key_format, every_secret, checked_admin)
         # A key on the family's schedule also carries what checking `key_rotation` skipped.
         family_schedule = (key_rotation, key_rendered, key_notes)
-        for name, app in application_keys.items():
-            entry = problems.within(f"application_keys[{name!r}].", own_notes=True)
-            _check_child_name(problems, "application_keys", name)
-            if not isinstance(app, ApplicationKeySpec):
-                problems.wrong_type(
-                    f"application_keys[{name!r}]", app, "an ApplicationKeySpec(app_key=..., app_key_id=...)"
-                )
-                continue
-            check_description(entry, app.description)
-            owner = check_application_key_props(
-                self,
-                entry,
-                app_key=app.app_key,
-                app_key_id=app.app_key_id,
-                service_account_id=app.service_account_id,
-                admin_service_account_id=family_account,
-                validate_key_format=validate_key_format,
-            )
-            rotation, rendered, notes = _key_rotation(entry, app.rotation, family_schedule, admin_rendered)
-            _claim_key_name(self, problems, prefix, APPLICATION_KEYS, name)
-            checked_apps[name] = (Problems.notes(every_secret, notes, entry), rotation, rendered, owner)
-        for name, api in api_keys.items():
-            entry = problems.within(f"api_keys[{name!r}].", own_notes=True)
-            _check_child_name(problems, "api_keys", name)
-            if not isinstance(api, ApiKeySpec):
-                problems.wrong_type(f"api_keys[{name!r}]", api, "an ApiKeySpec(api_key=..., api_key_id=...)")
-                continue
-            check_description(entry, api.description)
-            check_api_key_props(
-                self, entry, api_key=api.api_key, api_key_id=api.api_key_id, validate_key_format=validate_key_format
-            )
-            rotation, rendered, notes = _key_rotation(entry, api.rotation, family_schedule, admin_rendered)
-            _claim_key_name(self, problems, prefix, API_KEYS, name)
-            checked_apis[name] = (Problems.notes(every_secret, notes, entry), rotation, rendered)
+        checked_apps = keys.application_keys(application_keys, family_schedule)
+        checked_apis = keys.api_keys(api_keys, family_schedule)
         admin_length = (
             admin_arn_length(self, admin)
             if isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret))
@@ -304,18 +236,18 @@ class DatadogManagedSecrets(Construct):
         _check_keys_role_fits(
             self, problems, prefix, application_keys, api_keys, encryption_key is not None, admin_length
         )
-        if org is not None:
+        if checked_admin.organization is not None:
             api_key_budget.check(
                 problems,
                 "api_keys",
                 self,
-                org,
-                admins=new_admins,
+                checked_admin.organization,
+                admins=checked_admin.new_admins,
                 api_keys=tuple(f"{path_of(self)}/ApiKeys/{name}" for name in api_keys),
             )
         if len(problems):
             problems.raise_if_any(self)
-        # Otherwise the children annotate their own warnings as they are built below.
+        # Otherwise the secrets annotate their own warnings as they are built below.
         cfn_limits.watch(self, keys=len(application_keys) + len(api_keys))
 
         self._secret_name_prefix = prefix
@@ -331,29 +263,15 @@ class DatadogManagedSecrets(Construct):
                 [secret_arn_by_name(stack, f"{prefix}/{group}/*") for group in (APPLICATION_KEYS, API_KEYS)]
             )
         self._admin: AnyAdmin
-        if isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret)):
-            self._admin = admin
+        if checked_admin.existing is not None:
+            self._admin = checked_admin.existing
         else:
-            assert site_value is not None
-            assert admin_rendered is not None
-            assert admin_rotation is not None
-            assert org is not None
-            hand_over(
-                self,
-                "Admin",
-                CheckedAdmin(
-                    site_value,
-                    admin_rotation,
-                    admin_rendered,
-                    org,
-                    Problems.notes(admin_notes[0], every_secret, admin_notes[1]),
-                ),
-            )
+            hand_over(self, "Admin", checked_admin.handed_over(every_secret))
             self._admin = DatadogAdminKeySecret(
                 self,
                 "Admin",
-                **admin_kwargs,
-                rotation=admin_rotation,
+                **checked_admin.props,
+                rotation=checked_admin.rotation,
                 encryption_key=encryption_key,
                 removal_policy=removal_policy,
                 secret_name=f"{prefix}/admin",
@@ -373,17 +291,14 @@ class DatadogManagedSecrets(Construct):
             group = Construct(self, "ApplicationKeys")
             adopt(group, self, "ApplicationKeys")
             for name, app in application_keys.items():
-                notes, rotation, rendered, owner = checked_apps[name]
-                assert rendered is not None
-                assert owner is not None
-                hand_over(group, name, CheckedKey(rotation, rendered, notes, owner))
+                hand_over(group, name, checked_apps[name])
                 self._application_keys[name] = DatadogApplicationKeySecret(
                     group,
                     name,
                     app_key=app.app_key,
                     app_key_id=app.app_key_id,
                     service_account_id=app.service_account_id,
-                    rotation=rotation,
+                    rotation=checked_apps[name].rotation,
                     secret_name=f"{prefix}/{APPLICATION_KEYS}/{name}",
                     description=app.description,
                     **shared,
@@ -392,15 +307,13 @@ class DatadogManagedSecrets(Construct):
             group = Construct(self, "ApiKeys")
             adopt(group, self, "ApiKeys")
             for name, api in api_keys.items():
-                notes, rotation, rendered = checked_apis[name]
-                assert rendered is not None
-                hand_over(group, name, CheckedKey(rotation, rendered, notes))
+                hand_over(group, name, checked_apis[name])
                 self._api_keys[name] = DatadogApiKeySecret(
                     group,
                     name,
                     api_key=api.api_key,
                     api_key_id=api.api_key_id,
-                    rotation=rotation,
+                    rotation=checked_apis[name].rotation,
                     secret_name=f"{prefix}/{API_KEYS}/{name}",
                     description=api.description,
                     **shared,
@@ -585,12 +498,45 @@ def _check_keys_role_fits(
         )
 
 
+@dataclass
+class _CheckedAdminSide:
+    """What the family checked of its admin: an existing one (``admin=``), or the props of its own."""
+
+    existing: Optional[AnyAdmin] = None
+    rendered: Optional[RenderedRotation] = None
+    """The admin's schedule, for the keys' windows to keep away from."""
+    service_account_id: Optional[str] = None
+    organization: Optional[api_key_budget.Organization] = None
+    new_admins: tuple[str, ...] = ()
+    """The path of the admin the family creates, for the API-key budget and the name claim."""
+    # Only for the family's own admin:
+    props: dict[str, Any] = field(default_factory=dict)
+    site: Optional[str] = None
+    rotation: Optional[KeyRotation] = None
+    notes: tuple[Problems, ...] = ()
+
+    def handed_over(self, every_secret: Problems) -> CheckedAdmin:
+        """What the family's own admin is built from: all its props were checked, none failed."""
+        assert self.site is not None
+        assert self.rendered is not None
+        assert self.rotation is not None
+        assert self.organization is not None
+        check_notes, budget_notes = self.notes
+        return CheckedAdmin(
+            self.site,
+            self.rotation,
+            self.rendered,
+            self.organization,
+            Problems.notes(check_notes, every_secret, budget_notes),
+        )
+
+
 def _check_existing_admin(
     family: Construct, problems: Problems, admin: object, own_admin: Mapping[str, object]
-) -> Optional[AnyAdmin]:
+) -> _CheckedAdminSide:
     """``admin=``: an admin secret of the same account and region, and none of the admin props."""
     if not problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED):
-        return None
+        return _CheckedAdminSide()
     assert isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret))
     given = [prop for prop in _ADMIN_ONLY_PROPS if own_admin[prop] is not None]
     if given:
@@ -602,7 +548,131 @@ def _check_existing_admin(
         )
     if isinstance(admin, DatadogAdminKeySecret):
         check_same_environment(problems, family, admin)
-    return admin
+    return _CheckedAdminSide(
+        existing=admin,
+        rendered=admin._checked_rotation,
+        service_account_id=admin.service_account_id,
+        organization=api_key_budget.organization_of(admin),
+    )
+
+
+def _check_own_admin(
+    family: Construct, problems: Problems, own_admin: Mapping[str, Any], validate_key_format: bool
+) -> _CheckedAdminSide:
+    """The admin props of the family's own admin secret: all given, each checked once."""
+    rotation = own_admin["admin_rotation"]
+    rotation = rotation if rotation is not None else defaults.ADMIN_ROTATION
+    missing = [prop for prop in _ADMIN_PROPS if own_admin[prop] is None]
+    for prop in missing:
+        problems.add(
+            prop,
+            "nothing",
+            "the family's admin secret needs it; or pass `admin=` (an existing admin secret) instead of "
+            f"the admin props ({', '.join(f'`{p}`' for p in _ADMIN_PROPS)})",
+        )
+    props = {prop: own_admin[prop] for prop in _ADMIN_PROPS}
+    # The admin's skipped checks and warnings, which it annotates on itself when built.
+    notes = problems.within("", own_notes=True), problems.within("", own_notes=True)
+    site_value, rendered = None, None
+    if not missing:
+        site_value, rendered = check_admin_props(
+            family,
+            notes[0],
+            **props,
+            rotation=rotation,
+            rotation_prop="admin_rotation",
+            validate_key_format=validate_key_format,
+        )
+    new_admins = (f"{path_of(family)}/Admin",)
+    organization = api_key_budget.organization(
+        notes[1],
+        new_admins[0],
+        label=api_key_budget.check_label(problems, own_admin["datadog_organization"]),
+        service_account_id=own_admin["service_account_id"],
+        site=site_value,
+    )
+    return _CheckedAdminSide(
+        rendered=rendered,
+        service_account_id=own_admin["service_account_id"],
+        organization=organization,
+        new_admins=new_admins,
+        props=props,
+        site=site_value,
+        rotation=rotation,
+        notes=notes,
+    )
+
+
+class _KeyChecks:
+    """The checks of a family's keys, each prop once, into what each key is built from."""
+
+    def __init__(
+        self,
+        family: Construct,
+        problems: Problems,
+        prefix: object,
+        validate_key_format: bool,
+        every_secret: Problems,
+        admin: _CheckedAdminSide,
+    ) -> None:
+        self._family = family
+        self._problems = problems
+        self._prefix = prefix
+        self._validate_key_format = validate_key_format
+        self._every_secret = every_secret
+        self._admin = admin
+
+    def application_keys(
+        self, specs: Mapping[str, Any], family_schedule: tuple[KeyRotation, Optional[RenderedRotation], Problems]
+    ) -> dict[str, CheckedKey]:
+        checked: dict[str, CheckedKey] = {}
+        for name, app in specs.items():
+            entry = self._problems.within(f"application_keys[{name!r}].", own_notes=True)
+            _check_child_name(self._problems, "application_keys", name)
+            if not isinstance(app, ApplicationKeySpec):
+                self._problems.wrong_type(
+                    f"application_keys[{name!r}]", app, "an ApplicationKeySpec(app_key=..., app_key_id=...)"
+                )
+                continue
+            check_description(entry, app.description)
+            owner = check_application_key_props(
+                self._family,
+                entry,
+                app_key=app.app_key,
+                app_key_id=app.app_key_id,
+                service_account_id=app.service_account_id,
+                admin_service_account_id=self._admin.service_account_id,
+                validate_key_format=self._validate_key_format,
+            )
+            rotation, rendered, notes = _key_rotation(entry, app.rotation, family_schedule, self._admin.rendered)
+            _claim_key_name(self._family, self._problems, self._prefix, APPLICATION_KEYS, name)
+            if rendered is not None and owner is not None:  # else a problem is recorded: the family raises
+                checked[name] = CheckedKey(rotation, rendered, Problems.notes(self._every_secret, notes, entry), owner)
+        return checked
+
+    def api_keys(
+        self, specs: Mapping[str, Any], family_schedule: tuple[KeyRotation, Optional[RenderedRotation], Problems]
+    ) -> dict[str, CheckedKey]:
+        checked: dict[str, CheckedKey] = {}
+        for name, api in specs.items():
+            entry = self._problems.within(f"api_keys[{name!r}].", own_notes=True)
+            _check_child_name(self._problems, "api_keys", name)
+            if not isinstance(api, ApiKeySpec):
+                self._problems.wrong_type(f"api_keys[{name!r}]", api, "an ApiKeySpec(api_key=..., api_key_id=...)")
+                continue
+            check_description(entry, api.description)
+            check_api_key_props(
+                self._family,
+                entry,
+                api_key=api.api_key,
+                api_key_id=api.api_key_id,
+                validate_key_format=self._validate_key_format,
+            )
+            rotation, rendered, notes = _key_rotation(entry, api.rotation, family_schedule, self._admin.rendered)
+            _claim_key_name(self._family, self._problems, self._prefix, API_KEYS, name)
+            if rendered is not None:  # else a problem is recorded: the family raises
+                checked[name] = CheckedKey(rotation, rendered, Problems.notes(self._every_secret, notes, entry))
+        return checked
 
 
 def _check_mapping(problems: Problems, prop: str, value: object, spec: str) -> dict[str, Any]:
