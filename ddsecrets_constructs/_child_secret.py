@@ -14,14 +14,12 @@ from constructs import Construct
 
 from . import _iam_budget as budget
 from . import defaults
-from ._names import claim
 from ._secret_base import (
     DatadogKeySecretBase,
-    check_secret_name,
     key_arn_of,
     same_stack,
 )
-from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
+from ._secret_props import check_flag, check_rotation
 from ._stack_facts import facts_of
 from .admin_key import (
     CROSS_ACCOUNT_REASON,
@@ -147,15 +145,17 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED)
         if isinstance(admin, DatadogAdminKeySecret):
             check_same_environment(problems, self, admin)
-        self._check_rotation_role(
-            problems, rotation_role, rotates_admin=False, arn_length=self._estimated_arn_length(secret_name)
+        self._check_secret_props(
+            problems,
+            rotation_role=rotation_role,
+            rotates_admin=False,
+            arn_length=self._estimated_arn_length(secret_name),
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+            secret_name=secret_name,
+            description=description,
+            rotate_immediately_on_update=rotate_immediately_on_update,
         )
-        check_encryption_key(problems, encryption_key)
-        check_removal_policy(problems, removal_policy)
-        check_secret_name(problems, "secret_name", secret_name)
-        claim(problems, "secret_name", self, secret_name)
-        check_description(problems, description)
-        check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
         rotation = rotation if rotation is not None else defaults.KEY_ROTATION
         # An imported admin knows its schedule only when given one (it warns otherwise).
         rendered = check_child_rotation(problems, "rotation", rotation, getattr(admin, "_checked_rotation", None))

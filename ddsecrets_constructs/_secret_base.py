@@ -21,6 +21,8 @@ from constructs import Construct, IConstruct, Node
 
 from . import _iam_budget as budget
 from . import _nag
+from ._names import claim
+from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
 from ._stack_facts import adopt, facts_of, path_of
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
@@ -221,6 +223,29 @@ class DatadogKeySecretBase(Construct):
                 "waits for them: across stacks that is a dependency cycle); create one DatadogRotationRole per stack",
             )
         role._check_rotation(problems, "rotation_role", rotates_admin=rotates_admin, arn_length=arn_length)
+
+    def _check_secret_props(
+        self,
+        problems: Problems,
+        *,
+        rotation_role: object,
+        rotates_admin: bool,
+        arn_length: int,
+        encryption_key: object,
+        removal_policy: object,
+        secret_name: Optional[str],
+        description: object,
+        rotate_immediately_on_update: object,
+    ) -> None:
+        """The props every secret built on its own has, whatever it holds: its rotation role, KMS
+        key, removal policy, name (claimed app-wide), description and update flag."""
+        self._check_rotation_role(problems, rotation_role, rotates_admin=rotates_admin, arn_length=arn_length)
+        check_encryption_key(problems, encryption_key)
+        check_removal_policy(problems, removal_policy)
+        check_secret_name(problems, "secret_name", secret_name)
+        claim(problems, "secret_name", self, secret_name)
+        check_description(problems, description)
+        check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
 
     def _estimated_arn_length(self, secret_name: Optional[str]) -> int:
         """Upper bound of this secret's resolved ARN, for the IAM size budgets (known before it exists)."""

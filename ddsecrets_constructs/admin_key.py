@@ -21,9 +21,8 @@ from constructs import Construct, IConstruct
 from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._admin_readers import watch_admin
-from ._names import claim
-from ._secret_base import DatadogKeySecretBase, check_secret_name, take_over
-from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, check_rotation
+from ._secret_base import DatadogKeySecretBase, take_over
+from ._secret_props import check_encryption_key, check_flag, check_rotation
 from ._stack_facts import path_of
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
@@ -239,13 +238,17 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             rotation_prop="rotation",
             validate_key_format=validate_key_format,
         )
-        self._check_rotation_role(problems, rotation_role, rotates_admin=True, arn_length=self._arn_length)
-        check_encryption_key(problems, encryption_key)
-        check_removal_policy(problems, removal_policy)
-        check_secret_name(problems, "secret_name", secret_name)
-        claim(problems, "secret_name", self, secret_name)
-        check_description(problems, description)
-        check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
+        self._check_secret_props(
+            problems,
+            rotation_role=rotation_role,
+            rotates_admin=True,
+            arn_length=self._arn_length,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+            secret_name=secret_name,
+            description=description,
+            rotate_immediately_on_update=rotate_immediately_on_update,
+        )
         org = api_key_budget.organization(
             problems,
             path_of(self),
