@@ -39,15 +39,19 @@ ADMIN_ALLOWED = (
 
 @dataclass(frozen=True)
 class CheckedKey:
-    """What a :class:`DatadogManagedSecrets` family checked for one of its keys, once: the key is
-    built from it without checking its props again."""
+    """What was checked for a key, once: the key is built from it without checking its props again.
+
+    A :class:`DatadogManagedSecrets` family checks its keys' props and hands this to each key
+    (``by_family``); the family then annotates the warnings of all its secrets on itself, once, and
+    acknowledges cdk-nag's rotation rules on its group of keys. A key built on its own checks its
+    props, annotates its warnings and acknowledges the rules on its secret.
+    """
 
     rotation: KeyRotation
     rendered: RenderedRotation
-    notes: Problems
-    """The skipped checks and warnings of the props checked for this key, which the key annotates."""
     service_account_id: Optional[str] = None
     """An application key's owner (the family's service account unless the spec names one)."""
+    by_family: bool = False
 
 
 def check_child_rotation(
@@ -138,8 +142,8 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         validate_key_format: object,
     ) -> CheckedKey:
         """Check every prop of a key built on its own (not by a family); raise one error for all
-        problems. ``check_key(problems, validate_key_format)`` checks the key's own props and
-        returns an application key's owner."""
+        problems, or annotate the warnings. ``check_key(problems, validate_key_format)`` checks the
+        key's own props and returns an application key's owner."""
         problems = Problems()
         validate = check_flag(problems, "validate_key_format", validate_key_format)
         problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED)
@@ -160,10 +164,9 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         # An imported admin knows its schedule only when given one (it warns otherwise).
         rendered = check_child_rotation(problems, "rotation", rotation, getattr(admin, "_checked_rotation", None))
         owner = check_key(problems, validate)
-        if len(problems):
-            problems.raise_if_any(self)
+        problems.raise_if_any(self)
         assert rendered is not None
-        return CheckedKey(rotation, rendered, problems, service_account_id=owner)
+        return CheckedKey(rotation, rendered, service_account_id=owner)
 
     def _create_child(
         self,
@@ -179,10 +182,12 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         secret_name: Optional[str],
         description: str,
         rotate_immediately_on_update: bool,
+        acknowledge_rotation: bool,
     ) -> None:
         self._admin = admin
         self._create_secret(
             secret_type=secret_type,
+            acknowledge_rotation=acknowledge_rotation,
             fields=fields,
             encryption_key=encryption_key,
             removal_policy=removal_policy,

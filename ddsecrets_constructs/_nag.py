@@ -1,4 +1,9 @@
-"""The library's own cdk-nag acknowledgments: each on the narrowest resource, with the fact behind it.
+"""The library's own cdk-nag acknowledgments: each on the narrowest scope, with the fact behind it.
+
+A secret's rotation rules are acknowledged on its ``AWS::SecretsManager::Secret``; a family's keys
+share one acknowledgment on their group (``ApplicationKeys``, ``ApiKeys``), which holds nothing but
+rotated key secrets: CDK applies an acknowledgment to the scope's descendants, and one per key
+would cost two jsii round trips and three metadata entries each.
 
 cdk-nag 3 runs as a policy-validation plugin; an acknowledgment is recorded with
 ``Validations.of(construct).acknowledge`` (aws-cdk-lib core), so the library itself does not

@@ -183,7 +183,10 @@ class DatadogKeySecretBase(Construct):
         removal_policy: RemovalPolicy,
         secret_name: Optional[str],
         description: str,
+        acknowledge_rotation: bool = True,
     ) -> None:
+        """The secret. ``acknowledge_rotation``: acknowledge cdk-nag's rotation rules on it (False for
+        a family's key: the family acknowledges them once on its group of keys)."""
         self._secret_name = secret_name
         self._full_arn = None
         self._waiting_for = []
@@ -203,7 +206,8 @@ class DatadogKeySecretBase(Construct):
         assert isinstance(cfn_secret, secretsmanager.CfnSecret)
         # Fixed per class: changing Type in place would leave the stored value mismatched.
         cfn_secret.type = secret_type
-        _nag.acknowledge_external_rotation(cfn_secret)
+        if acknowledge_rotation:
+            _nag.acknowledge_external_rotation(cfn_secret)
 
     def _check_rotation_role(self, problems: Problems, role: object, *, rotates_admin: bool, arn_length: int) -> None:
         """`rotation_role`: None, or a DatadogRotationRole of this stack that may take this secret.

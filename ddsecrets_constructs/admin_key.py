@@ -79,15 +79,14 @@ class IDatadogAdminKeySecret(IConstruct, Protocol):
 
 @dataclass(frozen=True)
 class CheckedAdmin:
-    """What a :class:`DatadogManagedSecrets` family checked for its own admin secret, once: the
-    admin is built from it without checking its props again."""
+    """What was checked for an admin secret, once: the admin is built from it without checking its
+    props again. A :class:`DatadogManagedSecrets` family hands it to its own admin, and annotates
+    the admin's warnings on itself."""
 
     site: str
     rotation: KeyRotation
     rendered: RenderedRotation
     organization: api_key_budget.Organization
-    notes: Problems
-    """The skipped checks and warnings of the props checked for the admin, which it annotates."""
 
 
 class DatadogAdminKeySecret(DatadogKeySecretBase):
@@ -169,7 +168,6 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
                 validate_key_format=validate_key_format,
                 datadog_organization=datadog_organization,
             )
-        checked.notes.raise_if_any(self)  # its warnings
         site_value, rendered, rotation = checked.site, checked.rendered, checked.rotation
         api_key_budget.remember(self, checked.organization)
         api_key_budget.record(self, checked.organization, admin=path_of(self))
@@ -257,10 +255,9 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             site=site_value,
         )
         api_key_budget.check(problems, "service_account_id", self, org, admins=(path_of(self),))
-        if len(problems):
-            problems.raise_if_any(self)
+        problems.raise_if_any(self)  # or annotate the warnings
         assert rendered is not None
-        return CheckedAdmin(site_value, rotation, rendered, org, problems)
+        return CheckedAdmin(site_value, rotation, rendered, org)
 
     @property
     def service_account_id(self) -> str:

@@ -89,7 +89,6 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
                 rotate_immediately_on_update=rotate_immediately_on_update,
                 validate_key_format=validate_key_format,
             )
-        checked.notes.raise_if_any(self)  # its warnings
         if isinstance(admin, Construct):
             api_key_budget.record(self, api_key_budget.organization_of(admin), api_key=path_of(self))
 
@@ -105,6 +104,7 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
             secret_name=secret_name,
             description=description or "Datadog API key, rotated by Secrets Manager with the admin key.",
             rotate_immediately_on_update=rotate_immediately_on_update,
+            acknowledge_rotation=not checked.by_family,
         )
 
     def api_key_value(self) -> SecretValue:

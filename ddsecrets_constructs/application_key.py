@@ -94,7 +94,6 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
                 rotate_immediately_on_update=rotate_immediately_on_update,
                 validate_key_format=validate_key_format,
             )
-        checked.notes.raise_if_any(self)  # its warnings
         owner = checked.service_account_id
         assert owner is not None
 
@@ -115,6 +114,7 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
             secret_name=secret_name,
             description=description or "Datadog application key, rotated by Secrets Manager with the admin key.",
             rotate_immediately_on_update=rotate_immediately_on_update,
+            acknowledge_rotation=not checked.by_family,
         )
 
     @property

@@ -33,7 +33,7 @@ from constructs import Construct
 from . import _cfn_limits as cfn_limits
 from . import _datadog_budget as api_key_budget
 from . import _iam_budget as budget
-from . import defaults, key_material
+from . import _nag, defaults, key_material
 from ._arns import secret_arn_by_name
 from ._child_secret import (
     ADMIN_ALLOWED,
@@ -186,16 +186,14 @@ class DatadogManagedSecrets(Construct):
         super().__init__(scope, construct_id)
         adopt(self, scope, construct_id)
         # Check every prop of the family and its secrets first, once: one error lists all problems,
-        # and each secret is then built from what was checked for it (CheckedAdmin, CheckedKey),
-        # with its own warnings.
+        # one warning per kind says what deserves a look (on the family, naming each prop as given
+        # to it), and each secret is then built from what was checked for it (CheckedAdmin, CheckedKey).
         problems = Problems()
         application_keys = _check_mapping(problems, "application_keys", application_keys, "ApplicationKeySpec")
         api_keys = _check_mapping(problems, "api_keys", api_keys, "ApiKeySpec")
         validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
         check_encryption_key(problems, encryption_key)
-        # Every secret of the family carries this warning.
-        every_secret = problems.within("", own_notes=True)
-        check_removal_policy(every_secret, removal_policy)
+        check_removal_policy(problems, removal_policy)
         key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
         prefix = secret_name_prefix if secret_name_prefix is not None else _default_prefix(self)
         own_admin: dict[str, Any] = {
@@ -212,9 +210,7 @@ class DatadogManagedSecrets(Construct):
             checked_admin = _check_existing_admin(self, problems, admin, own_admin)
         else:
             checked_admin = _check_own_admin(self, problems, own_admin, validate_key_format)
-        # Checked once; what it skips or warns goes to every key that uses it.
-        key_notes = problems.within("", own_notes=True)
-        key_rendered = check_child_rotation(key_notes, "key_rotation", key_rotation, checked_admin.rendered)
+        key_rendered = check_child_rotation(problems, "key_rotation", key_rotation, checked_admin.rendered)
         _check_prefix(self, problems, prefix)
         if admin is None and isinstance(prefix, str):
             claim(problems, "secret_name_prefix", self, f"{prefix}/admin", owner_path=checked_admin.new_admins[0])
@@ -223,9 +219,8 @@ class DatadogManagedSecrets(Construct):
             [getattr(spec, "app_key", None) for spec in application_keys.values()]
             + [getattr(spec, "api_key", None) for spec in api_keys.values()],
         )
-        keys = _KeyChecks(self, problems, prefix, validate_key_format, every_secret, checked_admin)
-        # A key on the family's schedule also carries what checking `key_rotation` skipped.
-        family_schedule = (key_rotation, key_rendered, key_notes)
+        keys = _KeyChecks(self, problems, prefix, validate_key_format, checked_admin)
+        family_schedule = (key_rotation, key_rendered)
         checked_apps = keys.application_keys(application_keys, family_schedule)
         checked_apis = keys.api_keys(api_keys, family_schedule)
         admin_length = (
@@ -245,9 +240,9 @@ class DatadogManagedSecrets(Construct):
                 admins=checked_admin.new_admins,
                 api_keys=tuple(f"{path_of(self)}/ApiKeys/{name}" for name in api_keys),
             )
-        if len(problems):
-            problems.raise_if_any(self)
-        # Otherwise the secrets annotate their own warnings as they are built below.
+        # One error for every problem, or the warnings of the family and of all its secrets: here,
+        # once (a warning per secret would say the same a hundred times, a jsii round trip each).
+        problems.raise_if_any(self)
         cfn_limits.watch(self, keys=len(application_keys) + len(api_keys))
 
         self._secret_name_prefix = prefix
@@ -266,7 +261,7 @@ class DatadogManagedSecrets(Construct):
         if checked_admin.existing is not None:
             self._admin = checked_admin.existing
         else:
-            hand_over(self, "Admin", checked_admin.handed_over(every_secret))
+            hand_over(self, "Admin", checked_admin.handed_over())
             self._admin = DatadogAdminKeySecret(
                 self,
                 "Admin",
@@ -290,6 +285,7 @@ class DatadogManagedSecrets(Construct):
         if application_keys:
             group = Construct(self, "ApplicationKeys")
             adopt(group, self, "ApplicationKeys")
+            _nag.acknowledge_external_rotation(group)  # once for all its keys: every one is rotated
             for name, app in application_keys.items():
                 hand_over(group, name, checked_apps[name])
                 self._application_keys[name] = DatadogApplicationKeySecret(
@@ -306,6 +302,7 @@ class DatadogManagedSecrets(Construct):
         if api_keys:
             group = Construct(self, "ApiKeys")
             adopt(group, self, "ApiKeys")
+            _nag.acknowledge_external_rotation(group)  # once for all its keys: every one is rotated
             for name, api in api_keys.items():
                 hand_over(group, name, checked_apis[name])
                 self._api_keys[name] = DatadogApiKeySecret(
@@ -444,14 +441,13 @@ def _check_prefix(family: Construct, problems: Problems, prefix: str) -> None:
 def _key_rotation(
     entry: Problems,
     rotation: Optional[KeyRotation],
-    family_schedule: tuple[KeyRotation, Optional[RenderedRotation], Problems],
+    family_schedule: tuple[KeyRotation, Optional[RenderedRotation]],
     admin_rendered: Optional[RenderedRotation],
-) -> tuple[KeyRotation, Optional[RenderedRotation], Problems]:
-    """A key's own schedule, checked, or the family's ``key_rotation`` (checked once for all), with
-    what its check skipped or warned that is not in ``entry`` already."""
+) -> tuple[KeyRotation, Optional[RenderedRotation]]:
+    """A key's own schedule, checked, or the family's ``key_rotation`` (checked once for all)."""
     if rotation is None:
         return family_schedule
-    return rotation, check_child_rotation(entry, "rotation", rotation, admin_rendered), Problems()
+    return rotation, check_child_rotation(entry, "rotation", rotation, admin_rendered)
 
 
 def _claim_key_name(family: Construct, problems: Problems, prefix: object, group: str, name: object) -> None:
@@ -513,22 +509,14 @@ class _CheckedAdminSide:
     props: dict[str, Any] = field(default_factory=dict)
     site: Optional[str] = None
     rotation: Optional[KeyRotation] = None
-    notes: tuple[Problems, ...] = ()
 
-    def handed_over(self, every_secret: Problems) -> CheckedAdmin:
+    def handed_over(self) -> CheckedAdmin:
         """What the family's own admin is built from: all its props were checked, none failed."""
         assert self.site is not None
         assert self.rendered is not None
         assert self.rotation is not None
         assert self.organization is not None
-        check_notes, budget_notes = self.notes
-        return CheckedAdmin(
-            self.site,
-            self.rotation,
-            self.rendered,
-            self.organization,
-            Problems.notes(check_notes, every_secret, budget_notes),
-        )
+        return CheckedAdmin(self.site, self.rotation, self.rendered, self.organization)
 
 
 def _check_existing_admin(
@@ -571,13 +559,11 @@ def _check_own_admin(
             f"the admin props ({', '.join(f'`{p}`' for p in _ADMIN_PROPS)})",
         )
     props = {prop: own_admin[prop] for prop in _ADMIN_PROPS}
-    # The admin's skipped checks and warnings, which it annotates on itself when built.
-    notes = problems.within("", own_notes=True), problems.within("", own_notes=True)
     site_value, rendered = None, None
     if not missing:
         site_value, rendered = check_admin_props(
             family,
-            notes[0],
+            problems,
             **props,
             rotation=rotation,
             rotation_prop="admin_rotation",
@@ -585,7 +571,7 @@ def _check_own_admin(
         )
     new_admins = (f"{path_of(family)}/Admin",)
     organization = api_key_budget.organization(
-        notes[1],
+        problems,
         new_admins[0],
         label=api_key_budget.check_label(problems, own_admin["datadog_organization"]),
         service_account_id=own_admin["service_account_id"],
@@ -599,7 +585,6 @@ def _check_own_admin(
         props=props,
         site=site_value,
         rotation=rotation,
-        notes=notes,
     )
 
 
@@ -612,22 +597,20 @@ class _KeyChecks:
         problems: Problems,
         prefix: object,
         validate_key_format: bool,
-        every_secret: Problems,
         admin: _CheckedAdminSide,
     ) -> None:
         self._family = family
         self._problems = problems
         self._prefix = prefix
         self._validate_key_format = validate_key_format
-        self._every_secret = every_secret
         self._admin = admin
 
     def application_keys(
-        self, specs: Mapping[str, Any], family_schedule: tuple[KeyRotation, Optional[RenderedRotation], Problems]
+        self, specs: Mapping[str, Any], family_schedule: tuple[KeyRotation, Optional[RenderedRotation]]
     ) -> dict[str, CheckedKey]:
         checked: dict[str, CheckedKey] = {}
         for name, app in specs.items():
-            entry = self._problems.within(f"application_keys[{name!r}].", own_notes=True)
+            entry = self._problems.within(f"application_keys[{name!r}].")
             _check_child_name(self._problems, "application_keys", name)
             if not isinstance(app, ApplicationKeySpec):
                 self._problems.wrong_type(
@@ -644,18 +627,18 @@ class _KeyChecks:
                 admin_service_account_id=self._admin.service_account_id,
                 validate_key_format=self._validate_key_format,
             )
-            rotation, rendered, notes = _key_rotation(entry, app.rotation, family_schedule, self._admin.rendered)
+            rotation, rendered = _key_rotation(entry, app.rotation, family_schedule, self._admin.rendered)
             _claim_key_name(self._family, self._problems, self._prefix, APPLICATION_KEYS, name)
             if rendered is not None and owner is not None:  # else a problem is recorded: the family raises
-                checked[name] = CheckedKey(rotation, rendered, Problems.notes(self._every_secret, notes, entry), owner)
+                checked[name] = CheckedKey(rotation, rendered, owner, by_family=True)
         return checked
 
     def api_keys(
-        self, specs: Mapping[str, Any], family_schedule: tuple[KeyRotation, Optional[RenderedRotation], Problems]
+        self, specs: Mapping[str, Any], family_schedule: tuple[KeyRotation, Optional[RenderedRotation]]
     ) -> dict[str, CheckedKey]:
         checked: dict[str, CheckedKey] = {}
         for name, api in specs.items():
-            entry = self._problems.within(f"api_keys[{name!r}].", own_notes=True)
+            entry = self._problems.within(f"api_keys[{name!r}].")
             _check_child_name(self._problems, "api_keys", name)
             if not isinstance(api, ApiKeySpec):
                 self._problems.wrong_type(f"api_keys[{name!r}]", api, "an ApiKeySpec(api_key=..., api_key_id=...)")
@@ -668,10 +651,10 @@ class _KeyChecks:
                 api_key_id=api.api_key_id,
                 validate_key_format=self._validate_key_format,
             )
-            rotation, rendered, notes = _key_rotation(entry, api.rotation, family_schedule, self._admin.rendered)
+            rotation, rendered = _key_rotation(entry, api.rotation, family_schedule, self._admin.rendered)
             _claim_key_name(self._family, self._problems, self._prefix, API_KEYS, name)
             if rendered is not None:  # else a problem is recorded: the family raises
-                checked[name] = CheckedKey(rotation, rendered, Problems.notes(self._every_secret, notes, entry))
+                checked[name] = CheckedKey(rotation, rendered, by_family=True)
         return checked
 
 

@@ -190,25 +190,13 @@ class Problems:
 
     prefix: str = ""
     _problems: list[Problem] = field(default_factory=list)
-    _skipped: list[str] = field(default_factory=list)
+    _skips: list[tuple[str, str]] = field(default_factory=list)
+    """(prop as the user wrote it, the check skipped)."""
     _warnings: list[tuple[str, str]] = field(default_factory=list)
 
-    def within(self, prefix: str, *, own_notes: bool = False) -> Problems:
-        """A view that names props with ``prefix`` and records its problems here. With ``own_notes``
-        it keeps its skipped checks and warnings apart, for another construct to annotate
-        (:meth:`notes`): a family's key carries the warnings of the props checked for it."""
-        if own_notes:
-            return Problems(self.prefix + prefix, self._problems)
-        return Problems(self.prefix + prefix, self._problems, self._skipped, self._warnings)
-
-    @staticmethod
-    def notes(*views: Problems) -> Problems:
-        """The skipped checks and warnings of ``views``, in order, without their problems: what a
-        construct built from already checked props annotates (:meth:`raise_if_any`)."""
-        return Problems(
-            _skipped=[s for view in views for s in view._skipped],
-            _warnings=[w for view in views for w in view._warnings],
-        )
+    def within(self, prefix: str) -> Problems:
+        """A view that names props with ``prefix`` and records everything here."""
+        return Problems(self.prefix + prefix, self._problems, self._skips, self._warnings)
 
     def name(self, prop: str) -> str:
         """The prop's name as the user wrote it, with this view's prefix."""
@@ -265,7 +253,12 @@ class Problems:
 
     def skip(self, prop: str, check: str) -> None:
         """Record a check that could not run because ``prop`` is a deploy-time value."""
-        self._skipped.append(f"`{self.name(prop)}` ({check})")
+        self._skips.append((self.name(prop), check))
+
+    @property
+    def _skipped(self) -> list[str]:
+        """Each skipped check as the warning names it: ```prop` (check)``."""
+        return [f"`{prop}` ({check})" for prop, check in dict.fromkeys(self._skips)]
 
     def warn(self, warning_id: str, message: str) -> None:
         """Record a warning: something that may be fine but deserves a look."""
@@ -278,11 +271,18 @@ class Problems:
         """Raise one error for all problems; otherwise annotate ``scope`` with the warnings."""
         if self._problems:
             raise DdSecretsValidationError(scope.node.path, self._problems)
-        if self._skipped:
+        if self._skips:
+            # One entry per check, naming every prop it was skipped for: a family of a hundred keys
+            # from Secrets Manager says so once, not a hundred times.
+            props_by_check: dict[str, dict[str, None]] = {}
+            for prop, check in self._skips:
+                props_by_check.setdefault(check, {})[prop] = None
             self.warn(
                 DEPLOY_TIME_VALUES_NOT_CHECKED,
                 "These checks were skipped because the values are only known at deploy time: "
-                + "; ".join(dict.fromkeys(self._skipped))
+                + "; ".join(
+                    f"{', '.join(f'`{prop}`' for prop in props)} ({check})" for check, props in props_by_check.items()
+                )
                 + ". Make sure the deployed values satisfy them.",
             )
         for warning_id, message in dict.fromkeys(self._warnings):

@@ -490,6 +490,15 @@ def warnings_of(built_: Built, path_suffix: Optional[str] = None) -> list[str]:
     return messages
 
 
+_SKIPPED_ENTRY = re.compile(r"((?:`[^`]+`(?:, )?)+) \(((?:[^()]|\([^()]*\))*)\)")
+
+
+def skipped_checks(message: str) -> dict[str, list[str]]:
+    """The props of a ``deployTimeValuesNotChecked`` warning, by the check skipped for them."""
+    body = message.split("only known at deploy time: ", 1)[1].rsplit(". Make sure", 1)[0]
+    return {check: re.findall(r"`([^`]+)`", props) for props, check in _SKIPPED_ENTRY.findall(body)}
+
+
 def secret_value_fields(secret_resource: dict[str, Any]) -> dict[str, str]:
     """The SecretString as a dict, with each ``Ref`` shown as ``<Ref Name>``."""
     secret_string = secret_resource["Properties"]["SecretString"]

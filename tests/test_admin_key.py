@@ -31,6 +31,7 @@ from tests.support import (
     schedule_resource,
     secret_resource,
     secret_value_fields,
+    skipped_checks,
     warnings_of,
 )
 
@@ -141,8 +142,12 @@ def test_token_values_are_accepted_with_one_warning_listing_skipped_checks() -> 
     (budget,) = [m for m in messages if "deployTimeValuesNotChecked" not in m]
     assert "[ack: ddsecrets-constructs:apiKeyBudgetPerAdmin]" in budget
     assert "counted for this admin secret and its own keys only" in budget
-    for skipped in ("`site` (known Datadog site)", "`service_account_id` (UUID format)", "`rotation` (schedule"):
-        assert skipped in message
+    skipped = skipped_checks(message)
+    assert skipped["known Datadog site"] == ["site"]
+    # One entry per check, naming every prop it was skipped for.
+    assert skipped["UUID format"] == ["service_account_id", "admin_api_key_id", "admin_app_key_id"]
+    assert skipped["schedule expression rules and window distance from the admin's"] == ["rotation"]
+    assert message.count("(UUID format)") == 1
     assert "[ack: ddsecrets-constructs:deployTimeValuesNotChecked]" in message
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -35,8 +34,9 @@ from tests.support import (
     resource_of,
     schedule_resource,
     secret_resource,
+    skipped_checks,
     statements,
-    warnings_of,
+    stored_key,
 )
 
 MANAGED_POLICY_LIMIT = 6144
@@ -246,22 +246,45 @@ def test_family_of_one_key_is_two_secrets_two_schedules_two_roles_four_policies(
 # --- one validation pass: the family checks its secrets' props, they do not check them again ------
 
 
-def test_each_key_warns_on_itself_naming_its_prop_as_the_family_was_given_it(family: Any) -> None:
-    for path, prop in (
-        ("/Datadog/ApplicationKeys/app000", "application_keys['app000'].app_key"),
-        ("/Datadog/ApplicationKeys/app001", "application_keys['app001'].app_key"),
-        ("/Datadog/ApiKeys/api000", "api_keys['api000'].api_key"),
-        ("/Datadog/ApiKeys/api001", "api_keys['api001'].api_key"),
-    ):
-        (message,) = warnings_of(family, path)
-        assert "[ack: ddsecrets-constructs:deployTimeValuesNotChecked]" in message
-        # Its own key only, named as the user wrote it in the family's props.
-        assert re.findall(r"`([^`]+)` \(", message) == [prop]
+def test_a_family_warns_once_on_itself_naming_each_secrets_prop_as_it_was_given(family: Any) -> None:
+    found = Annotations.from_stack(family.stack).find_warning("*", Match.any_value())
+    # Nothing on the secrets themselves: one warning of each kind, on the family.
+    assert [w.id for w in found] == ["/TestStack/Datadog"]
+    message = str(found[0].entry.data)
+    assert "[ack: ddsecrets-constructs:deployTimeValuesNotChecked]" in message
+    named = [prop for props in skipped_checks(message).values() for prop in props]
+    assert named == [
+        "admin_api_key",
+        "admin_app_key",
+        "application_keys['app000'].app_key",
+        "application_keys['app001'].app_key",
+        "api_keys['api000'].api_key",
+        "api_keys['api001'].api_key",
+    ]
 
 
-def test_what_checking_the_familys_schedules_skips_is_said_on_each_secret_that_uses_them() -> None:
-    """Deploy-time schedules: `key_rotation` is checked once, and every key on it says what was
-    skipped; a key with its own schedule says it of its own; the admin of `admin_rotation`."""
+def test_keys_skipping_the_same_check_are_named_together_once() -> None:
+    """A hundred keys from Secrets Manager: one entry naming them all, not a hundred entries."""
+    _, stack = new_stack()
+    DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        application_keys={
+            f"app{i:03d}": ApplicationKeySpec(app_key=stored_key(f"App{i}"), app_key_id=APP_KEY_ID) for i in range(100)
+        },
+    )
+    (warning,) = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("deployTimeValuesNotChecked"))
+    assert warning.id == "/TestStack/Datadog"
+    skipped = skipped_checks(str(warning.entry.data))
+    assert skipped["Datadog application key format; it is read from Secrets Manager at deploy time"] == [
+        f"application_keys['app{i:03d}'].app_key" for i in range(100)
+    ]
+
+
+def test_what_checking_the_familys_schedules_skips_is_said_once_on_the_family() -> None:
+    """Deploy-time schedules: `key_rotation` is checked once and said once, whatever the number of
+    keys on it; a key with its own schedule says it of its own; the admin of `admin_rotation`."""
     _, stack = new_stack()
 
     def schedule(name: str) -> KeyRotation:
@@ -281,20 +304,15 @@ def test_what_checking_the_familys_schedules_skips_is_said_on_each_secret_that_u
             ),
         },
     )
-    skipped = {
-        w.id.rsplit("/", 1)[-1]: re.findall(r"`([^`]*rotation)` \(([^)]*)\)", str(w.entry.data))
-        for w in Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("deployTimeValuesNotChecked"))
+    (warning,) = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("deployTimeValuesNotChecked"))
+    assert warning.id == "/TestStack/Datadog"
+    schedules = {
+        check: [prop for prop in props if prop.endswith("rotation")]
+        for check, props in skipped_checks(str(warning.entry.data)).items()
     }
-    assert skipped == {
-        "Admin": [("admin_rotation", "schedule expression rules and window distance from the admin's")],
-        **{
-            key: [
-                ("key_rotation", "schedule expression rules and window distance from the admin's"),
-                ("key_rotation", "window distance from the admin secret's rotation"),
-            ]
-            for key in ("ci", "agent")
-        },
-        "own": [("api_keys['own'].rotation", "window distance from the admin secret's rotation")],
+    assert {check: props for check, props in schedules.items() if props} == {
+        "schedule expression rules and window distance from the admin's": ["admin_rotation", "key_rotation"],
+        "window distance from the admin secret's rotation": ["key_rotation", "api_keys['own'].rotation"],
     }
 
 

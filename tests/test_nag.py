@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,8 +15,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 
 import ddsecrets_constructs._nag as nag
-from ddsecrets_constructs import ApiKeySpec, DatadogAdminKeySecret, DatadogManagedSecrets
-from tests.support import API_KEY_ID, Built, built
+from ddsecrets_constructs import ApiKeySpec, ApplicationKeySpec, DatadogAdminKeySecret, DatadogManagedSecrets
+from tests.support import API_KEY_ID, APP_KEY_ID, Built, built
 
 PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks)
 WITH_KMS_KEY = ["admin_all_options", "family", "family_60", "family_all_options"]
@@ -60,21 +61,69 @@ GET_RANDOM_PASSWORD_ACK = (
 )
 
 
+def rotated_secrets_under(configuration: Built, group: Any) -> list[str]:
+    """Paths of the ``AWS::SecretsManager::Secret``s under ``group``, each checked to have an external
+    rotation schedule in the template; anything else under the group fails the test."""
+    schedules = {
+        json.dumps(r["Properties"]["SecretId"])
+        for r in configuration.resources("AWS::SecretsManager::RotationSchedule").values()
+        if "ExternalSecretRotationRoleArn" in r["Properties"]
+    }
+    paths = []
+    for construct in group.node.find_all():
+        if isinstance(construct, cdk.CfnResource) and construct.cfn_resource_type == "AWS::SecretsManager::Secret":
+            logical_id = configuration.stack.resolve(construct.logical_id)
+            assert json.dumps({"Ref": logical_id}) in schedules, construct.node.path
+            paths.append(construct.node.path)
+    return paths
+
+
 @pytest.mark.parametrize("name", [*WITH_KMS_KEY, "seed"])
-def test_acknowledgments_sit_on_secrets_and_the_get_random_password_policy_only(name: str) -> None:
+def test_acknowledgments_sit_on_secrets_key_groups_and_the_get_random_password_policy_only(name: str) -> None:
     configuration = built(name)
     found = list(acknowledged(configuration))
     assert found
     for construct, rule in found:
+        is_rotation_rule = rule.split(":")[2] in set(nag.ROTATION_RULES)
         if isinstance(construct, secretsmanager.CfnSecret):
-            assert rule.split(":")[2] in {r for r in nag.ROTATION_RULES}, rule
+            assert is_rotation_rule, rule
             assert "ExternalSecretRotationRoleArn" in rule
+        elif construct.node.id in ("ApplicationKeys", "ApiKeys"):
+            # A family's group of keys: acknowledged once for all, and it holds rotated secrets only.
+            assert isinstance(construct.node.scope, DatadogManagedSecrets), construct.node.path
+            assert is_rotation_rule, rule
+            assert rotated_secrets_under(configuration, construct), construct.node.path
         else:
             assert isinstance(construct, iam.CfnManagedPolicy), construct.node.path
             assert construct.node.id == "GetRandomPassword"
             assert rule == GET_RANDOM_PASSWORD_ACK
             (statement,) = construct.policy_document["Statement"]
             assert statement["Action"] == "secretsmanager:GetRandomPassword"
+
+
+def test_a_secret_a_user_adds_to_a_family_is_still_flagged() -> None:
+    """The rotation rules are acknowledged on the family's groups of keys, not on the family: a
+    secret the user adds to the family without rotation is reported."""
+    from tests.support import admin_props, new_stack
+
+    app, stack = new_stack()
+    family = DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        application_keys={
+            "ci": ApplicationKeySpec(app_key=SecretValue.secrets_manager("seed", json_field="k"), app_key_id=APP_KEY_ID)
+        },
+    )
+    secretsmanager.Secret(family, "Mine")
+    report = AwsSolutionsChecks().validate_scope(app)
+    flagged = sorted(
+        str(resource.construct_path)
+        for v in report.violations
+        if v.rule_name == "AwsSolutions-SMG4"
+        for resource in v.violating_resources
+    )
+    assert flagged == ["TestStack/Datadog/Mine/Resource"]
 
 
 # What a user might add to a library role or policy, and a rule of each pack that must report it.

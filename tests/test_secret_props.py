@@ -40,18 +40,18 @@ def test_retain_says_nothing() -> None:
     assert not any("secretNotRetained" in m for m in warnings_of(built("admin_default")))
 
 
-def test_every_secret_of_a_family_warns_and_one_acknowledgment_on_the_family_covers_them() -> None:
+def test_a_family_warns_of_its_removal_policy_and_one_acknowledgment_on_the_family_covers_it() -> None:
     _, stack = new_stack()
     family = DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), removal_policy=RemovalPolicy.DESTROY)
     found = AssertAnnotations.from_stack(stack).find_warning("*", Match.string_like_regexp("secretNotRetained"))
-    assert [w.id for w in found] == ["/TestStack/Datadog/Admin"]
+    assert [w.id for w in found] == ["/TestStack/Datadog"]
     _, acked = new_stack()
     family = DatadogManagedSecrets(acked, "Datadog", **admin_props(acked), removal_policy=RemovalPolicy.DESTROY)
     Annotations.of(family).acknowledge_warning("ddsecrets-constructs:secretNotRetained", "A throwaway test stack.")
     assert AssertAnnotations.from_stack(acked).find_warning("*", Match.string_like_regexp("secretNotRetained")) == []
 
 
-def test_a_familys_removal_policy_is_checked_once_and_every_key_carries_its_warning() -> None:
+def test_a_familys_removal_policy_is_checked_once_and_said_once_for_all_its_secrets() -> None:
     _, stack = new_stack()
     DatadogManagedSecrets(
         stack,
@@ -62,12 +62,9 @@ def test_a_familys_removal_policy_is_checked_once_and_every_key_carries_its_warn
         removal_policy=RemovalPolicy.DESTROY,
     )
     found = AssertAnnotations.from_stack(stack).find_warning("*", Match.string_like_regexp("secretNotRetained"))
-    assert sorted(w.id for w in found) == [
-        "/TestStack/Datadog/Admin",
-        "/TestStack/Datadog/ApiKeys/agent",
-        "/TestStack/Datadog/ApplicationKeys/ci",
-    ]
-    assert all(str(w.entry.data).startswith("`removal_policy` is RemovalPolicy.DESTROY.") for w in found)
+    (warning,) = found  # the admin and both keys: one warning, on the family
+    assert warning.id == "/TestStack/Datadog"
+    assert str(warning.entry.data).startswith("`removal_policy` is RemovalPolicy.DESTROY.")
 
 
 @pytest.mark.parametrize("value", ["arn:aws:kms:eu-west-1:111111111111:key/x", 42, b"key"])
