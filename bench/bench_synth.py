@@ -500,7 +500,7 @@ def differences(library: dict[str, Any], l1: dict[str, Any]) -> list[str]:
     return found
 
 
-def _run(side: str, keys: int, out: str, *, count_calls: bool = False) -> dict[str, float]:
+def _run(side: str, keys: int, out: str, *, count_calls: bool = False, cdk_validation: bool = True) -> dict[str, float]:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
@@ -509,6 +509,9 @@ def _run(side: str, keys: int, out: str, *, count_calls: bool = False) -> dict[s
         capture_output=True,
         text=True,
         check=False,
+        # aws-cdk-lib's built-in CloudFormation validation of every template (on by default; the
+        # same template on both sides): CDK_VALIDATION=false turns it off, to see the rest.
+        env=None if cdk_validation else {**os.environ, "CDK_VALIDATION": "false"},
     )
     process = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -531,6 +534,12 @@ def main() -> None:
         action="store_true",
         help="also count jsii round trips: one more, untimed, run per side and size (docs/performance.md)",
     )
+    parser.add_argument(
+        "--without-cdk-validation",
+        action="store_true",
+        help="turn off aws-cdk-lib's built-in template validation (CDK_VALIDATION=false) on both sides: "
+        "what is left is the constructs' own cost (docs/performance.md)",
+    )
     parser.add_argument("--one", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--keys", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -542,11 +551,13 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(
         f"{os.cpu_count()} CPUs, load average {load:.2f}; medians of {args.runs} runs per side, each in a fresh process"
+        + ("; CDK's template validation off" if args.without_cdk_validation else "")
     )
     print(f"{'':28}" + "".join(f"  {title:<21}" for title in MEASURES.values()))
     print(
         f"{'keys':>9} {'resources':>9} {'bytes':>8}"
         + "  library     L1  ratio" * len(MEASURES)
+        + "  paired"
         + ("  jsii calls lib / L1 (ratio), callbacks lib / L1" if args.count_calls else "")
     )
     with tempfile.TemporaryDirectory() as folder:
@@ -555,7 +566,7 @@ def main() -> None:
             outs = {side: os.path.join(folder, f"{side}-{keys}.json") for side in SIDES}
             for run in range(args.runs):
                 for side in SIDES if run % 2 == 0 else reversed(SIDES):
-                    times[side].append(_run(side, keys, outs[side]))
+                    times[side].append(_run(side, keys, outs[side], cdk_validation=not args.without_cdk_validation))
             templates = {}
             for side in SIDES:
                 with open(outs[side], encoding="utf-8") as handle:
@@ -571,9 +582,16 @@ def main() -> None:
                 f"{median['library', what] / median['l1', what]:5.2f}x"
                 for what in MEASURES
             )
+            # The median of each run's own ratio (the two sides of a run are synthesized one after the
+            # other): less moved than the ratio of medians by load that changes over minutes.
+            paired = statistics.median(lib["synth"] / l1["synth"] for lib, l1 in zip(*times.values(), strict=True))
+            cells += f"  {paired:5.2f}x"
             if args.count_calls:
                 # Counted apart from the timed runs: the counting wrapper itself takes a little time.
-                counts = {side: _run(side, keys, outs[side], count_calls=True) for side in SIDES}
+                counts = {
+                    side: _run(side, keys, outs[side], count_calls=True, cdk_validation=not args.without_cdk_validation)
+                    for side in SIDES
+                }
                 lib, l1 = counts["library"], counts["l1"]
                 cells += (
                     f"  {int(lib['calls']):>6} / {int(l1['calls']):<6} ({lib['calls'] / l1['calls']:.2f}x)"
