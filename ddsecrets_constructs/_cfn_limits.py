@@ -11,16 +11,22 @@ The check is a validation on the stack (``node.add_validation``): it runs at syn
 construct of the stack exists (including cross-stack outputs CDK adds while preparing the app) and
 before CDK writes the template. The 1 MB template limit is not checked here (the template does not
 exist yet); ``tests/test_cfn_limits.py`` shows a family reaches 500 resources long before 1 MB.
+
+The same scan of the stack also refuses a secret put inside a family's group of key secrets, whose
+cdk-nag acknowledgment would hide it (:func:`_nag.secrets_hidden_by_key_groups`): one listing of
+the stack at synth serves both.
 """
 
 from __future__ import annotations
 
 import weakref
+from typing import Optional
 
 import jsii
 from aws_cdk import CfnOutput, CfnParameter, CfnResource, Stack
 from constructs import IConstruct, IValidation
 
+from . import _nag
 from .validation import WARNING_PREFIX
 
 RESOURCES = 500
@@ -40,9 +46,10 @@ def watch(family: IConstruct, *, keys: int) -> None:
     families.append((family.node.path, keys))
 
 
-def count(stack: Stack) -> dict[str, int]:
-    """Resources, parameters and outputs of ``stack``'s own template (not of its nested stacks)."""
-    found = stack.node.find_all()
+def count(stack: Stack, found: Optional[list[IConstruct]] = None) -> dict[str, int]:
+    """Resources, parameters and outputs of ``stack``'s own template (not of its nested stacks);
+    ``found``: the stack's constructs, when already listed."""
+    found = stack.node.find_all() if found is None else found
     nested = [c.node.path + "/" for c in found if isinstance(c, Stack) and c is not stack]
     totals = {"resources": 0, "parameters": 0, "outputs": 0}
     for construct in found:
@@ -68,7 +75,17 @@ class _StackFitsCloudFormation:
         self._families = families
 
     def validate(self) -> list[str]:
-        totals = count(self._stack)
+        found = self._stack.node.find_all()
+        hidden = [
+            f"{WARNING_PREFIX}: the secret at {path!r} is inside a DatadogManagedSecrets family's group of key "
+            f"secrets, on which cdk-nag's rotation rules ({', '.join(_nag.ROTATION_RULES)}) are acknowledged for the "
+            "family's rotated keys: cdk-nag would not check it. Create it outside the group (e.g. in the stack or "
+            "the family itself)."
+            for path in _nag.secrets_hidden_by_key_groups(self._stack, found)
+        ]
+        return hidden + self._over_limits(count(self._stack, found))
+
+    def _over_limits(self, totals: dict[str, int]) -> list[str]:
         over = [
             f"{totals[kind]} {kind} (CloudFormation allows {limit} per stack)"
             for kind, limit in (("resources", RESOURCES), ("parameters", PARAMETERS), ("outputs", OUTPUTS))

@@ -52,6 +52,7 @@ class CheckedKey:
     service_account_id: Optional[str] = None
     """An application key's owner (the family's service account unless the spec names one)."""
     by_family: bool = False
+    """Built by a family, which annotates the key's warnings and acknowledges its rotation rules."""
 
 
 def check_child_rotation(

@@ -14,9 +14,13 @@ acknowledged one by one, as cdk-nag requires.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Optional
 
 from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
 
 EXTERNAL_ROTATION_REASON = (
@@ -39,9 +43,61 @@ def acknowledge(scope: IConstruct, rule_ids: Sequence[str], reason: str) -> None
     Validations.of(scope).acknowledge(*(Acknowledgment(id=rule_id, reason=reason) for rule_id in rule_ids))
 
 
-def acknowledge_external_rotation(cfn_secret: IConstruct) -> None:
-    """The rotation rules do not recognise external-role rotation."""
-    acknowledge(cfn_secret, ROTATION_RULES, EXTERNAL_ROTATION_REASON)
+def acknowledge_external_rotation(scope: IConstruct) -> None:
+    """The rotation rules do not recognise external-role rotation: acknowledged on ``scope``, a
+    rotated secret's ``CfnSecret`` or a family's group of key secrets."""
+    acknowledge(scope, ROTATION_RULES, EXTERNAL_ROTATION_REASON)
+
+
+@dataclass
+class _StackSecrets:
+    """A stack's secrets as the library created them: how many, and the paths of those in a
+    family's group of key secrets (whose rotation rules are acknowledged on the group)."""
+
+    created: int = 0
+    groups: list[str] = field(default_factory=list)
+    in_groups: set[str] = field(default_factory=set)
+
+
+_BY_STACK: weakref.WeakKeyDictionary[Stack, _StackSecrets] = weakref.WeakKeyDictionary()
+
+
+def _of(stack: Stack) -> _StackSecrets:
+    return _BY_STACK.setdefault(stack, _StackSecrets())
+
+
+def own_secret(stack: Stack, path_in_group: Optional[str] = None) -> None:
+    """Count a ``CfnSecret`` the library created in ``stack``; ``path_in_group``: its path, for a
+    key secret under a family's group."""
+    secrets = _of(stack)
+    secrets.created += 1
+    if path_in_group is not None:
+        secrets.in_groups.add(path_in_group)
+
+
+def acknowledge_key_group(group: IConstruct, path: str, stack: Stack) -> None:
+    """Acknowledge the rotation rules once for a family's group of key secrets (``path``), which
+    :func:`secrets_hidden_by_key_groups` then keeps free of any other secret."""
+    acknowledge_external_rotation(group)
+    _of(stack).groups.append(path)
+
+
+def secrets_hidden_by_key_groups(stack: Stack, constructs: Sequence[IConstruct]) -> list[str]:
+    """Paths of the secrets among ``constructs`` (the stack's) that sit under a family's group of
+    key secrets without being one of its keys: the group's acknowledgment would hide them from
+    cdk-nag. Reads no path unless the stack holds secrets the library did not create."""
+    secrets = _BY_STACK.get(stack)
+    if secrets is None or not secrets.groups:
+        return []
+    found = [c for c in constructs if isinstance(c, secretsmanager.CfnSecret)]
+    if len(found) <= secrets.created:
+        return []  # every secret of the stack is one the library created
+    paths = (c.node.path for c in found)
+    return [
+        path
+        for path in paths
+        if path not in secrets.in_groups and any(path.startswith(f"{group}/") for group in secrets.groups)
+    ]
 
 
 def acknowledge_wildcard(policy: IConstruct, resource: str, reason: str) -> None:

@@ -207,7 +207,10 @@ class DatadogKeySecretBase(Construct):
         # Fixed per class: changing Type in place would leave the stored value mismatched.
         cfn_secret.type = secret_type
         if acknowledge_rotation:
+            _nag.own_secret(facts_of(self).stack)
             _nag.acknowledge_external_rotation(cfn_secret)
+        else:  # a family's key: acknowledged on its group, which must hold its keys only
+            _nag.own_secret(facts_of(self).stack, f"{path_of(self)}/Resource/Resource")
 
     def _check_rotation_role(self, problems: Problems, role: object, *, rotates_admin: bool, arn_length: int) -> None:
         """`rotation_role`: None, or a DatadogRotationRole of this stack that may take this secret.

@@ -186,8 +186,9 @@ class DatadogManagedSecrets(Construct):
         super().__init__(scope, construct_id)
         adopt(self, scope, construct_id)
         # Check every prop of the family and its secrets first, once: one error lists all problems,
-        # one warning per kind says what deserves a look (on the family, naming each prop as given
-        # to it), and each secret is then built from what was checked for it (CheckedAdmin, CheckedKey).
+        # the warnings of the family and of all its secrets are annotated on the family (naming each
+        # prop as given to it; identical ones once), and each secret is then built from what was
+        # checked for it (CheckedAdmin, CheckedKey).
         problems = Problems()
         application_keys = _check_mapping(problems, "application_keys", application_keys, "ApplicationKeySpec")
         api_keys = _check_mapping(problems, "api_keys", api_keys, "ApiKeySpec")
@@ -210,7 +211,16 @@ class DatadogManagedSecrets(Construct):
             checked_admin = _check_existing_admin(self, problems, admin, own_admin)
         else:
             checked_admin = _check_own_admin(self, problems, own_admin, validate_key_format)
-        key_rendered = check_child_rotation(problems, "key_rotation", key_rotation, checked_admin.rendered)
+        # What checking `key_rotation` skips or warns is said only when a key rotates on it.
+        on_family_schedule = any(
+            getattr(spec, "rotation", None) is None for spec in (*application_keys.values(), *api_keys.values())
+        )
+        key_rendered = check_child_rotation(
+            problems if on_family_schedule else problems.problems_only(),
+            "key_rotation",
+            key_rotation,
+            checked_admin.rendered,
+        )
         _check_prefix(self, problems, prefix)
         if admin is None and isinstance(prefix, str):
             claim(problems, "secret_name_prefix", self, f"{prefix}/admin", owner_path=checked_admin.new_admins[0])
@@ -285,7 +295,8 @@ class DatadogManagedSecrets(Construct):
         if application_keys:
             group = Construct(self, "ApplicationKeys")
             adopt(group, self, "ApplicationKeys")
-            _nag.acknowledge_external_rotation(group)  # once for all its keys: every one is rotated
+            # Once for all its keys, every one rotated; the stack's validation refuses another secret in it.
+            _nag.acknowledge_key_group(group, path_of(group), facts_of(self).stack)
             for name, app in application_keys.items():
                 hand_over(group, name, checked_apps[name])
                 self._application_keys[name] = DatadogApplicationKeySecret(
@@ -302,7 +313,8 @@ class DatadogManagedSecrets(Construct):
         if api_keys:
             group = Construct(self, "ApiKeys")
             adopt(group, self, "ApiKeys")
-            _nag.acknowledge_external_rotation(group)  # once for all its keys: every one is rotated
+            # Once for all its keys, every one rotated; the stack's validation refuses another secret in it.
+            _nag.acknowledge_key_group(group, path_of(group), facts_of(self).stack)
             for name, api in api_keys.items():
                 hand_over(group, name, checked_apis[name])
                 self._api_keys[name] = DatadogApiKeySecret(

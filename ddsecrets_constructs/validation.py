@@ -198,6 +198,11 @@ class Problems:
         """A view that names props with ``prefix`` and records everything here."""
         return Problems(self.prefix + prefix, self._problems, self._skips, self._warnings)
 
+    def problems_only(self) -> Problems:
+        """A view that records its problems here and drops its skipped checks and warnings: for a
+        prop whose value nothing uses (a family's ``key_rotation`` when every key has its own)."""
+        return Problems(self.prefix, self._problems)
+
     def name(self, prop: str) -> str:
         """The prop's name as the user wrote it, with this view's prefix."""
         return f"{self.prefix}{prop}"

@@ -316,6 +316,26 @@ def test_what_checking_the_familys_schedules_skips_is_said_once_on_the_family() 
     }
 
 
+def test_key_rotation_is_not_mentioned_when_no_key_rotates_on_it() -> None:
+    """Its windows cannot be checked against a deploy-time admin schedule, but no key uses it."""
+    _, stack = new_stack()
+    DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        admin_rotation=KeyRotation.expression(CfnParameter(stack, "AdminSchedule").value_as_string),
+        api_keys={
+            "own": ApiKeySpec(
+                api_key=param(stack, "OwnKey"), api_key_id=API_KEY_ID, rotation=KeyRotation.every(Duration.days(30))
+            )
+        },
+    )
+    (warning,) = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("deployTimeValuesNotChecked"))
+    named = [prop for props in skipped_checks(str(warning.entry.data)).values() for prop in props]
+    assert "api_keys['own'].rotation" in named
+    assert "key_rotation" not in named
+
+
 def test_a_family_checks_each_prop_of_its_secrets_once(monkeypatch: pytest.MonkeyPatch) -> None:
     checked: Counter[str] = Counter()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
+from constructs import Construct
 
 import ddsecrets_constructs._nag as nag
 from ddsecrets_constructs import ApiKeySpec, ApplicationKeySpec, DatadogAdminKeySecret, DatadogManagedSecrets
@@ -63,7 +64,7 @@ GET_RANDOM_PASSWORD_ACK = (
 
 def rotated_secrets_under(configuration: Built, group: Any) -> list[str]:
     """Paths of the ``AWS::SecretsManager::Secret``s under ``group``, each checked to have an external
-    rotation schedule in the template; anything else under the group fails the test."""
+    rotation schedule in the template; a secret under the group without one fails the test."""
     schedules = {
         json.dumps(r["Properties"]["SecretId"])
         for r in configuration.resources("AWS::SecretsManager::RotationSchedule").values()
@@ -124,6 +125,39 @@ def test_a_secret_a_user_adds_to_a_family_is_still_flagged() -> None:
         for resource in v.violating_resources
     )
     assert flagged == ["TestStack/Datadog/Mine/Resource"]
+
+
+@pytest.mark.parametrize("inside", ["ApplicationKeys", "ApplicationKeys/ci"])
+def test_a_secret_put_inside_a_familys_group_of_keys_is_refused_at_synth(inside: str) -> None:
+    """The group's acknowledgment would hide it from cdk-nag: the stack's validation refuses it."""
+    from tests.support import admin_props, new_stack
+
+    app, stack = new_stack()
+    family = DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        application_keys={
+            "ci": ApplicationKeySpec(app_key=SecretValue.secrets_manager("seed", json_field="k"), app_key_id=APP_KEY_ID)
+        },
+    )
+    parent = family.application_key("ci") if "/" in inside else family.node.find_child("ApplicationKeys")
+    secretsmanager.Secret(cast(Construct, parent), "Mine")
+    with pytest.raises(RuntimeError, match=rf"the secret at 'TestStack/Datadog/{inside}/Mine/Resource' is inside"):
+        app.synth()
+
+
+def test_the_key_groups_carry_the_rotation_acknowledgment_and_their_secrets_none() -> None:
+    configuration = built("family")
+    by_path: dict[str, list[str]] = {}
+    for construct, rule in acknowledged(configuration):
+        by_path.setdefault(construct.node.path, []).append(rule.split(":")[2])
+    for group_id in ("ApplicationKeys", "ApiKeys"):
+        group = f"TestStack/Datadog/{group_id}"
+        assert sorted(by_path[group]) == sorted(nag.ROTATION_RULES)
+        assert [path for path in by_path if path.startswith(f"{group}/")] == []  # nothing on its keys
+    # The family's admin, outside the groups, keeps its own.
+    assert sorted(by_path["TestStack/Datadog/Admin/Resource/Resource"]) == sorted(nag.ROTATION_RULES)
 
 
 # What a user might add to a library role or policy, and a rule of each pack that must report it.

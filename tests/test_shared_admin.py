@@ -26,6 +26,7 @@ from tests.support import (
     STRICT_FLAGS,
     admin_props,
     new_stack,
+    skipped_checks,
     stored_key,
 )
 from tests.test_examples import by_type, template
@@ -159,6 +160,22 @@ def test_fails_on_an_admin_in_another_region_reusing_the_child_check() -> None:
         match=r"`admin`: got the admin secret at 'Security/Admin', in region 'us-east-1' .*same account and region",
     ):
         DatadogManagedSecrets(stack_in(app, "Team"), "Datadog", admin=admin, **keys())
+
+
+def test_an_admin_in_an_environment_agnostic_stack_is_accepted_saying_what_was_not_checked() -> None:
+    app = cdk.App(context=STRICT_FLAGS)
+    security = cdk.Stack(app, "Security")  # no env: its account and region are deploy-time values
+    # Named: CDK refers to a secret across environments by its name.
+    admin = DatadogAdminKeySecret(security, "Admin", **admin_props(security), secret_name="datadog/admin")
+    team = stack_in(app, "Team")
+    DatadogManagedSecrets(team, "Datadog", admin=admin, **keys())
+    (warning,) = cdk.assertions.Annotations.from_stack(team).find_warning(
+        "*", cdk.assertions.Match.string_like_regexp("deployTimeValuesNotChecked")
+    )
+    assert warning.id == "/Team/Datadog"
+    skipped = skipped_checks(str(warning.entry.data))
+    assert skipped["same account as the admin secret (an environment-agnostic stack)"] == ["admin"]
+    assert skipped["same region as the admin secret (an environment-agnostic stack)"] == ["admin"]
 
 
 def test_alerts_of_a_family_with_an_existing_admin_use_the_familys_own_key() -> None:
