@@ -102,20 +102,19 @@ def test_acknowledgments_sit_on_secrets_key_groups_and_the_get_random_password_p
             assert statement["Action"] == "secretsmanager:GetRandomPassword"
 
 
-def test_a_secret_a_user_adds_to_a_family_is_still_flagged() -> None:
-    """The rotation rules are acknowledged on the family's groups of keys, not on the family: a
-    secret the user adds to the family without rotation is reported."""
+def family_with_one_key() -> tuple[cdk.App, DatadogManagedSecrets]:
+    """An app whose stack holds a family with one application key, ``ci``."""
     from tests.support import admin_props, new_stack
 
     app, stack = new_stack()
-    family = DatadogManagedSecrets(
-        stack,
-        "Datadog",
-        **admin_props(stack),
-        application_keys={
-            "ci": ApplicationKeySpec(app_key=SecretValue.secrets_manager("seed", json_field="k"), app_key_id=APP_KEY_ID)
-        },
-    )
+    spec = ApplicationKeySpec(app_key=SecretValue.secrets_manager("seed", json_field="k"), app_key_id=APP_KEY_ID)
+    return app, DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), application_keys={"ci": spec})
+
+
+def test_a_secret_a_user_adds_to_a_family_is_still_flagged() -> None:
+    """The rotation rules are acknowledged on the family's groups of keys, not on the family: a
+    secret the user adds to the family without rotation is reported."""
+    app, family = family_with_one_key()
     secretsmanager.Secret(family, "Mine")
     report = AwsSolutionsChecks().validate_scope(app)
     flagged = sorted(
@@ -130,17 +129,7 @@ def test_a_secret_a_user_adds_to_a_family_is_still_flagged() -> None:
 @pytest.mark.parametrize("inside", ["ApplicationKeys", "ApplicationKeys/ci"])
 def test_a_secret_put_inside_a_familys_group_of_keys_is_refused_at_synth(inside: str) -> None:
     """The group's acknowledgment would hide it from cdk-nag: the stack's validation refuses it."""
-    from tests.support import admin_props, new_stack
-
-    app, stack = new_stack()
-    family = DatadogManagedSecrets(
-        stack,
-        "Datadog",
-        **admin_props(stack),
-        application_keys={
-            "ci": ApplicationKeySpec(app_key=SecretValue.secrets_manager("seed", json_field="k"), app_key_id=APP_KEY_ID)
-        },
-    )
+    app, family = family_with_one_key()
     parent = family.application_key("ci") if "/" in inside else family.node.find_child("ApplicationKeys")
     secretsmanager.Secret(cast(Construct, parent), "Mine")
     with pytest.raises(RuntimeError, match=rf"the secret at 'TestStack/Datadog/{inside}/Mine/Resource' is inside"):
