@@ -6,9 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
 
-from aws_cdk import RemovalPolicy, SecretValue, Stack
+from aws_cdk import SecretValue, Stack
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -16,6 +15,7 @@ from . import _iam_budget as budget
 from . import defaults
 from ._secret_base import (
     DatadogKeySecretBase,
+    SecretOptions,
     key_arn_of,
     same_stack,
 )
@@ -28,7 +28,6 @@ from .admin_key import (
     ImportedDatadogAdminKeySecret,
 )
 from .rotation import KeyRotation, RenderedRotation, check_windows_apart
-from .rotation_role import DatadogRotationRole
 from .validation import Problems, is_unresolved
 
 ADMIN_ALLOWED = (
@@ -134,12 +133,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         *,
         admin: object,
         rotation: Optional[KeyRotation],
-        rotation_role: Optional[DatadogRotationRole],
-        secret_name: Optional[str],
-        encryption_key: object,
-        removal_policy: object,
-        description: object,
-        rotate_immediately_on_update: object,
+        options: SecretOptions,
         validate_key_format: object,
     ) -> CheckedKey:
         """Check every prop of a key built on its own (not by a family); raise one error for all
@@ -151,15 +145,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         if isinstance(admin, DatadogAdminKeySecret):
             check_same_environment(problems, self, admin)
         self._check_secret_props(
-            problems,
-            rotation_role=rotation_role,
-            rotates_admin=False,
-            arn_length=self._estimated_arn_length(secret_name),
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
-            secret_name=secret_name,
-            description=description,
-            rotate_immediately_on_update=rotate_immediately_on_update,
+            problems, options, rotates_admin=False, arn_length=self._estimated_arn_length(options.secret_name)
         )
         rotation = rotation if rotation is not None else defaults.KEY_ROTATION
         # An imported admin knows its schedule only when given one (it warns otherwise).
@@ -177,30 +163,20 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         fields: dict[str, SecretValue],
         rendered: RenderedRotation,
         rotation: KeyRotation,
-        rotation_role: Optional[DatadogRotationRole],
-        encryption_key: Optional[kms.IKey],
-        removal_policy: RemovalPolicy,
-        secret_name: Optional[str],
-        description: str,
-        rotate_immediately_on_update: bool,
+        options: SecretOptions,
+        default_description: str,
         acknowledge_rotation: bool,
     ) -> None:
         self._admin = admin
         self._create_secret(
             secret_type=secret_type,
-            acknowledge_rotation=acknowledge_rotation,
             fields=fields,
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
-            secret_name=secret_name,
-            description=description,
+            options=options,
+            default_description=default_description,
+            acknowledge_rotation=acknowledge_rotation,
         )
         self._create_rotation(
-            rendered=rendered,
-            rotation=rotation,
-            role=rotation_role,
-            rotate_immediately_on_update=rotate_immediately_on_update,
-            admin_secret_arn=admin.secret_full_arn,
+            rendered=rendered, rotation=rotation, options=options, admin_secret_arn=admin.secret_full_arn
         )
         admin_key = admin.encryption_key
         self._wait_for(

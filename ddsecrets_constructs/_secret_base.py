@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Optional, TypeVar
 
 from aws_cdk import RemovalPolicy, SecretValue, Stack
@@ -56,6 +57,19 @@ def check_secret_name(
             "a name must not end with a hyphen and six characters: Secrets Manager appends such a "
             "suffix to the ARN, and partial-ARN matching would then pick the wrong secret",
         )
+
+
+@dataclass(frozen=True)
+class SecretOptions:
+    """The props every Datadog secret construct takes besides its keys and schedule, as given (the
+    constructors check them once, then create the secret and its rotation from them)."""
+
+    rotation_role: Optional[DatadogRotationRole]
+    encryption_key: Optional[kms.IKey]
+    removal_policy: RemovalPolicy
+    secret_name: Optional[str]
+    description: Optional[str]
+    rotate_immediately_on_update: bool
 
 
 # A DatadogManagedSecrets family checks the props of the secrets it creates, then hands each one
@@ -179,28 +193,26 @@ class DatadogKeySecretBase(Construct):
         *,
         secret_type: str,
         fields: dict[str, SecretValue],
-        encryption_key: Optional[kms.IKey],
-        removal_policy: RemovalPolicy,
-        secret_name: Optional[str],
-        description: str,
+        options: SecretOptions,
+        default_description: str,
         acknowledge_rotation: bool = True,
     ) -> None:
         """The secret. ``acknowledge_rotation``: acknowledge cdk-nag's rotation rules on it (False for
         a family's key: the family acknowledges them once on its group of keys)."""
-        self._secret_name = secret_name
+        self._secret_name = options.secret_name
         self._full_arn = None
         self._waiting_for = []
-        self._encryption_key = encryption_key
+        self._encryption_key = options.encryption_key
         self._secret = secretsmanager.Secret(
             self,
             "Resource",
             # The fields, in this order, are the whole SecretString: changing either re-writes the
             # stored value on the next deploy, which would put back a key rotation has deleted.
             secret_object_value=fields,
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
-            secret_name=secret_name,
-            description=description,
+            encryption_key=options.encryption_key,
+            removal_policy=options.removal_policy,
+            secret_name=options.secret_name,
+            description=options.description or default_description,
         )
         cfn_secret = self._secret.node.default_child
         assert isinstance(cfn_secret, secretsmanager.CfnSecret)
@@ -232,27 +244,17 @@ class DatadogKeySecretBase(Construct):
         role._check_rotation(problems, "rotation_role", rotates_admin=rotates_admin, arn_length=arn_length)
 
     def _check_secret_props(
-        self,
-        problems: Problems,
-        *,
-        rotation_role: object,
-        rotates_admin: bool,
-        arn_length: int,
-        encryption_key: object,
-        removal_policy: object,
-        secret_name: Optional[str],
-        description: object,
-        rotate_immediately_on_update: object,
+        self, problems: Problems, options: SecretOptions, *, rotates_admin: bool, arn_length: int
     ) -> None:
         """The props every secret built on its own has, whatever it holds: its rotation role, KMS
         key, removal policy, name (claimed app-wide), description and update flag."""
-        self._check_rotation_role(problems, rotation_role, rotates_admin=rotates_admin, arn_length=arn_length)
-        check_encryption_key(problems, encryption_key)
-        check_removal_policy(problems, removal_policy)
-        check_secret_name(problems, "secret_name", secret_name)
-        claim(problems, "secret_name", self, secret_name)
-        check_description(problems, description)
-        check_flag(problems, "rotate_immediately_on_update", rotate_immediately_on_update)
+        self._check_rotation_role(problems, options.rotation_role, rotates_admin=rotates_admin, arn_length=arn_length)
+        check_encryption_key(problems, options.encryption_key)
+        check_removal_policy(problems, options.removal_policy)
+        check_secret_name(problems, "secret_name", options.secret_name)
+        claim(problems, "secret_name", self, options.secret_name)
+        check_description(problems, options.description)
+        check_flag(problems, "rotate_immediately_on_update", options.rotate_immediately_on_update)
 
     def _estimated_arn_length(self, secret_name: Optional[str]) -> int:
         """Upper bound of this secret's resolved ARN, for the IAM size budgets (known before it exists)."""
@@ -268,8 +270,7 @@ class DatadogKeySecretBase(Construct):
         *,
         rendered: RenderedRotation,
         rotation: KeyRotation,
-        role: Optional[DatadogRotationRole],
-        rotate_immediately_on_update: bool,
+        options: SecretOptions,
         admin_secret_arn: Optional[str],
     ) -> None:
         """The rotation schedule, with the role's permissions on this secret granted first.
@@ -278,6 +279,7 @@ class DatadogKeySecretBase(Construct):
         """
         self._rotation = rotation
         self._rendered_rotation = rendered
+        role = options.rotation_role
         self._rotation_role = role if role is not None else DatadogRotationRole(self, "RotationRole")
         secret_arn = self._secret.secret_arn
         policies = self._rotation_role._grant_rotation(
@@ -302,7 +304,7 @@ class DatadogKeySecretBase(Construct):
             external_secret_rotation_role_arn=self._rotation_role.role_arn,
             external_secret_rotation_metadata=metadata,
             rotation_rules=rendered.rotation_rules(),
-            rotate_immediately_on_update=rotate_immediately_on_update,
+            rotate_immediately_on_update=options.rotate_immediately_on_update,
         )
         self._schedule_node = self._rotation_schedule.node
         self._wait_for(policies)

@@ -21,7 +21,7 @@ from constructs import Construct, IConstruct
 from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._admin_readers import watch_admin
-from ._secret_base import DatadogKeySecretBase, take_over
+from ._secret_base import DatadogKeySecretBase, SecretOptions, take_over
 from ._secret_props import check_encryption_key, check_flag, check_rotation
 from ._stack_facts import path_of
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
@@ -150,6 +150,9 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         checked = take_over(scope, construct_id, CheckedAdmin)  # a family's admin: checked by the family
         super().__init__(scope, construct_id)
         self._arn_length = self._estimated_arn_length(secret_name)
+        options = SecretOptions(
+            rotation_role, encryption_key, removal_policy, secret_name, description, rotate_immediately_on_update
+        )
         if checked is None:
             checked = self._check(
                 site=site,
@@ -159,12 +162,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
                 admin_app_key=admin_app_key,
                 admin_app_key_id=admin_app_key_id,
                 rotation=rotation if rotation is not None else defaults.ADMIN_ROTATION,
-                rotation_role=rotation_role,
-                encryption_key=encryption_key,
-                removal_policy=removal_policy,
-                secret_name=secret_name,
-                description=description,
-                rotate_immediately_on_update=rotate_immediately_on_update,
+                options=options,
                 validate_key_format=validate_key_format,
                 datadog_organization=datadog_organization,
             )
@@ -184,16 +182,13 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
                 "serviceAccountId": SecretValue.unsafe_plain_text(service_account_id),
                 "site": SecretValue.unsafe_plain_text(site_value),
             },
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
-            secret_name=secret_name,
-            description=description or "Datadog admin API and application keys, rotated by Secrets Manager.",
+            options=options,
+            default_description="Datadog admin API and application keys, rotated by Secrets Manager.",
         )
         self._create_rotation(
             rendered=rendered,
             rotation=rotation,
-            role=rotation_role,
-            rotate_immediately_on_update=rotate_immediately_on_update,
+            options=options,
             admin_secret_arn=None,  # the admin rotates itself with its own keys
         )
         # Whoever else may read this secret can mint Datadog keys: say so (grant_read included).
@@ -211,12 +206,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         admin_app_key: SecretValue,
         admin_app_key_id: str,
         rotation: KeyRotation,
-        rotation_role: Optional[DatadogRotationRole],
-        encryption_key: Optional[kms.IKey],
-        removal_policy: RemovalPolicy,
-        secret_name: Optional[str],
-        description: Optional[str],
-        rotate_immediately_on_update: bool,
+        options: SecretOptions,
         validate_key_format: bool,
         datadog_organization: Optional[str],
     ) -> CheckedAdmin:
@@ -236,17 +226,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             rotation_prop="rotation",
             validate_key_format=validate_key_format,
         )
-        self._check_secret_props(
-            problems,
-            rotation_role=rotation_role,
-            rotates_admin=True,
-            arn_length=self._arn_length,
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
-            secret_name=secret_name,
-            description=description,
-            rotate_immediately_on_update=rotate_immediately_on_update,
-        )
+        self._check_secret_props(problems, options, rotates_admin=True, arn_length=self._arn_length)
         org = api_key_budget.organization(
             problems,
             path_of(self),

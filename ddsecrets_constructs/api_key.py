@@ -15,7 +15,7 @@ from constructs import Construct
 from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._child_secret import CheckedKey, DatadogChildKeySecretBase
-from ._secret_base import take_over
+from ._secret_base import SecretOptions, take_over
 from ._stack_facts import path_of
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import API_KEY, check_key_material, check_uuid
@@ -67,6 +67,9 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
         check_construct_id(scope, construct_id, "DatadogApiKeySecret")
         checked = take_over(scope, construct_id, CheckedKey)  # a family's key: its props were checked by the family
         super().__init__(scope, construct_id)
+        options = SecretOptions(
+            rotation_role, encryption_key, removal_policy, secret_name, description, rotate_immediately_on_update
+        )
         if checked is None:
 
             def check_key(problems: Problems, validate: bool) -> None:
@@ -81,12 +84,7 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
                 check_key,
                 admin=admin,
                 rotation=rotation,
-                rotation_role=rotation_role,
-                encryption_key=encryption_key,
-                removal_policy=removal_policy,
-                secret_name=secret_name,
-                description=description,
-                rotate_immediately_on_update=rotate_immediately_on_update,
+                options=options,
                 validate_key_format=validate_key_format,
             )
         if isinstance(admin, Construct):
@@ -98,12 +96,8 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
             fields={"apiKey": api_key, "apiKeyId": SecretValue.unsafe_plain_text(api_key_id)},
             rendered=checked.rendered,
             rotation=checked.rotation,
-            rotation_role=rotation_role,
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
-            secret_name=secret_name,
-            description=description or "Datadog API key, rotated by Secrets Manager with the admin key.",
-            rotate_immediately_on_update=rotate_immediately_on_update,
+            options=options,
+            default_description="Datadog API key, rotated by Secrets Manager with the admin key.",
             acknowledge_rotation=not checked.by_family,
         )
 

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from . import defaults
 from ._child_secret import CheckedKey, DatadogChildKeySecretBase
-from ._secret_base import take_over
+from ._secret_base import SecretOptions, take_over
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation
@@ -69,6 +69,9 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
         check_construct_id(scope, construct_id, "DatadogApplicationKeySecret")
         checked = take_over(scope, construct_id, CheckedKey)  # a family's key: its props were checked by the family
         super().__init__(scope, construct_id)
+        options = SecretOptions(
+            rotation_role, encryption_key, removal_policy, secret_name, description, rotate_immediately_on_update
+        )
         if checked is None:
 
             def check_key(problems: Problems, validate: bool) -> Optional[str]:
@@ -86,12 +89,7 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
                 check_key,
                 admin=admin,
                 rotation=rotation,
-                rotation_role=rotation_role,
-                encryption_key=encryption_key,
-                removal_policy=removal_policy,
-                secret_name=secret_name,
-                description=description,
-                rotate_immediately_on_update=rotate_immediately_on_update,
+                options=options,
                 validate_key_format=validate_key_format,
             )
         owner = checked.service_account_id
@@ -108,12 +106,8 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
             },
             rendered=checked.rendered,
             rotation=checked.rotation,
-            rotation_role=rotation_role,
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
-            secret_name=secret_name,
-            description=description or "Datadog application key, rotated by Secrets Manager with the admin key.",
-            rotate_immediately_on_update=rotate_immediately_on_update,
+            options=options,
+            default_description="Datadog application key, rotated by Secrets Manager with the admin key.",
             acknowledge_rotation=not checked.by_family,
         )
 
