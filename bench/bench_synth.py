@@ -49,8 +49,9 @@ FAMILY = "Datadog"
 SERVICE_ACCOUNT = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
 ADMIN_API_KEY_ID = "2d6f1c3a-7e4b-4a9d-9c1e-3f5b7a9d1e2f"
 ADMIN_APP_KEY_ID = "3e7a2d4b-8f5c-4b0e-8d2f-4a6c8b0e2f3a"
-APP_KEY_ID = "4f8b3e5c-9a6d-4c1f-9e3a-5b7d9c1f3a4b"
-API_KEY_ID = "5a9c4f6d-0b7e-4d2a-8f4b-6c8e0d2a4b5c"
+# Each key its own id (two secrets cannot hold one Datadog key): these with the key's number as last group.
+APP_KEY_ID = "4f8b3e5c-9a6d-4c1f-9e3a-{:012x}"
+API_KEY_ID = "5a9c4f6d-0b7e-4d2a-8f4b-{:012x}"
 SEED_SECRET = "datadog/seed-keys"
 SIDES = ("library", "l1")
 MEASURES = {
@@ -104,14 +105,14 @@ def build_library(keys: int) -> Any:
         application_keys={
             name: ApplicationKeySpec(
                 app_key=cdk.SecretValue.secrets_manager(SEED_SECRET, json_field=f"AppKey{name[3:]}"),
-                app_key_id=APP_KEY_ID,
+                app_key_id=APP_KEY_ID.format(int(name[3:])),
             )
             for name in apps
         },
         api_keys={
             name: ApiKeySpec(
                 api_key=cdk.SecretValue.secrets_manager(SEED_SECRET, json_field=f"ApiKey{name[3:]}"),
-                api_key_id=API_KEY_ID,
+                api_key_id=API_KEY_ID.format(int(name[3:])),
             )
             for name in apis
         },
@@ -295,7 +296,7 @@ def build_l1(keys: int) -> Any:
             json.dumps(
                 {
                     "appKey": f"{{{{resolve:secretsmanager:{SEED_SECRET}:SecretString:AppKey{name[3:]}::}}}}",
-                    "appKeyId": APP_KEY_ID,
+                    "appKeyId": APP_KEY_ID.format(int(name[3:])),
                     "serviceAccountId": SERVICE_ACCOUNT,
                 },
                 separators=(",", ":"),
@@ -311,7 +312,7 @@ def build_l1(keys: int) -> Any:
             json.dumps(
                 {
                     "apiKey": f"{{{{resolve:secretsmanager:{SEED_SECRET}:SecretString:ApiKey{name[3:]}::}}}}",
-                    "apiKeyId": API_KEY_ID,
+                    "apiKeyId": API_KEY_ID.format(int(name[3:])),
                 },
                 separators=(",", ":"),
             ),

@@ -8,6 +8,7 @@ Renaming one would make CloudFormation replace the secret or silently drop its r
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from collections.abc import Sequence
@@ -57,6 +58,14 @@ def check_secret_name(
             "a name must not end with a hyphen and six characters: Secrets Manager appends such a "
             "suffix to the ARN, and partial-ARN matching would then pick the wrong secret",
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def plain_field(value: str) -> SecretValue:
+    """A field of the secret that is not secret (a key id, the service account id, the site) as
+    the ``SecretValue`` the secret's JSON takes. One per distinct value: a family's keys share their
+    service account's (a SecretValue is immutable; each one made costs a jsii round trip)."""
+    return SecretValue.unsafe_plain_text(value)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from constructs import Construct, IConstruct
 from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._admin_readers import watch_admin
-from ._secret_base import DatadogKeySecretBase, SecretOptions, take_over
+from ._key_ids import hold
+from ._secret_base import DatadogKeySecretBase, SecretOptions, plain_field, take_over
 from ._secret_props import check_encryption_key, check_flag, check_rotation
 from ._stack_facts import path_of
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
@@ -176,11 +177,11 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             secret_type=SECRET_TYPE,
             fields={
                 "adminApiKey": admin_api_key,
-                "adminApiKeyId": SecretValue.unsafe_plain_text(admin_api_key_id),
+                "adminApiKeyId": plain_field(admin_api_key_id),
                 "adminAppKey": admin_app_key,
-                "adminAppKeyId": SecretValue.unsafe_plain_text(admin_app_key_id),
-                "serviceAccountId": SecretValue.unsafe_plain_text(service_account_id),
-                "site": SecretValue.unsafe_plain_text(site_value),
+                "adminAppKeyId": plain_field(admin_app_key_id),
+                "serviceAccountId": plain_field(service_account_id),
+                "site": plain_field(site_value),
             },
             options=options,
             default_description="Datadog admin API and application keys, rotated by Secrets Manager.",
@@ -310,8 +311,10 @@ def check_admin_props(
     rotation: KeyRotation,
     rotation_prop: str,
     validate_key_format: bool,
+    owner_path: Optional[str] = None,
 ) -> tuple[str, Optional[RenderedRotation]]:
-    """Check what goes into an admin secret; return the site string and the checked schedule."""
+    """Check what goes into an admin secret; return the site string and the checked schedule.
+    ``owner_path``: the path of the secret when ``scope`` is the family about to create it."""
     site_value = resolve_site(problems, "site", site)
     if site_value and not is_unresolved(site_value):
         problems.refuse_key_shapes("site", site_value, "a Datadog site")
@@ -320,6 +323,8 @@ def check_admin_props(
     check_uuid(problems, "admin_api_key_id", admin_api_key_id)
     check_key_material(scope, problems, "admin_app_key", admin_app_key, APP_KEY, validate_format=validate_key_format)
     check_uuid(problems, "admin_app_key_id", admin_app_key_id)
+    hold(problems, "admin_api_key_id", scope, admin_api_key_id, owner_path=owner_path)
+    hold(problems, "admin_app_key_id", scope, admin_app_key_id, owner_path=owner_path)
     if not check_rotation(problems, rotation_prop, rotation):
         return site_value, None
     return site_value, rotation._render(problems, rotation_prop)

@@ -15,7 +15,8 @@ from constructs import Construct
 from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._child_secret import CheckedKey, DatadogChildKeySecretBase
-from ._secret_base import SecretOptions, take_over
+from ._key_ids import hold
+from ._secret_base import SecretOptions, plain_field, take_over
 from ._stack_facts import path_of
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import API_KEY, check_key_material, check_uuid
@@ -93,7 +94,7 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
         self._create_child(
             admin=admin,
             secret_type=SECRET_TYPE,
-            fields={"apiKey": api_key, "apiKeyId": SecretValue.unsafe_plain_text(api_key_id)},
+            fields={"apiKey": api_key, "apiKeyId": plain_field(api_key_id)},
             rendered=checked.rendered,
             rotation=checked.rotation,
             options=options,
@@ -111,8 +112,16 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
 
 
 def check_api_key_props(
-    scope: Construct, problems: Problems, *, api_key: SecretValue, api_key_id: str, validate_key_format: bool
+    scope: Construct,
+    problems: Problems,
+    *,
+    api_key: SecretValue,
+    api_key_id: str,
+    validate_key_format: bool,
+    owner_path: Optional[str] = None,
 ) -> None:
-    """Check what goes into an API key secret."""
+    """Check what goes into an API key secret. ``owner_path``: the path of the secret when
+    ``scope`` is the family about to create it."""
     check_key_material(scope, problems, "api_key", api_key, API_KEY, validate_format=validate_key_format)
     check_uuid(problems, "api_key_id", api_key_id)
+    hold(problems, "api_key_id", scope, api_key_id, owner_path=owner_path)

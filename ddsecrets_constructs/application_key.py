@@ -15,7 +15,8 @@ from constructs import Construct
 
 from . import defaults
 from ._child_secret import CheckedKey, DatadogChildKeySecretBase
-from ._secret_base import SecretOptions, take_over
+from ._key_ids import hold
+from ._secret_base import SecretOptions, plain_field, take_over
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation
@@ -101,8 +102,8 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
             secret_type=SECRET_TYPE,
             fields={
                 "appKey": app_key,
-                "appKeyId": SecretValue.unsafe_plain_text(app_key_id),
-                "serviceAccountId": SecretValue.unsafe_plain_text(owner),
+                "appKeyId": plain_field(app_key_id),
+                "serviceAccountId": plain_field(owner),
             },
             rendered=checked.rendered,
             rotation=checked.rotation,
@@ -134,10 +135,13 @@ def check_application_key_props(
     service_account_id: Optional[str],
     admin_service_account_id: Optional[str],
     validate_key_format: bool,
+    owner_path: Optional[str] = None,
 ) -> Optional[str]:
-    """Check what goes into an application key secret; return the owning service account id."""
+    """Check what goes into an application key secret; return the owning service account id.
+    ``owner_path``: the path of the secret when ``scope`` is the family about to create it."""
     check_key_material(scope, problems, "app_key", app_key, APP_KEY, validate_format=validate_key_format)
     check_uuid(problems, "app_key_id", app_key_id)
+    hold(problems, "app_key_id", scope, app_key_id, owner_path=owner_path)
     if service_account_id is None:
         return admin_service_account_id
     check_uuid(problems, "service_account_id", service_account_id)

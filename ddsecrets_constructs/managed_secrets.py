@@ -572,6 +572,7 @@ def _check_own_admin(
         )
     props = {prop: own_admin[prop] for prop in _ADMIN_PROPS}
     site_value, rendered = None, None
+    new_admins = (f"{path_of(family)}/Admin",)
     if not missing:
         site_value, rendered = check_admin_props(
             family,
@@ -580,8 +581,8 @@ def _check_own_admin(
             rotation=rotation,
             rotation_prop="admin_rotation",
             validate_key_format=validate_key_format,
+            owner_path=new_admins[0],
         )
-    new_admins = (f"{path_of(family)}/Admin",)
     organization = api_key_budget.organization(
         problems,
         new_admins[0],
@@ -638,6 +639,7 @@ class _KeyChecks:
                 service_account_id=app.service_account_id,
                 admin_service_account_id=self._admin.service_account_id,
                 validate_key_format=self._validate_key_format,
+                owner_path=f"{path_of(self._family)}/ApplicationKeys/{name}",
             )
             rotation, rendered = _key_rotation(entry, app.rotation, family_schedule, self._admin.rendered)
             _claim_key_name(self._family, self._problems, self._prefix, APPLICATION_KEYS, name)
@@ -662,6 +664,7 @@ class _KeyChecks:
                 api_key=api.api_key,
                 api_key_id=api.api_key_id,
                 validate_key_format=self._validate_key_format,
+                owner_path=f"{path_of(self._family)}/ApiKeys/{name}",
             )
             rotation, rendered = _key_rotation(entry, api.rotation, family_schedule, self._admin.rendered)
             _claim_key_name(self._family, self._problems, self._prefix, API_KEYS, name)

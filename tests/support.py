@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -23,6 +25,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as sns_subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
+from constructs import IConstruct
 
 from ddsecrets_constructs import (
     ApiKeySpec,
@@ -45,6 +48,37 @@ ADMIN_API_KEY_ID = "2d6f1c3a-7e4b-4a9d-9c1e-3f5b7a9d1e2f"
 ADMIN_APP_KEY_ID = "3e7a2d4b-8f5c-4b0e-8d2f-4a6c8b0e2f3a"
 APP_KEY_ID = "4f8b3e5c-9a6d-4c1f-9e3a-5b7d9c1f3a4b"
 API_KEY_ID = "5a9c4f6d-0b7e-4d2a-8f4b-6c8e0d2a4b5c"
+
+
+def nth_key_id(first: str, n: int) -> str:
+    """The id of the ``n``-th key of a kind: ``first`` for n = 0, then ``first`` with its last group
+    replaced by ``n`` (two secrets of an app cannot hold one Datadog key)."""
+    return first if n == 0 else f"{first[:24]}{n:012x}"
+
+
+_ISSUED: weakref.WeakKeyDictionary[IConstruct, Counter[str]] = weakref.WeakKeyDictionary()
+
+
+def key_id(scope: IConstruct, first: str) -> str:
+    """The next id of a kind of key in ``scope``'s app: ``first`` for the app's first key of that
+    kind, then ``first`` with its last group counting up. Two secrets of an app cannot hold one
+    Datadog key; an app with one key of each kind keeps the ids above."""
+    issued = _ISSUED.setdefault(scope.node.root, Counter())
+    n = issued[first]
+    issued[first] += 1
+    return nth_key_id(first, n)
+
+
+def app_key_id(scope: IConstruct) -> str:
+    """The next application key id of ``scope``'s app (:func:`key_id`)."""
+    return key_id(scope, APP_KEY_ID)
+
+
+def api_key_id(scope: IConstruct) -> str:
+    """The next API key id of ``scope``'s app (:func:`key_id`)."""
+    return key_id(scope, API_KEY_ID)
+
+
 # Shaped like Datadog keys, never real ones.
 LITERAL_API_KEY = "0123456789abcdef0123456789abcdef"
 LITERAL_APP_KEY = "ddapp_" + "A1b2C3d4E5" * 3 + "F6g7"
@@ -110,8 +144,8 @@ def admin_props(stack: cdk.Stack, **overrides: Any) -> dict[str, Any]:
     props: dict[str, Any] = dict(
         site=DatadogSite.US1,
         service_account_id=SERVICE_ACCOUNT,
-        admin_api_key_id=ADMIN_API_KEY_ID,
-        admin_app_key_id=ADMIN_APP_KEY_ID,
+        admin_api_key_id=key_id(stack, ADMIN_API_KEY_ID),
+        admin_app_key_id=key_id(stack, ADMIN_APP_KEY_ID),
     )
     props.update(overrides)
     for key_prop, name in (("admin_api_key", "AdminApiKey"), ("admin_app_key", "AdminAppKey")):
@@ -158,9 +192,11 @@ def _standalone() -> Built:
     app, stack = new_stack()
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
     app_key = DatadogApplicationKeySecret(
-        stack, "AppKey", admin=admin, app_key=param(stack, "AppKey"), app_key_id=APP_KEY_ID
+        stack, "AppKey", admin=admin, app_key=param(stack, "AppKey"), app_key_id=app_key_id(stack)
     )
-    api_key = DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
+    api_key = DatadogApiKeySecret(
+        stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=api_key_id(stack)
+    )
     return _done(app, stack, admin=admin, app_key=app_key, api_key=api_key)
 
 
@@ -177,7 +213,7 @@ def _seed() -> Built:
         "AppKey",
         admin=admin,
         app_key=param(stack, "AppKey"),
-        app_key_id=APP_KEY_ID,
+        app_key_id=app_key_id(stack),
         service_account_id=SERVICE_ACCOUNT,
         rotation_role=role,
         encryption_key=key,
@@ -187,7 +223,7 @@ def _seed() -> Built:
         "ApiKey",
         admin=admin,
         api_key=param(stack, "ApiKey"),
-        api_key_id=API_KEY_ID,
+        api_key_id=api_key_id(stack),
         rotation_role=role,
         encryption_key=key,
     )
@@ -223,11 +259,12 @@ def _family(
         "Datadog",
         **admin_props(stack),
         application_keys={
-            f"app{i:03d}": ApplicationKeySpec(app_key=key(f"AppKey{i:03d}"), app_key_id=APP_KEY_ID)
+            f"app{i:03d}": ApplicationKeySpec(app_key=key(f"AppKey{i:03d}"), app_key_id=app_key_id(stack))
             for i in range(app_keys)
         },
         api_keys={
-            f"api{i:03d}": ApiKeySpec(api_key=key(f"ApiKey{i:03d}"), api_key_id=API_KEY_ID) for i in range(api_keys)
+            f"api{i:03d}": ApiKeySpec(api_key=key(f"ApiKey{i:03d}"), api_key_id=api_key_id(stack))
+            for i in range(api_keys)
         },
         **extra,
     )
@@ -280,14 +317,14 @@ def _shared_keys_role() -> Built:
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), encryption_key=key)
     role = DatadogRotationRole(stack, "KeysRole")
     app_key = DatadogApplicationKeySecret(
-        stack, "AppKey", admin=admin, app_key=param(stack, "AppKey"), app_key_id=APP_KEY_ID, rotation_role=role
+        stack, "AppKey", admin=admin, app_key=param(stack, "AppKey"), app_key_id=app_key_id(stack), rotation_role=role
     )
     api_key = DatadogApiKeySecret(
         stack,
         "ApiKey",
         admin=admin,
         api_key=param(stack, "ApiKey"),
-        api_key_id=API_KEY_ID,
+        api_key_id=api_key_id(stack),
         rotation_role=role,
         encryption_key=key,
     )
@@ -305,13 +342,13 @@ def _family_all_options() -> Built:
         application_keys={
             "ci": ApplicationKeySpec(
                 app_key=param(stack, "CiAppKey"),
-                app_key_id=APP_KEY_ID,
+                app_key_id=app_key_id(stack),
                 service_account_id=SERVICE_ACCOUNT,
                 rotation=KeyRotation.cron(hour="8", week_day="MON", window=Duration.hours(3)),
                 description="CI application key",
             )
         },
-        api_keys={"agent": ApiKeySpec(api_key=param(stack, "AgentApiKey"), api_key_id=API_KEY_ID)},
+        api_keys={"agent": ApiKeySpec(api_key=param(stack, "AgentApiKey"), api_key_id=api_key_id(stack))},
         admin_rotation=KeyRotation.cron(hour="1", day="L", window=Duration.hours(1)),
         key_rotation=KeyRotation.cron(hour="10", day="1,15", window=Duration.hours(4)),
         encryption_key=key,
@@ -331,9 +368,11 @@ def _imported_admin() -> Built:
         stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT, encryption_key=admin_key
     )
     app_key = DatadogApplicationKeySecret(
-        stack, "AppKey", admin=admin, app_key=param(stack, "AppKey"), app_key_id=APP_KEY_ID
+        stack, "AppKey", admin=admin, app_key=param(stack, "AppKey"), app_key_id=app_key_id(stack)
     )
-    api_key = DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
+    api_key = DatadogApiKeySecret(
+        stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=api_key_id(stack)
+    )
     return _done(app, stack, admin=admin, app_key=app_key, api_key=api_key)
 
 
@@ -359,7 +398,7 @@ def _rotations() -> Built:
             name,
             admin=admin,
             api_key=param(stack, f"{name}Key"),
-            api_key_id=API_KEY_ID,
+            api_key_id=api_key_id(stack),
             rotation=rotation,
             rotation_role=role,
         )
@@ -399,7 +438,7 @@ def _tokens() -> Built:
         stack, "ImportedAdmin", secret_complete_arn=text("AdminArn"), service_account_id=SERVICE_ACCOUNT
     )
     api_key = DatadogApiKeySecret(
-        stack, "ApiKey", admin=imported, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID
+        stack, "ApiKey", admin=imported, api_key=param(stack, "ApiKey"), api_key_id=api_key_id(stack)
     )
     return _done(app, stack, admin=admin, app_key=app_key, imported=imported, api_key=api_key)
 
@@ -419,7 +458,11 @@ def _literal_keys() -> Built:
         ),
     )
     legacy = DatadogApplicationKeySecret(
-        stack, "Legacy", admin=admin, app_key=SecretValue.unsafe_plain_text(LEGACY_APP_KEY), app_key_id=APP_KEY_ID
+        stack,
+        "Legacy",
+        admin=admin,
+        app_key=SecretValue.unsafe_plain_text(LEGACY_APP_KEY),
+        app_key_id=app_key_id(stack),
     )
     return _done(app, stack, admin=admin, legacy=legacy)
 
@@ -551,7 +594,9 @@ def _cross_stack() -> Built:
         env=cdk.Environment(account=ACCOUNT, region=REGION),
         synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
     )
-    api_key = DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
+    api_key = DatadogApiKeySecret(
+        stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=api_key_id(stack)
+    )
     return _done(app, stack, admin=admin, api_key=api_key, admin_stack=admin_stack)
 
 
@@ -581,7 +626,9 @@ def _alerts_exact() -> Built:
     admin = DatadogAdminKeySecret.from_admin_secret_attributes(
         stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
     )
-    api_key = DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
+    api_key = DatadogApiKeySecret(
+        stack, "ApiKey", admin=admin, api_key=param(stack, "ApiKey"), api_key_id=api_key_id(stack)
+    )
     queue = sqs.Queue(stack, "Queue", enforce_ssl=True)
     alerts = DatadogRotationAlerts(
         stack, "Alerts", secrets=[admin, api_key], include_succeeded=True, targets=[events_targets.SqsQueue(queue)]
@@ -606,14 +653,18 @@ def _alerts_longest() -> Built:
             f"Named{i}",
             admin=admin,
             api_key=param(stack, f"Named{i}"),
-            api_key_id=API_KEY_ID,
+            api_key_id=api_key_id(stack),
             secret_name=f"{LONGEST_NAME[: 512 - 3]}{i:03d}",
         )
         for i in range(10)
     ]
     generated = [
         DatadogApiKeySecret(
-            stack, f"GeneratedNameKey{i}", admin=admin, api_key=param(stack, f"Generated{i}"), api_key_id=API_KEY_ID
+            stack,
+            f"GeneratedNameKey{i}",
+            admin=admin,
+            api_key=param(stack, f"Generated{i}"),
+            api_key_id=api_key_id(stack),
         )
         for i in range(10)
     ]

@@ -20,9 +20,9 @@ from tests.support import (
     ADMIN_API_KEY_ID,
     ADMIN_APP_KEY_ID,
     ADMIN_ARN,
-    API_KEY_ID,
     REGION,
     SERVICE_ACCOUNT,
+    api_key_id,
     built,
     new_stack,
     only,
@@ -240,13 +240,13 @@ def test_imported_admin_with_its_rotation_checks_the_childrens_windows() -> None
     )
     assert Annotations.from_stack(stack).find_warning("/TestStack/Imported", Match.any_value()) == []
     with pytest.raises(DdSecretsValidationError, match=r"^TestStack/Api: 1 invalid prop:\n  - `rotation`: .*too close"):
-        DatadogApiKeySecret(stack, "Api", admin=admin, api_key=param(stack, "Key"), api_key_id=API_KEY_ID)
+        DatadogApiKeySecret(stack, "Api", admin=admin, api_key=param(stack, "Key"), api_key_id=api_key_id(stack))
     DatadogApiKeySecret(
         stack,
         "Apart",
         admin=admin,
         api_key=param(stack, "Apart"),
-        api_key_id=API_KEY_ID,
+        api_key_id=api_key_id(stack),
         rotation=KeyRotation.cron(hour="6", day="15", window=Duration.hours(2)),
     )
 

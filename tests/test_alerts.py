@@ -23,11 +23,11 @@ from ddsecrets_constructs.alerts import ROTATION_CHECK_TAG
 from tests.support import (
     ACCOUNT,
     ADMIN_ARN,
-    API_KEY_ID,
     REGION,
     SERVICE_ACCOUNT,
     Built,
     admin_props,
+    api_key_id,
     built,
     new_stack,
     only,
@@ -387,7 +387,7 @@ def test_fails_on_a_topic_with_targets_and_a_key_with_either() -> None:
     imported = DatadogAdminKeySecret.from_admin_secret_attributes(
         stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
     )
-    key = DatadogApiKeySecret(stack, "Key", admin=imported, api_key=param(stack, "K"), api_key_id=API_KEY_ID)
+    key = DatadogApiKeySecret(stack, "Key", admin=imported, api_key=param(stack, "K"), api_key_id=api_key_id(stack))
     with pytest.raises(DdSecretsValidationError) as caught:
         DatadogRotationAlerts(
             stack,

@@ -12,6 +12,7 @@ from tests.support import (
     API_KEY_ID,
     REGION,
     admin_props,
+    api_key_id,
     built,
     new_stack,
     param,
@@ -77,7 +78,9 @@ def test_consumer_reads_only_this_secret_and_decrypts_through_secrets_manager(se
 def test_ecs_reads_the_api_key_field_of_the_secret() -> None:
     _, stack = new_stack()
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
-    api_key = DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "Key"), api_key_id=API_KEY_ID)
+    api_key = DatadogApiKeySecret(
+        stack, "ApiKey", admin=admin, api_key=param(stack, "Key"), api_key_id=api_key_id(stack)
+    )
     secret = ecs.Secret.from_secrets_manager(api_key.secret, "apiKey")
     assert secret.arn == f"{api_key.secret.secret_arn}:apiKey::"
 

@@ -18,6 +18,7 @@ from tests.support import (
     REGION,
     SERVICE_ACCOUNT,
     admin_props,
+    app_key_id,
     built,
     new_stack,
     param,
@@ -79,7 +80,7 @@ def test_fails_when_service_account_differs_from_the_admins() -> None:
             "AppKey",
             admin=admin,
             app_key=param(stack, "AppKey"),
-            app_key_id=APP_KEY_ID,
+            app_key_id=app_key_id(stack),
             service_account_id=OTHER_SERVICE_ACCOUNT,
         )
     message = str(caught.value)
@@ -101,7 +102,7 @@ def test_fails_when_imported_admin_has_another_service_account() -> None:
             "AppKey",
             admin=admin,
             app_key=param(stack, "K"),
-            app_key_id=APP_KEY_ID,
+            app_key_id=app_key_id(stack),
             service_account_id=OTHER_SERVICE_ACCOUNT,
         )
 
@@ -123,7 +124,13 @@ def test_fails_when_admin_is_not_a_datadog_admin_secret() -> None:
     with pytest.raises(
         DdSecretsValidationError, match=r"`admin`: got a Secret \('TestStack/Plain'\); a DatadogAdminKeySecret, or"
     ):
-        DatadogApplicationKeySecret(stack, "AppKey", admin=plain, app_key=param(stack, "K"), app_key_id=APP_KEY_ID)  # type: ignore[arg-type]
+        DatadogApplicationKeySecret(
+            stack,
+            "AppKey",
+            admin=plain,  # type: ignore[arg-type]
+            app_key=param(stack, "K"),
+            app_key_id=app_key_id(stack),
+        )
 
 
 def test_fails_listing_every_problem_at_once() -> None:
@@ -154,7 +161,9 @@ def test_fails_when_the_admin_is_in_another_account_or_region(account: str, regi
         match=rf"(?s)TestStack/AppKey: .*`admin`: got the admin secret at "
         rf"'Other/Admin', in {what} .*AWS documents managed rotation only with the admin secret",
     ):
-        DatadogApplicationKeySecret(stack, "AppKey", admin=admin, app_key=param(stack, "K"), app_key_id=APP_KEY_ID)
+        DatadogApplicationKeySecret(
+            stack, "AppKey", admin=admin, app_key=param(stack, "K"), app_key_id=app_key_id(stack)
+        )
     arn = f"arn:aws:secretsmanager:{REGION}:222222222222:secret:datadog-admin-AbC123"
     with pytest.raises(DdSecretsValidationError, match="an admin secret in the stack's account 111111111111"):
         DatadogAdminKeySecret.from_admin_secret_attributes(

@@ -14,11 +14,11 @@ from aws_cdk import aws_kms as kms
 from ddsecrets_constructs import ApiKeySpec, DatadogManagedSecrets, DdSecretsValidationError
 from ddsecrets_constructs._cfn_limits import count
 from tests.support import (
-    API_KEY_ID,
     LARGEST_FAMILY,
     RAISED_API_KEY_LIMIT,
     _family,
     admin_props,
+    api_key_id,
     built,
     new_stack,
     stored_key,
@@ -33,7 +33,7 @@ def small_family(stack: cdk.Stack) -> DatadogManagedSecrets:
         stack,
         "Datadog",
         **admin_props(stack),
-        api_keys={"agent": ApiKeySpec(api_key=stored_key("agent"), api_key_id=API_KEY_ID)},
+        api_keys={"agent": ApiKeySpec(api_key=stored_key("agent"), api_key_id=api_key_id(stack))},
     )
 
 

@@ -20,13 +20,15 @@ from aws_cdk.assertions import Template
 from datadog_cdk_constructs_v2 import DatadogECSFargate, DatadogLambda
 
 from ddsecrets_constructs import DatadogAdminKeySecret, DatadogApiKeySecret
-from tests.support import API_KEY_ID, admin_props, new_stack, param
+from tests.support import admin_props, api_key_id, new_stack, param
 
 
 def _stack() -> tuple[cdk.Stack, DatadogAdminKeySecret, DatadogApiKeySecret]:
     _, stack = new_stack()
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
-    api_key = DatadogApiKeySecret(stack, "Agent", admin=admin, api_key=param(stack, "Key"), api_key_id=API_KEY_ID)
+    api_key = DatadogApiKeySecret(
+        stack, "Agent", admin=admin, api_key=param(stack, "Key"), api_key_id=api_key_id(stack)
+    )
     return stack, admin, api_key
 
 

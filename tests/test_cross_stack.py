@@ -19,20 +19,31 @@ from ddsecrets_constructs import (
     DatadogRotationRole,
     DdSecretsValidationError,
 )
-from tests.support import ACCOUNT, API_KEY_ID, REGION, admin_props, new_stack, param
+from tests.support import ACCOUNT, REGION, admin_props, api_key_id, new_stack, param
 
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+
+
+def _encrypted_api_key() -> tuple[cdk.App, DatadogApiKeySecret]:
+    """A CMK-encrypted API key and its admin in the stack "Producer" of a new app."""
+    app, producer = new_stack(name="Producer")
+    key = kms.Key(producer, "Key", enable_key_rotation=True)
+    admin = DatadogAdminKeySecret(producer, "Admin", **admin_props(producer), encryption_key=key)
+    api_key = DatadogApiKeySecret(
+        producer,
+        "ApiKey",
+        admin=admin,
+        api_key=param(producer, "K"),
+        api_key_id=api_key_id(producer),
+        encryption_key=key,
+    )
+    return app, api_key
 
 
 @cache
 def consumer_in_another_stack() -> dict[str, Any]:
     """A CMK-encrypted API key, read from another stack by a role (grant_read) and by an ECS task."""
-    app, producer = new_stack(name="Producer")
-    key = kms.Key(producer, "Key", enable_key_rotation=True)
-    admin = DatadogAdminKeySecret(producer, "Admin", **admin_props(producer), encryption_key=key)
-    api_key = DatadogApiKeySecret(
-        producer, "ApiKey", admin=admin, api_key=param(producer, "K"), api_key_id=API_KEY_ID, encryption_key=key
-    )
+    app, api_key = _encrypted_api_key()
     consumer = cdk.Stack(app, "Consumer", env=ENV)
     api_key.grant_read(iam.Role(consumer, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")))
     task = ecs.FargateTaskDefinition(consumer, "Task")
@@ -79,12 +90,7 @@ def test_a_consumer_in_another_stack_decrypts_through_its_own_policy_for_that_se
 
 def test_cdks_own_grant_would_be_a_dependency_cycle() -> None:
     """Control: without the library's cross-stack grant, the same setup does not synthesize."""
-    app, producer = new_stack(name="Producer")
-    key = kms.Key(producer, "Key", enable_key_rotation=True)
-    admin = DatadogAdminKeySecret(producer, "Admin", **admin_props(producer), encryption_key=key)
-    api_key = DatadogApiKeySecret(
-        producer, "ApiKey", admin=admin, api_key=param(producer, "K"), api_key_id=API_KEY_ID, encryption_key=key
-    )
+    app, api_key = _encrypted_api_key()
     consumer = cdk.Stack(app, "Consumer", env=ENV)
     api_key.secret.grant_read(iam.Role(consumer, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")))
     with pytest.raises(RuntimeError, match="DependencyCycle"):
@@ -102,5 +108,5 @@ def test_fails_when_a_rotation_role_is_in_another_stack() -> None:
         r"a role in the same stack as the secret.*create one DatadogRotationRole per stack",
     ):
         DatadogApiKeySecret(
-            stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=API_KEY_ID, rotation_role=role
+            stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=api_key_id(stack), rotation_role=role
         )

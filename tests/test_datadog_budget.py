@@ -21,13 +21,13 @@ from ddsecrets_constructs import (
 from tests.support import (
     ACCOUNT,
     ADMIN_ARN,
-    API_KEY_ID,
-    APP_KEY_ID,
     OTHER_SERVICE_ACCOUNT,
     REGION,
     SERVICE_ACCOUNT,
     STRICT_FLAGS,
     admin_props,
+    api_key_id,
+    app_key_id,
     new_stack,
     stored_key,
 )
@@ -49,11 +49,11 @@ def family(
         construct_id,
         **admin,
         api_keys={
-            f"api{i:03d}": ApiKeySpec(api_key=stored_key(f"{construct_id}Api{i}"), api_key_id=API_KEY_ID)
+            f"api{i:03d}": ApiKeySpec(api_key=stored_key(f"{construct_id}Api{i}"), api_key_id=api_key_id(stack))
             for i in range(api_keys)
         },
         application_keys={
-            f"app{i:03d}": ApplicationKeySpec(app_key=stored_key(f"{construct_id}App{i}"), app_key_id=APP_KEY_ID)
+            f"app{i:03d}": ApplicationKeySpec(app_key=stored_key(f"{construct_id}App{i}"), app_key_id=app_key_id(stack))
             for i in range(app_keys)
         },
         **extra,
@@ -116,7 +116,9 @@ def test_the_count_spans_stacks_and_stages_and_refuses_the_secret_that_goes_past
     assert api_key_secrets(second) == 3
 
     with pytest.raises(DdSecretsValidationError) as error:
-        DatadogApiKeySecret(second, "OneMore", admin=other.admin, api_key=stored_key("OneMore"), api_key_id=API_KEY_ID)
+        DatadogApiKeySecret(
+            second, "OneMore", admin=other.admin, api_key=stored_key("OneMore"), api_key_id=api_key_id(second)
+        )
     message = str(error.value)
     assert message.startswith("Staging/Keys/OneMore: 1 invalid prop")
     assert "`admin`: got 1 more API-key secret for the Datadog organisation" in message
@@ -217,13 +219,17 @@ def test_an_imported_admin_is_counted_once_per_arn() -> None:
     for stack, admin in zip(stacks, admins, strict=True):
         family(stack, api_keys=12, admin=admin)  # 2 (one admin, imported twice) + 48 = 50
     with pytest.raises(DdSecretsValidationError, match=rf"(?s)= 52 > 50.*admin '{ADMIN_ARN}'"):
-        DatadogApiKeySecret(stacks[0], "OneMore", admin=admins[0], api_key=stored_key("k"), api_key_id=API_KEY_ID)
+        DatadogApiKeySecret(
+            stacks[0], "OneMore", admin=admins[0], api_key=stored_key("k"), api_key_id=api_key_id(stack)
+        )
 
 
 def test_standalone_api_keys_count_like_family_keys() -> None:
     _, stack = new_stack()
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
     for index in range(24):
-        DatadogApiKeySecret(stack, f"Key{index}", admin=admin, api_key=stored_key(f"k{index}"), api_key_id=API_KEY_ID)
+        DatadogApiKeySecret(
+            stack, f"Key{index}", admin=admin, api_key=stored_key(f"k{index}"), api_key_id=api_key_id(stack)
+        )
     with pytest.raises(DdSecretsValidationError, match=r"(?s)^TestStack/Key24: .*= 52 > 50"):
-        DatadogApiKeySecret(stack, "Key24", admin=admin, api_key=stored_key("k24"), api_key_id=API_KEY_ID)
+        DatadogApiKeySecret(stack, "Key24", admin=admin, api_key=stored_key("k24"), api_key_id=api_key_id(stack))

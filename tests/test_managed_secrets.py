@@ -23,10 +23,10 @@ from ddsecrets_constructs import api_key as api_key_module
 from ddsecrets_constructs import application_key as application_key_module
 from ddsecrets_constructs.validation import Problems
 from tests.support import (
-    API_KEY_ID,
-    APP_KEY_ID,
     OTHER_SERVICE_ACCOUNT,
     admin_props,
+    api_key_id,
+    app_key_id,
     built,
     new_stack,
     param,
@@ -174,15 +174,15 @@ def test_fails_once_listing_every_problem_of_the_family_and_its_children() -> No
             **admin_props(stack, site="app.datadoghq.com"),
             application_keys={
                 "ci": ApplicationKeySpec(
-                    app_key=param(stack, "Ci"), app_key_id=APP_KEY_ID, service_account_id=OTHER_SERVICE_ACCOUNT
+                    app_key=param(stack, "Ci"), app_key_id=app_key_id(stack), service_account_id=OTHER_SERVICE_ACCOUNT
                 ),
-                "bad/name": ApplicationKeySpec(app_key=param(stack, "Bad"), app_key_id=APP_KEY_ID),
+                "bad/name": ApplicationKeySpec(app_key=param(stack, "Bad"), app_key_id=app_key_id(stack)),
             },
             api_keys={
                 "agent": ApiKeySpec(api_key=SecretValue.unsafe_plain_text("short"), api_key_id="x"),
                 "cron": ApiKeySpec(
                     api_key=param(stack, "Cron"),
-                    api_key_id=API_KEY_ID,
+                    api_key_id=api_key_id(stack),
                     rotation=KeyRotation.cron(hour="2", day="15", window=Duration.hours(1)),
                 ),
             },
@@ -210,7 +210,7 @@ def test_fails_on_child_names_that_cannot_be_ids_or_secret_names(name: str) -> N
             stack,
             "Datadog",
             **admin_props(stack),
-            api_keys={name: ApiKeySpec(api_key=param(stack, "K"), api_key_id=API_KEY_ID)},
+            api_keys={name: ApiKeySpec(api_key=param(stack, "K"), api_key_id=api_key_id(stack))},
         )
 
 
@@ -271,7 +271,8 @@ def test_keys_skipping_the_same_check_are_named_together_once() -> None:
         "Datadog",
         **admin_props(stack),
         application_keys={
-            f"app{i:03d}": ApplicationKeySpec(app_key=stored_key(f"App{i}"), app_key_id=APP_KEY_ID) for i in range(100)
+            f"app{i:03d}": ApplicationKeySpec(app_key=stored_key(f"App{i}"), app_key_id=app_key_id(stack))
+            for i in range(100)
         },
     )
     (warning,) = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("deployTimeValuesNotChecked"))
@@ -296,11 +297,13 @@ def test_what_checking_the_familys_schedules_skips_is_said_once_on_the_family() 
         **admin_props(stack),
         admin_rotation=schedule("AdminSchedule"),
         key_rotation=schedule("KeySchedule"),
-        application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "CiKey"), app_key_id=APP_KEY_ID)},
+        application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "CiKey"), app_key_id=app_key_id(stack))},
         api_keys={
-            "agent": ApiKeySpec(api_key=param(stack, "AgentKey"), api_key_id=API_KEY_ID),
+            "agent": ApiKeySpec(api_key=param(stack, "AgentKey"), api_key_id=api_key_id(stack)),
             "own": ApiKeySpec(
-                api_key=param(stack, "OwnKey"), api_key_id=API_KEY_ID, rotation=KeyRotation.every(Duration.days(30))
+                api_key=param(stack, "OwnKey"),
+                api_key_id=api_key_id(stack),
+                rotation=KeyRotation.every(Duration.days(30)),
             ),
         },
     )
@@ -326,7 +329,9 @@ def test_key_rotation_is_not_mentioned_when_no_key_rotates_on_it() -> None:
         admin_rotation=KeyRotation.expression(CfnParameter(stack, "AdminSchedule").value_as_string),
         api_keys={
             "own": ApiKeySpec(
-                api_key=param(stack, "OwnKey"), api_key_id=API_KEY_ID, rotation=KeyRotation.every(Duration.days(30))
+                api_key=param(stack, "OwnKey"),
+                api_key_id=api_key_id(stack),
+                rotation=KeyRotation.every(Duration.days(30)),
             )
         },
     )
@@ -356,9 +361,10 @@ def test_a_family_checks_each_prop_of_its_secrets_once(monkeypatch: pytest.Monke
         stack,
         "Datadog",
         **admin_props(stack),
-        application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "CiKey"), app_key_id=APP_KEY_ID)},
+        application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "CiKey"), app_key_id=app_key_id(stack))},
         api_keys={
-            name: ApiKeySpec(api_key=param(stack, f"{name}Key"), api_key_id=API_KEY_ID) for name in ("agent", "lambda")
+            name: ApiKeySpec(api_key=param(stack, f"{name}Key"), api_key_id=api_key_id(stack))
+            for name in ("agent", "lambda")
         },
     )
     assert checked == {

@@ -17,7 +17,7 @@ from constructs import Construct
 
 import ddsecrets_constructs._nag as nag
 from ddsecrets_constructs import ApiKeySpec, ApplicationKeySpec, DatadogAdminKeySecret, DatadogManagedSecrets
-from tests.support import API_KEY_ID, APP_KEY_ID, Built, built
+from tests.support import Built, api_key_id, app_key_id, built
 
 PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks)
 WITH_KMS_KEY = ["admin_all_options", "family", "family_60", "family_all_options"]
@@ -107,7 +107,7 @@ def family_with_one_key() -> tuple[cdk.App, DatadogManagedSecrets]:
     from tests.support import admin_props, new_stack
 
     app, stack = new_stack()
-    spec = ApplicationKeySpec(app_key=SecretValue.secrets_manager("seed", json_field="k"), app_key_id=APP_KEY_ID)
+    spec = ApplicationKeySpec(app_key=SecretValue.secrets_manager("seed", json_field="k"), app_key_id=app_key_id(stack))
     return app, DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), application_keys={"ci": spec})
 
 
@@ -170,7 +170,9 @@ def test_acknowledgments_never_hide_a_statement_a_user_adds(where: str) -> None:
         **admin_props(stack),
         encryption_key=kms.Key(stack, "Key", enable_key_rotation=True),
         api_keys={
-            "agent": ApiKeySpec(api_key=SecretValue.secrets_manager("seed", json_field="k"), api_key_id=API_KEY_ID)
+            "agent": ApiKeySpec(
+                api_key=SecretValue.secrets_manager("seed", json_field="k"), api_key_id=api_key_id(stack)
+            )
         },
     )
     assert isinstance(family.admin, DatadogAdminKeySecret)

@@ -19,13 +19,13 @@ import pytest
 from ddsecrets_constructs import ApplicationKeySpec, DatadogManagedSecrets, DdSecretsValidationError
 from tests.support import (
     API_KEY_LIMIT_CONTEXT,
-    APP_KEY_ID,
     LEGACY_APP_KEY,
     LITERAL_API_KEY,
     LITERAL_APP_KEY,
     RAISED_API_KEY_LIMIT,
     STRICT_FLAGS,
     admin_props,
+    app_key_id,
     param,
 )
 from tests.test_wrong_inputs import TARGETS, Target, _props
@@ -97,7 +97,9 @@ def attempts(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Attemp
             stack,
             "Family",
             **admin_props(stack),
-            application_keys={LITERAL_API_KEY: ApplicationKeySpec(app_key=param(stack, "A"), app_key_id=APP_KEY_ID)},
+            application_keys={
+                LITERAL_API_KEY: ApplicationKeySpec(app_key=param(stack, "A"), app_key_id=app_key_id(stack))
+            },
         )
         results["child-name"] = Attempt("child-name", None, True)
     except DdSecretsValidationError as caught:

@@ -33,11 +33,11 @@ from ddsecrets_constructs import (
     KeyRotation,
 )
 from tests.support import (
-    API_KEY_ID,
-    APP_KEY_ID,
     OTHER_SERVICE_ACCOUNT,
     SERVICE_ACCOUNT,
     admin_props,
+    api_key_id,
+    app_key_id,
     new_stack,
     param,
 )
@@ -68,19 +68,19 @@ def _admin(stack: cdk.Stack, overrides: Props) -> None:
 
 def _app(stack: cdk.Stack, overrides: Props) -> None:
     admin = overrides.pop("admin", None) or DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
-    props: Props = {"app_key": param(stack, "AppKey"), "app_key_id": APP_KEY_ID} | overrides
+    props: Props = {"app_key": param(stack, "AppKey"), "app_key_id": app_key_id(stack)} | overrides
     DatadogApplicationKeySecret(stack, "AppKey", admin=admin, **props)
 
 
 def _api(stack: cdk.Stack, overrides: Props) -> None:
     admin = overrides.pop("admin", None) or DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
-    props: Props = {"api_key": param(stack, "ApiKey"), "api_key_id": API_KEY_ID} | overrides
+    props: Props = {"api_key": param(stack, "ApiKey"), "api_key_id": api_key_id(stack)} | overrides
     DatadogApiKeySecret(stack, "ApiKey", admin=admin, **props)
 
 
 def _family(stack: cdk.Stack, overrides: Props) -> None:
-    app = {"app_key": param(stack, "CiAppKey"), "app_key_id": APP_KEY_ID} | overrides.pop("app_spec", {})
-    api = {"api_key": param(stack, "AgentApiKey"), "api_key_id": API_KEY_ID} | overrides.pop("api_spec", {})
+    app = {"app_key": param(stack, "CiAppKey"), "app_key_id": app_key_id(stack)} | overrides.pop("app_spec", {})
+    api = {"api_key": param(stack, "AgentApiKey"), "api_key_id": api_key_id(stack)} | overrides.pop("api_spec", {})
     props = admin_props(stack) | {
         "application_keys": {"ci": ApplicationKeySpec(**app)},
         "api_keys": {"agent": ApiKeySpec(**api)},

@@ -13,7 +13,7 @@ from ddsecrets_constructs import DatadogAdminKeySecret, DatadogApiKeySecret, DdS
 from ddsecrets_constructs.defaults import ADMIN_ROTATION, KEY_ROTATION
 from ddsecrets_constructs.rotation import RenderedRotation, check_windows_apart
 from ddsecrets_constructs.validation import Problems
-from tests.support import API_KEY_ID, ROTATION_VARIANTS, admin_props, built, new_stack, param
+from tests.support import ROTATION_VARIANTS, admin_props, api_key_id, built, new_stack, param
 
 
 def render(rotation: KeyRotation) -> tuple[Optional[RenderedRotation], list[str]]:
@@ -218,7 +218,7 @@ def test_construct_fails_when_its_window_meets_the_admins_and_names_its_path() -
             "Api",
             admin=admin,
             api_key=param(stack, "Key"),
-            api_key_id=API_KEY_ID,
+            api_key_id=api_key_id(stack),
             rotation=KeyRotation.every(Duration.days(30)),
         )
 

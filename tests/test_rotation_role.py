@@ -30,12 +30,12 @@ from tests.iam_access import Environment, RotationRoleFacts, TemplateResolver, t
 from tests.support import (
     ACCOUNT,
     ADMIN_ARN,
-    API_KEY_ID,
     REGION,
     SERVICE_ACCOUNT,
     WORST_CASE_ENV,
     _family,
     admin_props,
+    api_key_id,
     as_list,
     built,
     configuration_names,
@@ -338,13 +338,13 @@ def test_fails_when_one_role_would_rotate_an_admin_and_a_child() -> None:
         r"must never be able to write the admin secret it reads",
     ):
         DatadogApiKeySecret(
-            stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=API_KEY_ID, rotation_role=role
+            stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=api_key_id(stack), rotation_role=role
         )
     _, stack = new_stack()
     role = DatadogRotationRole(stack, "Shared")
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
     DatadogApiKeySecret(
-        stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=API_KEY_ID, rotation_role=role
+        stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=api_key_id(stack), rotation_role=role
     )
     with pytest.raises(DdSecretsValidationError, match="which already rotates API and application keys"):
         DatadogAdminKeySecret(stack, "Admin2", **admin_props(stack), rotation_role=role)
@@ -361,7 +361,7 @@ def test_fails_when_a_shared_role_would_be_trusted_by_more_secrets_than_its_trus
             f"Key{index}",
             admin=admin,
             api_key=param(stack, f"K{index}"),
-            api_key_id=API_KEY_ID,
+            api_key_id=api_key_id(stack),
             rotation_role=role,
             secret_name="k" * 400 + str(index),
         )
@@ -415,7 +415,7 @@ def test_fails_when_a_secret_name_is_taken_or_lies_under_a_family_prefix() -> No
             "Intruder",
             admin=family.admin,
             api_key=param(stack, "K"),
-            api_key_id=API_KEY_ID,
+            api_key_id=api_key_id(stack),
             secret_name="datadog/api-keys/intruder",
         )
     DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), secret_name="datadog-admin")
@@ -535,9 +535,9 @@ def test_the_librarys_own_readers_of_admin_secrets_do_not_warn(name: str) -> Non
 def test_every_policy_that_can_read_an_admin_secret_warns_that_its_principal_can_mint_keys() -> None:
     _, stack = new_stack()
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
-    DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=API_KEY_ID).grant_read(
-        iam.Role(stack, "ChildReader", assumed_by=iam.AccountRootPrincipal())
-    )
+    DatadogApiKeySecret(
+        stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=api_key_id(stack)
+    ).grant_read(iam.Role(stack, "ChildReader", assumed_by=iam.AccountRootPrincipal()))
     admin.grant_read(iam.Role(stack, "ViaGrantRead", assumed_by=iam.AccountRootPrincipal()))
     admin.secret.grant_read(iam.Role(stack, "ViaTheSecret", assumed_by=iam.AccountRootPrincipal()))
     iam.Role(stack, "ViaStar", assumed_by=iam.AccountRootPrincipal()).add_to_policy(

@@ -16,7 +16,16 @@ from ddsecrets_constructs import (
 )
 from ddsecrets_constructs._secret_props import check_encryption_key
 from ddsecrets_constructs.validation import Problems
-from tests.support import API_KEY_ID, APP_KEY_ID, LITERAL_API_KEY, admin_props, built, new_stack, param, warnings_of
+from tests.support import (
+    LITERAL_API_KEY,
+    admin_props,
+    api_key_id,
+    app_key_id,
+    built,
+    new_stack,
+    param,
+    warnings_of,
+)
 
 
 def test_destroy_warns_saying_what_is_lost() -> None:
@@ -57,8 +66,8 @@ def test_a_familys_removal_policy_is_checked_once_and_said_once_for_all_its_secr
         stack,
         "Datadog",
         **admin_props(stack),
-        application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "CiKey"), app_key_id=APP_KEY_ID)},
-        api_keys={"agent": ApiKeySpec(api_key=param(stack, "AgentKey"), api_key_id=API_KEY_ID)},
+        application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "CiKey"), app_key_id=app_key_id(stack))},
+        api_keys={"agent": ApiKeySpec(api_key=param(stack, "AgentKey"), api_key_id=api_key_id(stack))},
         removal_policy=RemovalPolicy.DESTROY,
     )
     found = AssertAnnotations.from_stack(stack).find_warning("*", Match.string_like_regexp("secretNotRetained"))

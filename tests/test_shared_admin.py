@@ -7,6 +7,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from constructs import IConstruct
 
 from app import SECURITY_STACK, TEAM_STACKS
 from ddsecrets_constructs import (
@@ -20,11 +21,11 @@ from ddsecrets_constructs import (
 from tests.support import (
     ACCOUNT,
     ADMIN_ARN,
-    API_KEY_ID,
-    APP_KEY_ID,
     SERVICE_ACCOUNT,
     STRICT_FLAGS,
     admin_props,
+    api_key_id,
+    app_key_id,
     new_stack,
     skipped_checks,
     stored_key,
@@ -32,10 +33,10 @@ from tests.support import (
 from tests.test_examples import by_type, template
 
 
-def keys(**extra: Any) -> dict[str, Any]:
+def keys(scope: IConstruct, **extra: Any) -> dict[str, Any]:
     return {
-        "api_keys": {"agent": ApiKeySpec(api_key=stored_key("agent"), api_key_id=API_KEY_ID)},
-        "application_keys": {"ci": ApplicationKeySpec(app_key=stored_key("ci"), app_key_id=APP_KEY_ID)},
+        "api_keys": {"agent": ApiKeySpec(api_key=stored_key("agent"), api_key_id=api_key_id(scope))},
+        "application_keys": {"ci": ApplicationKeySpec(app_key=stored_key("ci"), app_key_id=app_key_id(scope))},
         **extra,
     }
 
@@ -97,7 +98,7 @@ def test_a_family_with_an_admin_creates_no_admin_and_exposes_the_one_given() -> 
     security = stack_in(app, "Security")
     admin = DatadogAdminKeySecret(security, "Admin", **admin_props(security))
     team = stack_in(app, "Team")
-    family = DatadogManagedSecrets(team, "Datadog", admin=admin, **keys())
+    family = DatadogManagedSecrets(team, "Datadog", admin=admin, **keys(team))
     assert family.admin is admin
     assert family.owns_admin is False
     assert family.node.try_find_child("Admin") is None
@@ -111,7 +112,7 @@ def test_a_family_with_an_imported_admin_names_its_complete_arn() -> None:
     admin = DatadogAdminKeySecret.from_admin_secret_attributes(
         stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
     )
-    DatadogManagedSecrets(stack, "Datadog", admin=admin, **keys())
+    DatadogManagedSecrets(stack, "Datadog", admin=admin, **keys(stack))
     t = dict(cdk.assertions.Template.from_stack(stack).to_json())
     for schedule in by_type(t, "AWS::SecretsManager::RotationSchedule").values():
         assert schedule["Properties"]["ExternalSecretRotationMetadata"] == [
@@ -126,7 +127,7 @@ def test_fails_when_admin_comes_with_admin_props() -> None:
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
     with pytest.raises(DdSecretsValidationError) as error:
         DatadogManagedSecrets(
-            stack, "Datadog", admin=admin, site=DatadogSite.EU1, service_account_id=SERVICE_ACCOUNT, **keys()
+            stack, "Datadog", admin=admin, site=DatadogSite.EU1, service_account_id=SERVICE_ACCOUNT, **keys(stack)
         )
     message = str(error.value)
     assert message.startswith("TestStack/Datadog: 1 invalid prop")
@@ -136,7 +137,7 @@ def test_fails_when_admin_comes_with_admin_props() -> None:
 def test_fails_without_admin_nor_admin_props_naming_each_missing_prop() -> None:
     _, stack = new_stack()
     with pytest.raises(DdSecretsValidationError) as error:
-        DatadogManagedSecrets(stack, "Datadog", site=DatadogSite.EU1, **keys())
+        DatadogManagedSecrets(stack, "Datadog", site=DatadogSite.EU1, **keys(stack))
     message = str(error.value)
     assert "5 invalid props" in message
     for prop in ("service_account_id", "admin_api_key", "admin_api_key_id", "admin_app_key", "admin_app_key_id"):
@@ -148,7 +149,7 @@ def test_fails_on_an_admin_that_is_not_an_admin_secret() -> None:
     with pytest.raises(
         DdSecretsValidationError, match=r"`admin`: got 'arn:aws:secretsmanager.*; a DatadogAdminKeySecret"
     ):
-        DatadogManagedSecrets(stack, "Datadog", admin=ADMIN_ARN, **keys())  # type: ignore[arg-type]
+        DatadogManagedSecrets(stack, "Datadog", admin=ADMIN_ARN, **keys(stack))  # type: ignore[arg-type]
 
 
 def test_fails_on_an_admin_in_another_region_reusing_the_child_check() -> None:
@@ -159,7 +160,7 @@ def test_fails_on_an_admin_in_another_region_reusing_the_child_check() -> None:
         DdSecretsValidationError,
         match=r"`admin`: got the admin secret at 'Security/Admin', in region 'us-east-1' .*same account and region",
     ):
-        DatadogManagedSecrets(stack_in(app, "Team"), "Datadog", admin=admin, **keys())
+        DatadogManagedSecrets(stack_in(app, "Team"), "Datadog", admin=admin, **keys(app))
 
 
 def test_an_admin_in_an_environment_agnostic_stack_is_accepted_saying_what_was_not_checked() -> None:
@@ -168,7 +169,7 @@ def test_an_admin_in_an_environment_agnostic_stack_is_accepted_saying_what_was_n
     # Named: CDK refers to a secret across environments by its name.
     admin = DatadogAdminKeySecret(security, "Admin", **admin_props(security), secret_name="datadog/admin")
     team = stack_in(app, "Team")
-    DatadogManagedSecrets(team, "Datadog", admin=admin, **keys())
+    DatadogManagedSecrets(team, "Datadog", admin=admin, **keys(team))
     (warning,) = cdk.assertions.Annotations.from_stack(team).find_warning(
         "*", cdk.assertions.Match.string_like_regexp("deployTimeValuesNotChecked")
     )
@@ -186,7 +187,7 @@ def test_alerts_of_a_family_with_an_existing_admin_use_the_familys_own_key() -> 
     )
     team = stack_in(app, "Team")
     team_key = cdk.aws_kms.Key(team, "TeamKey")
-    family = DatadogManagedSecrets(team, "Datadog", admin=admin, encryption_key=team_key, **keys())
+    family = DatadogManagedSecrets(team, "Datadog", admin=admin, encryption_key=team_key, **keys(team))
     family.add_rotation_alerts(use_family_key=True)
     (topic,) = by_type(dict(cdk.assertions.Template.from_stack(team).to_json()), "AWS::SNS::Topic").values()
     team_key_id = team.get_logical_id(team_key.node.default_child)  # type: ignore[arg-type]

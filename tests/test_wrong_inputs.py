@@ -32,7 +32,15 @@ from ddsecrets_constructs import (
     ImportedDatadogAdminKeySecret,
     KeyRotation,
 )
-from tests.support import ADMIN_ARN, API_KEY_ID, APP_KEY_ID, SERVICE_ACCOUNT, admin_props, new_stack, param
+from tests.support import (
+    ADMIN_ARN,
+    SERVICE_ACCOUNT,
+    admin_props,
+    api_key_id,
+    app_key_id,
+    new_stack,
+    param,
+)
 
 # (what the message must show, the value)
 WRONG = [("'rate(30 days)'", "rate(30 days)"), ("{'a': 1}", {"a": 1}), ("42", 42), ("None", None)]
@@ -63,29 +71,37 @@ def _admin(stack: Stack) -> DatadogAdminKeySecret:
 
 
 def _app(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
-    props: dict[str, Any] = {"admin": _admin(stack), "app_key": param(stack, "Key"), "app_key_id": APP_KEY_ID} | o
+    props: dict[str, Any] = {
+        "admin": _admin(stack),
+        "app_key": param(stack, "Key"),
+        "app_key_id": app_key_id(stack),
+    } | o
     return DatadogApplicationKeySecret(stack, cid, **props)
 
 
 def _api(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
-    props: dict[str, Any] = {"admin": _admin(stack), "api_key": param(stack, "Key"), "api_key_id": API_KEY_ID} | o
+    props: dict[str, Any] = {
+        "admin": _admin(stack),
+        "api_key": param(stack, "Key"),
+        "api_key_id": api_key_id(stack),
+    } | o
     return DatadogApiKeySecret(stack, cid, **props)
 
 
 def _family(stack: Stack, cid: str, o: dict[str, Any], app: Any = None, api: Any = None) -> Any:
-    app = app or ApplicationKeySpec(app_key=param(stack, "AppKey"), app_key_id=APP_KEY_ID)
-    api = api or ApiKeySpec(api_key=param(stack, "ApiKey"), api_key_id=API_KEY_ID)
+    app = app or ApplicationKeySpec(app_key=param(stack, "AppKey"), app_key_id=app_key_id(stack))
+    api = api or ApiKeySpec(api_key=param(stack, "ApiKey"), api_key_id=api_key_id(stack))
     props = admin_props(stack) | {"application_keys": {"ci": app}, "api_keys": {"agent": api}} | o
     return DatadogManagedSecrets(stack, cid, **props)
 
 
 def _app_spec(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
-    spec: dict[str, Any] = {"app_key": param(stack, "SpecKey"), "app_key_id": APP_KEY_ID} | o
+    spec: dict[str, Any] = {"app_key": param(stack, "SpecKey"), "app_key_id": app_key_id(stack)} | o
     return _family(stack, cid, {}, app=ApplicationKeySpec(**spec))
 
 
 def _api_spec(stack: Stack, cid: str, o: dict[str, Any]) -> Any:
-    spec: dict[str, Any] = {"api_key": param(stack, "SpecKey"), "api_key_id": API_KEY_ID} | o
+    spec: dict[str, Any] = {"api_key": param(stack, "SpecKey"), "api_key_id": api_key_id(stack)} | o
     return _family(stack, cid, {}, api=ApiKeySpec(**spec))
 
 
