@@ -65,6 +65,7 @@ def run(
     now = now or dt.datetime.now(dt.UTC)
     checks: list[Check] = []
     resolved = {s.logical_id: _resolve(s, values, checks) for s in stack.secrets}
+    checks += _check_key_ids(stack, resolved)
     admins: dict[str, _Admin] = {}
     clients: list[Datadog] = []
     try:
@@ -103,6 +104,35 @@ def run(
             client.close()
         progress.done()
     return checks
+
+
+_KEY_ID_FIELDS = ("adminApiKeyId", "adminAppKeyId", "appKeyId", "apiKeyId")
+
+
+def _check_key_ids(stack: StackTemplate, resolved: Mapping[str, Optional[dict[str, str]]]) -> list[Check]:
+    """Each Datadog key held by one secret: a rotation deletes the key its secret held, so a key id
+    given to two secrets (or twice to one) leaves the other holding a deleted key. The library
+    refuses literal duplicates at synth; parameters are known here."""
+    holders: dict[str, list[str]] = {}
+    for secret in stack.secrets:
+        fields = resolved[secret.logical_id]
+        for name in _KEY_ID_FIELDS:
+            if fields is not None and name in fields:
+                holders.setdefault(fields[name].lower(), []).append(f"{secret.logical_id}.{name}")
+    subject = f"{stack.name} (key ids)"
+    shared = {key_id: where for key_id, where in holders.items() if len(where) > 1}
+    if not shared:
+        return [Check(subject, "each key held by one secret", Status.PASS, f"{len(holders)} key ids, all different")]
+    detail = "; ".join(f"{key_id} in {' and '.join(where)}" for key_id, where in shared.items())
+    return [
+        Check(
+            subject,
+            "each key held by one secret",
+            Status.FAIL,
+            f"one key id given to several secrets: {detail}",
+            "give each secret the id of its own Datadog key: a rotation deletes the key its secret held",
+        )
+    ]
 
 
 def _subject(secret: DatadogSecret) -> str:

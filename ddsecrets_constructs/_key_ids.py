@@ -4,7 +4,9 @@ A rotation replaces the key its secret holds and deletes the old one in Datadog:
 key at once, an API key two rotations later, an admin pair before the new one is promoted
 (reference section 2). Two secrets holding one key (the same key id) cannot both keep working:
 the first rotation of either deletes the key the other still holds, whose consumers then fail and
-whose own rotation fails. Refused at synth time, naming both construct paths and props.
+whose own rotation fails. Refused at synth time, naming both construct paths and props. Only a
+well-formed id is held (a malformed one is refused by its format check alone), and a construct
+that is refused lets go of its ids.
 
 Key ids are compared across the whole app, whatever account or region holds the secret: a Datadog
 key id names one key of one organisation. A key id known only at deploy time is not compared (the
@@ -49,8 +51,14 @@ def hold(problems: Problems, prop: str, owner: IConstruct, key_id: object, *, ow
         return
     held = _HELD.setdefault(facts_of(owner).root, {})
     mine = _Holder(owner_path if owner_path is not None else path_of(owner), problems.name(prop))
-    other = held.setdefault(key_id.lower(), mine)
+    other = held.setdefault(key_id, mine)
     if other is mine:
+
+        def let_go() -> None:
+            if held.get(key_id) is mine:
+                del held[key_id]
+
+        problems.undo_if_refused(let_go)
         return
     where = "this secret" if other.path == mine.path else repr(other.path)
     problems.add(
@@ -58,5 +66,6 @@ def hold(problems: Problems, prop: str, owner: IConstruct, key_id: object, *, ow
         repr(key_id),
         f"the id of a key no other secret of the app holds: {where} already holds it (`{other.prop}`). A "
         "rotation deletes the key its secret held (an application key at once, an API key two rotations "
-        "later), so the other secret would keep a deleted key and fail; create one Datadog key per secret",
+        "later, an admin pair before the new one is promoted), so the other secret would keep a deleted key "
+        "and fail; create one Datadog key per secret",
     )

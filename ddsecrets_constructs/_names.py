@@ -4,7 +4,8 @@ Two constructs with the same secret name fail the deploy on a name clash; a fami
 contains another construct's secret (``datadog`` and ``datadog/api-keys/team``) would put that
 secret under the family's trust fallback (``secret:<prefix>/...``). Both are refused at synth
 time, naming both construct paths. Names are compared within one account and region; a stack
-whose account or region is a deploy-time value is compared with every other.
+whose account or region is a deploy-time value is compared with every other. A construct that is
+refused gives its claims back.
 """
 
 from __future__ import annotations
@@ -79,3 +80,4 @@ def claim(
             )
             return
     claims.append(mine)
+    problems.undo_if_refused(lambda: claims.remove(mine))

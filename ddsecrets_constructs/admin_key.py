@@ -320,11 +320,11 @@ def check_admin_props(
         problems.refuse_key_shapes("site", site_value, "a Datadog site")
     check_uuid(problems, "service_account_id", service_account_id)
     check_key_material(scope, problems, "admin_api_key", admin_api_key, API_KEY, validate_format=validate_key_format)
-    check_uuid(problems, "admin_api_key_id", admin_api_key_id)
+    if check_uuid(problems, "admin_api_key_id", admin_api_key_id):
+        hold(problems, "admin_api_key_id", scope, admin_api_key_id, owner_path=owner_path)
     check_key_material(scope, problems, "admin_app_key", admin_app_key, APP_KEY, validate_format=validate_key_format)
-    check_uuid(problems, "admin_app_key_id", admin_app_key_id)
-    hold(problems, "admin_api_key_id", scope, admin_api_key_id, owner_path=owner_path)
-    hold(problems, "admin_app_key_id", scope, admin_app_key_id, owner_path=owner_path)
+    if check_uuid(problems, "admin_app_key_id", admin_app_key_id):
+        hold(problems, "admin_app_key_id", scope, admin_app_key_id, owner_path=owner_path)
     if not check_rotation(problems, rotation_prop, rotation):
         return site_value, None
     return site_value, rotation._render(problems, rotation_prop)

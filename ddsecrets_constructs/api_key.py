@@ -123,5 +123,5 @@ def check_api_key_props(
     """Check what goes into an API key secret. ``owner_path``: the path of the secret when
     ``scope`` is the family about to create it."""
     check_key_material(scope, problems, "api_key", api_key, API_KEY, validate_format=validate_key_format)
-    check_uuid(problems, "api_key_id", api_key_id)
-    hold(problems, "api_key_id", scope, api_key_id, owner_path=owner_path)
+    if check_uuid(problems, "api_key_id", api_key_id):
+        hold(problems, "api_key_id", scope, api_key_id, owner_path=owner_path)

@@ -290,14 +290,15 @@ def _looks_like_a_key(literal: str) -> bool:
     return any(_fits(f, literal) for f in KEY_FORMATS)
 
 
-def check_uuid(problems: Problems, prop: str, value: object) -> None:
-    """Check a Datadog identifier (key id, service account id): a lower-case UUID."""
+def check_uuid(problems: Problems, prop: str, value: object) -> bool:
+    """Check a Datadog identifier (key id, service account id): a lower-case UUID. Whether it is one,
+    or a deploy-time value (its check skipped)."""
     if not problems.check_type(prop, value, str, "a UUID string such as '1b4e28ba-2fa1-11d2-883f-0016d3cca427'"):
-        return
+        return False
     assert isinstance(value, str)
     if is_unresolved(value):
         problems.skip(prop, "UUID format")
-        return
+        return True
     if not _UUID.fullmatch(value):
         hint = (
             "write it in lower case, as Datadog shows it"
@@ -306,3 +307,5 @@ def check_uuid(problems: Problems, prop: str, value: object) -> None:
             "the key's 'Key ID', or the service_account_id in the service account page URL)"
         )
         problems.add(prop, describe(value), hint)
+        return False
+    return True

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -193,15 +193,17 @@ class Problems:
     _skips: list[tuple[str, str]] = field(default_factory=list)
     """(prop as the user wrote it, the check skipped)."""
     _warnings: list[tuple[str, str]] = field(default_factory=list)
+    _undo: list[Callable[[], None]] = field(default_factory=list)
+    """What to take back if the construct is refused (see :meth:`undo_if_refused`)."""
 
     def within(self, prefix: str) -> Problems:
         """A view that names props with ``prefix`` and records everything here."""
-        return Problems(self.prefix + prefix, self._problems, self._skips, self._warnings)
+        return Problems(self.prefix + prefix, self._problems, self._skips, self._warnings, self._undo)
 
     def problems_only(self) -> Problems:
         """A view that records its problems here and drops its skipped checks and warnings: for a
         prop whose value nothing uses (a family's ``key_rotation`` when every key has its own)."""
-        return Problems(self.prefix, self._problems)
+        return Problems(self.prefix, self._problems, _undo=self._undo)
 
     def name(self, prop: str) -> str:
         """The prop's name as the user wrote it, with this view's prefix."""
@@ -272,9 +274,17 @@ class Problems:
     def __len__(self) -> int:
         return len(self._problems)
 
+    def undo_if_refused(self, undo: Callable[[], None]) -> None:
+        """Run ``undo`` if :meth:`raise_if_any` refuses the construct: for what a check recorded
+        app-wide (a secret name claimed, a Datadog key held), so that a corrected construct built
+        after a refused one does not clash with a secret that was never created."""
+        self._undo.append(undo)
+
     def raise_if_any(self, scope: IConstruct) -> None:
         """Raise one error for all problems; otherwise annotate ``scope`` with the warnings."""
         if self._problems:
+            for undo in reversed(self._undo):
+                undo()
             raise DdSecretsValidationError(scope.node.path, self._problems)
         if self._skips:
             # One entry per check, naming every prop it was skipped for: a family of a hundred keys

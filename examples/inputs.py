@@ -33,12 +33,14 @@ def secret_arn(scope: Construct, name: str, description: str) -> str:
 
 
 def checked_by_parameters(*constructs: IConstruct) -> None:
-    """Acknowledge the library's "deploy-time values not checked" warning where the parameters'
-    AllowedPattern does the same check at deploy time."""
+    """Acknowledge the library's "deploy-time values not checked" warning where the checks are done
+    before the deploy: the parameters' AllowedPattern (format, by CloudFormation) and ``ddsecrets
+    preflight`` (each key id given to one secret only, with the values that will be deployed)."""
     for construct in constructs:
         Annotations.of(construct).acknowledge_warning(
             "ddsecrets-constructs:deployTimeValuesNotChecked",
-            "The ids come from parameters whose AllowedPattern CloudFormation checks at deploy time.",
+            "The ids come from parameters: CloudFormation checks their AllowedPattern at deploy time, and "
+            "`ddsecrets preflight` checks that no key id is given to two secrets before the deploy.",
         )
 
 

@@ -94,6 +94,7 @@ def test_healthy_setup_passes_every_check(datadog: FakeDatadog, org: Org) -> Non
         "API key valid, id matches": ["pass"],
         "API key budget": ["skip"],
         "not in the admin's rotation window": ["pass"],
+        "each key held by one secret": ["pass"],
     }
     budget = next(c for c in run.json["checks"] if c["check"] == "API key budget")
     assert "could not be checked" in budget["detail"]
@@ -135,6 +136,16 @@ def test_mistyped_admin_api_key_fails_and_skips_what_needs_it(
     assert set(failed(run)) == {"admin API key valid, id matches", "admin key pair valid"}
     assert "403" in failed(run)["admin API key valid, id matches"]
     assert run.statuses()["application key owned by the admin's service account"] == ["skip"]
+
+
+def test_one_key_id_given_to_two_secrets_fails_naming_both(datadog: FakeDatadog, org: Org) -> None:
+    run = preflight(datadog, "--parameters", f"DatadogSeedStack:AppKeyId={ADMIN_APP_KEY_ID}")
+    check = next(c for c in run.json["checks"] if c["check"] == "each key held by one secret")
+    assert check["status"] == "fail"
+    assert check["detail"].startswith(f"one key id given to several secrets: {ADMIN_APP_KEY_ID} in ")
+    assert check["detail"].count(".adminAppKeyId") == 1
+    assert check["detail"].count(".appKeyId") == 1
+    assert run.code != 0
 
 
 def test_api_key_id_of_another_key_fails(datadog: FakeDatadog, org: Org) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import Duration
 
 from ddsecrets_constructs import (
     ApiKeySpec,
@@ -18,6 +19,7 @@ from ddsecrets_constructs import (
     DatadogApplicationKeySecret,
     DatadogManagedSecrets,
     DdSecretsValidationError,
+    KeyRotation,
 )
 from tests.support import (
     ACCOUNT,
@@ -34,6 +36,7 @@ from tests.support import (
 )
 
 SAID = "A rotation deletes the key its secret held"
+OTHER_ACCOUNT = "222222222222"
 
 
 def test_two_api_key_secrets_with_one_key_id_are_refused_naming_both() -> None:
@@ -94,11 +97,11 @@ def test_an_admin_whose_two_key_ids_are_one_is_refused() -> None:
     assert "this secret already holds it (`admin_api_key_id`)" in str(caught.value)
 
 
-def test_key_ids_are_compared_across_stacks_stages_and_regions_of_the_app() -> None:
+def test_key_ids_are_compared_across_stacks_stages_accounts_and_regions_of_the_app() -> None:
     app = cdk.App()
     stacks = [
-        cdk.Stack(cdk.Stage(app, f"Prod{region}"), "Datadog", env=cdk.Environment(account=ACCOUNT, region=region))
-        for region in ("eu-west-1", "us-east-1")
+        cdk.Stack(cdk.Stage(app, f"Prod{region}"), "Datadog", env=cdk.Environment(account=account, region=region))
+        for account, region in ((ACCOUNT, "eu-west-1"), (OTHER_ACCOUNT, "us-east-1"))
     ]
     DatadogManagedSecrets(
         stacks[0],
@@ -132,3 +135,39 @@ def test_a_deploy_time_key_id_is_not_compared_and_says_so() -> None:
     assert skipped_checks(admin)["key held by no other secret of the app"] == ["admin_api_key_id", "admin_app_key_id"]
     (app_key,) = warnings_of(configuration, "/AppKey")
     assert skipped_checks(app_key)["key held by no other secret of the app"] == ["app_key_id"]
+
+
+def test_a_malformed_id_given_twice_is_refused_by_its_format_check_alone() -> None:
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    upper = API_KEY_ID.upper()
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogApiKeySecret(stack, "Agent", admin=admin, api_key=param(stack, "AgentKey"), api_key_id=upper)
+    assert "write it in lower case" in str(caught.value)
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogApiKeySecret(stack, "Lambda", admin=admin, api_key=param(stack, "LambdaKey"), api_key_id=upper)
+    assert "1 invalid prop:" in str(caught.value)
+    assert "already holds" not in str(caught.value)
+
+
+def test_a_refused_construct_lets_go_of_its_key_ids_and_names() -> None:
+    """A corrected family built after a refused one, with the same ids and names, is not refused
+    for secrets that were never created."""
+    _, stack = new_stack()
+
+    def family(construct_id: str, key_rotation: KeyRotation) -> DatadogManagedSecrets:
+        return DatadogManagedSecrets(
+            stack,
+            construct_id,
+            **admin_props(stack, admin_api_key_id=ADMIN_API_KEY_ID, admin_app_key_id=ADMIN_APP_KEY_ID),
+            api_keys={"agent": ApiKeySpec(api_key=param(stack, f"{construct_id}Agent"), api_key_id=API_KEY_ID)},
+            secret_name_prefix="datadog/team",
+            key_rotation=key_rotation,
+        )
+
+    with pytest.raises(DdSecretsValidationError) as caught:
+        family("Refused", KeyRotation.every(Duration.hours(1)))
+    assert "1 invalid prop:" in str(caught.value)
+    assert "`key_rotation`" in str(caught.value)
+    corrected = family("Corrected", KeyRotation.cron(day="1", window=Duration.hours(2)))
+    assert corrected.api_key("agent").secret_name == "datadog/team/api-keys/agent"
