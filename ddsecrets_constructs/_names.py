@@ -43,7 +43,38 @@ class _Claim:
         return False
 
 
-_CLAIMS: weakref.WeakKeyDictionary[IConstruct, list[_Claim]] = weakref.WeakKeyDictionary()
+class _Claims:
+    """The claims of one app, in the order made, indexed by name: a name is compared with the
+    claims of the same name and of the names above it (``a`` and ``a/b`` for ``a/b/c``), not with
+    every claim (a family of a hundred keys made ten thousand comparisons); a prefix, rare (one
+    per family), with every claim."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, list[_Claim]] = {}
+        self._order: dict[int, int] = {}  # id(claim) -> when it was made
+        self._made = 0
+
+    def first_overlapping(self, mine: _Claim) -> Optional[_Claim]:
+        if mine.is_prefix:
+            candidates = [c for same in self._by_name.values() for c in same]
+        else:
+            parts = mine.name.split("/")
+            names = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
+            candidates = [c for name in names for c in self._by_name.get(name, ())]
+        overlapping = [c for c in candidates if c.same_place(mine) and mine.overlaps(c)]
+        return min(overlapping, key=lambda c: self._order[id(c)], default=None)
+
+    def add(self, mine: _Claim) -> None:
+        self._by_name.setdefault(mine.name, []).append(mine)
+        self._order[id(mine)] = self._made
+        self._made += 1
+
+    def remove(self, mine: _Claim) -> None:
+        self._by_name[mine.name].remove(mine)
+        del self._order[id(mine)]
+
+
+_CLAIMS: weakref.WeakKeyDictionary[IConstruct, _Claims] = weakref.WeakKeyDictionary()
 
 
 def claim(
@@ -67,17 +98,17 @@ def claim(
     facts = facts_of(owner)
     path = owner_path if owner_path is not None else path_of(owner)
     mine = _Claim(name, is_prefix, path, facts.literal_account, facts.literal_region)
-    claims = _CLAIMS.setdefault(facts.root, [])
-    for other in claims:
-        if other.same_place(mine) and mine.overlaps(other):
-            what = "the secret name prefix" if other.is_prefix else "the secret name"
-            problems.add(
-                prop,
-                repr(name),
-                f"a name that no other construct of the app uses: {other.owner_path!r} already uses {what} "
-                f"{other.name!r}. Two secrets cannot share a name, and a family's prefix must not contain another "
-                "construct's secrets (its rotation role could be trusted by them); choose another name or prefix",
-            )
-            return
-    claims.append(mine)
+    claims = _CLAIMS.setdefault(facts.root, _Claims())
+    other = claims.first_overlapping(mine)
+    if other is not None:
+        what = "the secret name prefix" if other.is_prefix else "the secret name"
+        problems.add(
+            prop,
+            repr(name),
+            f"a name that no other construct of the app uses: {other.owner_path!r} already uses {what} "
+            f"{other.name!r}. Two secrets cannot share a name, and a family's prefix must not contain another "
+            "construct's secrets (its rotation role could be trusted by them); choose another name or prefix",
+        )
+        return
+    claims.add(mine)
     problems.undo_if_refused(lambda: claims.remove(mine))

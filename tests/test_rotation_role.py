@@ -425,6 +425,19 @@ def test_fails_when_a_secret_name_is_taken_or_lies_under_a_family_prefix() -> No
         DatadogAdminKeySecret(stack, "Admin2", **admin_props(stack), secret_name="datadog-admin")
 
 
+def test_fails_when_a_family_prefix_would_contain_a_secret_named_before_it() -> None:
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    DatadogApiKeySecret(
+        stack, "Early", admin=admin, api_key=param(stack, "K"), api_key_id=api_key_id(stack), secret_name="dd/x/y/early"
+    )
+    with pytest.raises(DdSecretsValidationError, match="'TestStack/Early' already uses the secret name 'dd/x/y/early'"):
+        DatadogManagedSecrets(stack, "Family", **admin_props(stack), secret_name_prefix="dd/x")
+    with pytest.raises(DdSecretsValidationError, match="'TestStack/Early' already uses the secret name 'dd/x/y/early'"):
+        DatadogManagedSecrets(stack, "Other", **admin_props(stack), secret_name_prefix="dd")
+    DatadogManagedSecrets(stack, "Sibling", **admin_props(stack), secret_name_prefix="dd/x/y/early-team")
+
+
 def test_same_names_in_another_region_are_fine() -> None:
     app, stack = new_stack()
     other = cdk.Stack(app, "Other", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
