@@ -16,31 +16,14 @@ sides and most of the spread). Not a test; nothing runs it but a person comparin
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _synth(checkout: str, side: str, keys: int, out: str, env: dict[str, str]) -> tuple[float, float]:
-    script = os.path.join(checkout, "bench", "bench_synth.py")
-    done = subprocess.run(
-        [sys.executable, script, "--one", side, "--keys", str(keys), "--out", out],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=checkout,
-        env=env,
-    )
-    if done.returncode != 0:
-        sys.exit(f"{checkout} {side} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return result["synth"], result["synth_cpu"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_synth import ROOT, _run
 
 
 def main() -> None:
@@ -51,9 +34,7 @@ def main() -> None:
     parser.add_argument("--with-cdk-validation", action="store_true", help="keep CDK's template validation on")
     args = parser.parse_args()
     checkouts = dict(item.split("=", 1) for item in args.checkouts)
-    env = dict(os.environ)
-    if not args.with_cdk_validation:
-        env["CDK_VALIDATION"] = "false"
+    validation: bool = args.with_cdk_validation
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in [*checkouts, "L1"]}
     with tempfile.TemporaryDirectory() as out:
         for _ in range(args.rounds):
@@ -62,9 +43,11 @@ def main() -> None:
             for name in order:
                 checkout = checkouts.get(name, ROOT)
                 side = "l1" if name == "L1" else "library"
-                times[name].append(_synth(checkout, side, args.keys, os.path.join(out, name), env))
-    validation = "on" if args.with_cdk_validation else "off"
-    print(f"{args.keys}+{args.keys} keys, {args.rounds} rounds, CDK's template validation {validation}")
+                script = os.path.join(checkout, "bench", "bench_synth.py")
+                result = _run(side, args.keys, os.path.join(out, name), cdk_validation=validation, script=script)
+                times[name].append((result["synth"], result["synth_cpu"]))
+    state = "on" if validation else "off"
+    print(f"{args.keys}+{args.keys} keys, {args.rounds} rounds, CDK's template validation {state}")
     for index, measure in enumerate(("synth wall s", "synth CPU s")):
         l1 = [t[index] for t in times["L1"]]
         print(f"{measure}: L1 {statistics.median(l1):.2f}")

@@ -501,11 +501,14 @@ def differences(library: dict[str, Any], l1: dict[str, Any]) -> list[str]:
     return found
 
 
-def _run(side: str, keys: int, out: str, *, count_calls: bool = False, cdk_validation: bool = True) -> dict[str, float]:
+def _run(
+    side: str, keys: int, out: str, *, count_calls: bool = False, cdk_validation: bool = True, script: str = __file__
+) -> dict[str, float]:
+    """One synth in a fresh process (``script --one``: this file, or another checkout's)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, __file__, "--one", side, "--keys", str(keys), "--out", out]
+        [sys.executable, script, "--one", side, "--keys", str(keys), "--out", out]
         + (["--count-calls"] if count_calls else []),
         capture_output=True,
         text=True,

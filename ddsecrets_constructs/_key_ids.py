@@ -22,6 +22,7 @@ from typing import Optional
 from constructs import IConstruct
 
 from ._stack_facts import facts_of, path_of
+from .key_material import check_uuid
 from .validation import Problems, is_unresolved
 
 CHECK = "key held by no other secret of the app"
@@ -37,15 +38,17 @@ class _Holder:
 _HELD: weakref.WeakKeyDictionary[IConstruct, dict[str, _Holder]] = weakref.WeakKeyDictionary()
 
 
-def hold(problems: Problems, prop: str, owner: IConstruct, key_id: object, *, owner_path: Optional[str] = None) -> None:
-    """Record that the secret at ``owner_path`` (default: ``owner``'s path) holds the Datadog key
-    ``key_id``, given as ``prop``; record a problem when a secret of the app already holds it.
+def check_key_id(
+    problems: Problems, prop: str, owner: IConstruct, key_id: object, *, owner_path: Optional[str] = None
+) -> None:
+    """Check a Datadog key id: a UUID (:func:`check_uuid`), then held by no other secret of the app.
+    Record that the secret at ``owner_path`` (default: ``owner``'s path) holds it, given as ``prop``.
 
     ``owner``: the secret, or the family about to create it (its app and stack are the secret's).
-    A value that is not a string is left to the prop's type check.
     """
-    if not isinstance(key_id, str):
+    if not check_uuid(problems, prop, key_id):
         return
+    assert isinstance(key_id, str)
     if is_unresolved(key_id):
         problems.skip(prop, CHECK)
         return
@@ -55,8 +58,7 @@ def hold(problems: Problems, prop: str, owner: IConstruct, key_id: object, *, ow
     if other is mine:
 
         def let_go() -> None:
-            if held.get(key_id) is mine:
-                del held[key_id]
+            del held[key_id]
 
         problems.undo_if_refused(let_go)
         return

@@ -11,6 +11,7 @@ refused gives its claims back.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional
 
@@ -50,28 +51,26 @@ class _Claims:
     per family), with every claim."""
 
     def __init__(self) -> None:
+        self._made: dict[_Claim, None] = {}  # every claim, in the order made
         self._by_name: dict[str, list[_Claim]] = {}
-        self._order: dict[int, int] = {}  # id(claim) -> when it was made
-        self._made = 0
 
     def first_overlapping(self, mine: _Claim) -> Optional[_Claim]:
+        """The earliest claim that overlaps ``mine`` in the same place, if any."""
         if mine.is_prefix:
-            candidates = [c for same in self._by_name.values() for c in same]
+            candidates: Iterable[_Claim] = self._made
         else:
             parts = mine.name.split("/")
-            names = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
-            candidates = [c for name in names for c in self._by_name.get(name, ())]
+            candidates = [c for end in range(1, len(parts) + 1) for c in self._by_name.get("/".join(parts[:end]), ())]
         overlapping = [c for c in candidates if c.same_place(mine) and mine.overlaps(c)]
-        return min(overlapping, key=lambda c: self._order[id(c)], default=None)
+        return next((c for c in self._made if c in overlapping), None)
 
     def add(self, mine: _Claim) -> None:
+        self._made[mine] = None
         self._by_name.setdefault(mine.name, []).append(mine)
-        self._order[id(mine)] = self._made
-        self._made += 1
 
     def remove(self, mine: _Claim) -> None:
+        del self._made[mine]
         self._by_name[mine.name].remove(mine)
-        del self._order[id(mine)]
 
 
 _CLAIMS: weakref.WeakKeyDictionary[IConstruct, _Claims] = weakref.WeakKeyDictionary()

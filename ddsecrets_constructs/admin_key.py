@@ -21,7 +21,7 @@ from constructs import Construct, IConstruct
 from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._admin_readers import watch_admin
-from ._key_ids import hold
+from ._key_ids import check_key_id
 from ._secret_base import DatadogKeySecretBase, SecretOptions, plain_field, take_over
 from ._secret_props import check_encryption_key, check_flag, check_rotation
 from ._stack_facts import path_of
@@ -320,11 +320,9 @@ def check_admin_props(
         problems.refuse_key_shapes("site", site_value, "a Datadog site")
     check_uuid(problems, "service_account_id", service_account_id)
     check_key_material(scope, problems, "admin_api_key", admin_api_key, API_KEY, validate_format=validate_key_format)
-    if check_uuid(problems, "admin_api_key_id", admin_api_key_id):
-        hold(problems, "admin_api_key_id", scope, admin_api_key_id, owner_path=owner_path)
+    check_key_id(problems, "admin_api_key_id", scope, admin_api_key_id, owner_path=owner_path)
     check_key_material(scope, problems, "admin_app_key", admin_app_key, APP_KEY, validate_format=validate_key_format)
-    if check_uuid(problems, "admin_app_key_id", admin_app_key_id):
-        hold(problems, "admin_app_key_id", scope, admin_app_key_id, owner_path=owner_path)
+    check_key_id(problems, "admin_app_key_id", scope, admin_app_key_id, owner_path=owner_path)
     if not check_rotation(problems, rotation_prop, rotation):
         return site_value, None
     return site_value, rotation._render(problems, rotation_prop)

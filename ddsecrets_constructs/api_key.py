@@ -15,11 +15,11 @@ from constructs import Construct
 from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._child_secret import CheckedKey, DatadogChildKeySecretBase
-from ._key_ids import hold
+from ._key_ids import check_key_id
 from ._secret_base import SecretOptions, plain_field, take_over
 from ._stack_facts import path_of
 from .admin_key import IDatadogAdminKeySecret
-from .key_material import API_KEY, check_key_material, check_uuid
+from .key_material import API_KEY, check_key_material
 from .rotation import KeyRotation
 from .rotation_role import DatadogRotationRole
 from .validation import Problems, check_construct_id
@@ -123,5 +123,4 @@ def check_api_key_props(
     """Check what goes into an API key secret. ``owner_path``: the path of the secret when
     ``scope`` is the family about to create it."""
     check_key_material(scope, problems, "api_key", api_key, API_KEY, validate_format=validate_key_format)
-    if check_uuid(problems, "api_key_id", api_key_id):
-        hold(problems, "api_key_id", scope, api_key_id, owner_path=owner_path)
+    check_key_id(problems, "api_key_id", scope, api_key_id, owner_path=owner_path)

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from . import defaults
 from ._child_secret import CheckedKey, DatadogChildKeySecretBase
-from ._key_ids import hold
+from ._key_ids import check_key_id
 from ._secret_base import SecretOptions, plain_field, take_over
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import APP_KEY, check_key_material, check_uuid
@@ -140,8 +140,7 @@ def check_application_key_props(
     """Check what goes into an application key secret; return the owning service account id.
     ``owner_path``: the path of the secret when ``scope`` is the family about to create it."""
     check_key_material(scope, problems, "app_key", app_key, APP_KEY, validate_format=validate_key_format)
-    if check_uuid(problems, "app_key_id", app_key_id):
-        hold(problems, "app_key_id", scope, app_key_id, owner_path=owner_path)
+    check_key_id(problems, "app_key_id", scope, app_key_id, owner_path=owner_path)
     if service_account_id is None:
         return admin_service_account_id
     check_uuid(problems, "service_account_id", service_account_id)

@@ -50,12 +50,6 @@ APP_KEY_ID = "4f8b3e5c-9a6d-4c1f-9e3a-5b7d9c1f3a4b"
 API_KEY_ID = "5a9c4f6d-0b7e-4d2a-8f4b-6c8e0d2a4b5c"
 
 
-def nth_key_id(first: str, n: int) -> str:
-    """The id of the ``n``-th key of a kind: ``first`` for n = 0, then ``first`` with its last group
-    replaced by ``n`` (two secrets of an app cannot hold one Datadog key)."""
-    return first if n == 0 else f"{first[:24]}{n:012x}"
-
-
 _ISSUED: weakref.WeakKeyDictionary[IConstruct, Counter[str]] = weakref.WeakKeyDictionary()
 
 
@@ -66,7 +60,7 @@ def key_id(scope: IConstruct, first: str) -> str:
     issued = _ISSUED.setdefault(scope.node.root, Counter())
     n = issued[first]
     issued[first] += 1
-    return nth_key_id(first, n)
+    return first if n == 0 else f"{first[:24]}{n:012x}"
 
 
 def app_key_id(scope: IConstruct) -> str:

@@ -117,7 +117,7 @@ def test_key_ids_are_compared_across_stacks_stages_accounts_and_regions_of_the_a
             app_key=param(stacks[1], "Ci"),
             app_key_id=APP_KEY_ID,
         )
-    assert "'Produs-east-1/Datadog/Ci'" not in str(caught.value)  # the path is the new secret's, first
+    assert "'Produs-east-1/Datadog/Ci'" not in str(caught.value)  # not held by itself
     assert str(caught.value).startswith("Produs-east-1/Datadog/Ci: 1 invalid prop:")
     assert "'Prodeu-west-1/Datadog/Datadog/ApplicationKeys/ci' already holds it" in str(caught.value)
 
@@ -139,15 +139,13 @@ def test_a_deploy_time_key_id_is_not_compared_and_says_so() -> None:
 
 def test_a_malformed_id_given_twice_is_refused_by_its_format_check_alone() -> None:
     _, stack = new_stack()
-    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
-    upper = API_KEY_ID.upper()
+    upper = ADMIN_API_KEY_ID.upper()
     with pytest.raises(DdSecretsValidationError) as caught:
-        DatadogApiKeySecret(stack, "Agent", admin=admin, api_key=param(stack, "AgentKey"), api_key_id=upper)
-    assert "write it in lower case" in str(caught.value)
-    with pytest.raises(DdSecretsValidationError) as caught:
-        DatadogApiKeySecret(stack, "Lambda", admin=admin, api_key=param(stack, "LambdaKey"), api_key_id=upper)
-    assert "1 invalid prop:" in str(caught.value)
-    assert "already holds" not in str(caught.value)
+        DatadogAdminKeySecret(stack, "Admin", **admin_props(stack, admin_api_key_id=upper, admin_app_key_id=upper))
+    message = str(caught.value)
+    assert "2 invalid props:" in message
+    assert message.count("write it in lower case") == 2
+    assert "already holds" not in message
 
 
 def test_a_refused_construct_lets_go_of_its_key_ids_and_names() -> None:
