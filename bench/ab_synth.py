@@ -4,7 +4,8 @@
 run-to-run spread of that ratio (docs/performance.md). This runs the library side of each checkout
 given and the L1 side in a random order per round, each synth in a fresh process (``bench_synth.py
 --one``, the same timed part), so that every round sees the same machine state, and prints each
-side's median and its ratio to L1 (of the medians, and the median of each round's own ratio)::
+side's median and its ratio to L1 (of the medians, and the median of each round's own ratio), and
+each later checkout's paired ratio to the first one::
 
     git worktree add /tmp/variant <commit>
     .venv/bin/python bench/ab_synth.py --keys 50 --rounds 12 main=. variant=/tmp/variant
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--with-cdk-validation", action="store_true", help="keep CDK's template validation on")
     args = parser.parse_args()
     checkouts = dict(item.split("=", 1) for item in args.checkouts)
+    first = next(iter(checkouts))
     validation: bool = args.with_cdk_validation
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in [*checkouts, "L1"]}
     with tempfile.TemporaryDirectory() as out:
@@ -55,7 +57,11 @@ def main() -> None:
             mine = [t[index] for t in times[name]]
             paired = statistics.median(a / b for a, b in zip(mine, l1, strict=True))
             ratio = statistics.median(mine) / statistics.median(l1)
-            print(f"  {name}: {statistics.median(mine):.2f} ({ratio:.3f}x L1, paired {paired:.3f}x)")
+            line = f"  {name}: {statistics.median(mine):.2f} ({ratio:.3f}x L1, paired {paired:.3f}x)"
+            if name != first:
+                base = [t[index] for t in times[first]]
+                line += f", paired {statistics.median(a / b for a, b in zip(mine, base, strict=True)):.3f}x {first}"
+            print(line)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from aws_cdk import Stack
-from aws_cdk.region_info import RegionInfo
 from constructs import IConstruct
 
+from ._partitions import partition_of
 from .validation import is_unresolved
 
 
@@ -57,7 +57,7 @@ def facts_of_stack(stack: Stack) -> StackFacts:
             region=region,
             literal_account=None if is_unresolved(account) else account,
             literal_region=literal_region,
-            partition=RegionInfo.get(literal_region).partition if literal_region is not None else None,
+            partition=partition_of(literal_region) if literal_region is not None else None,
         )
         _OF_STACK[stack] = found
         _PATHS[stack] = found.path

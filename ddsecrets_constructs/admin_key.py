@@ -15,13 +15,13 @@ from typing import Optional, Protocol
 from aws_cdk import RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk.region_info import RegionInfo
 from constructs import Construct, IConstruct
 
 from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._admin_readers import watch_admin
 from ._key_ids import check_key_id
+from ._partitions import partition_of
 from ._secret_base import DatadogKeySecretBase, SecretOptions, plain_field, take_over
 from ._secret_props import check_encryption_key, check_flag, check_rotation
 from ._stack_facts import path_of
@@ -472,7 +472,7 @@ def _check_complete_arn(scope: Construct, problems: Problems, prop: str, arn: ob
             problems.add(
                 prop, repr(arn), f"an admin secret in the stack's region {stack.region!r}, not {match['region']!r}"
             )
-        partition = RegionInfo.get(stack.region).partition
+        partition = partition_of(stack.region)
         if partition and match["partition"] != partition:
             problems.add(
                 prop, repr(arn), f"an admin secret in the stack's partition {partition!r}, not {match['partition']!r}"

@@ -8,6 +8,7 @@ then, so that a wrong argument is reported with the construct path and the prop 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,17 @@ _CRON_EXAMPLES = {
 _CRON_DEFAULTS: dict[str, Optional[str]] = {"minute": "0", "hour": "0", "day": None, "month": "*", "week_day": None}
 
 
+@functools.lru_cache(maxsize=256)
+def _rotation_rules(
+    schedule_expression: str, duration: Optional[str]
+) -> secretsmanager.CfnRotationSchedule.RotationRulesProperty:
+    """One struct per distinct schedule (a family's keys share one; jsii type-checks each one made)."""
+    # The generated struct class, never a dict: jsii silently drops a snake_case dict.
+    return secretsmanager.CfnRotationSchedule.RotationRulesProperty(
+        schedule_expression=schedule_expression, duration=duration
+    )
+
+
 @dataclass(frozen=True)
 class RenderedRotation:
     """A KeyRotation turned into what CloudFormation receives, plus its analysis when literal."""
@@ -50,10 +62,7 @@ class RenderedRotation:
         return None if self.window_hours is None else f"{self.window_hours}h"
 
     def rotation_rules(self) -> secretsmanager.CfnRotationSchedule.RotationRulesProperty:
-        # The generated struct class, never a dict: jsii silently drops a snake_case dict.
-        return secretsmanager.CfnRotationSchedule.RotationRulesProperty(
-            schedule_expression=self.schedule_expression, duration=self.duration
-        )
+        return _rotation_rules(self.schedule_expression, self.duration)
 
     @property
     def words(self) -> Optional[str]:

@@ -179,6 +179,9 @@ class DatadogRotationRole(Construct):
         )
         self._role_arn = self._role.role_arn  # read once: every schedule the role rotates needs it
         self._chunks = [_Chunk(self._new_policy("Policy"))]
+        # Which policy already grants a secret (by statement id and ARN): a secret granted twice,
+        # e.g. the admin read by every child, is looked up, not searched for in every policy.
+        self._granted: dict[tuple[str, str], _Chunk] = {}
         self._get_random_password: Optional[iam.CfnManagedPolicy] = None
         if allow_get_random_password:
             # An L1 policy: it has no add_statements, so nothing can join the acknowledged wildcard.
@@ -295,9 +298,7 @@ class DatadogRotationRole(Construct):
         return self._grant(_READ_ADMIN, admin_arn, arn_length, key_arn)
 
     def _grant(self, grant: _Grant, secret_arn: str, arn_length: int, key_arn: Optional[str]) -> list[Construct]:
-        chunk = next(
-            (c for c in self._chunks if secret_arn in c.statements.get(grant.sid, _Statement()).resources), None
-        )
+        chunk = self._granted.get((grant.sid, secret_arn))
         if chunk is None:
             chunk = self._chunks[-1]
             cost = grant_cost(chunk.statements, grant, arn_length, key_arn)
@@ -312,6 +313,7 @@ class DatadogRotationRole(Construct):
                 if key_arn not in key_statement.resources:
                     key_statement.resources.append(key_arn)
                 key_statement.secret_arns.append(secret_arn)
+            self._granted[grant.sid, secret_arn] = chunk
         needed: list[Construct] = [chunk.policy]
         return needed + ([self._get_random_password] if self._get_random_password else [])
 
