@@ -2,7 +2,9 @@
 
 ``RegionInfo.get(region).partition`` makes node load aws-cdk-lib's region-info module on its first
 call, a table of facts for every region and service: 0.1-0.15 s of every synth, the same with one
-key or a hundred (docs/performance.md, "Fifth round"). The regions of the commercial partition
+key or a hundred (docs/performance.md, "Fifth round"), in an app without the feature flag
+``@aws-cdk/core:enablePartitionLiterals`` (with it, aws-cdk-lib's own constructs load the module
+anyway, and this saves nothing). The regions of the commercial partition
 ``aws`` are named the way AWS publishes for it (the ``regionRegex`` of partition ``aws`` in the AWS
 SDKs' ``partitions.json``, shared by botocore and the JavaScript, Go and .NET SDKs); for such a
 name the answer is ``aws`` without asking node. Any other name (China, GovCloud, the ISO

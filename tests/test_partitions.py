@@ -14,9 +14,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.region_info import RegionInfo
 
-from ddsecrets_constructs import DatadogManagedSecrets, _partitions
+from ddsecrets_constructs import DatadogAdminKeySecret, DatadogManagedSecrets, DdSecretsValidationError, _partitions
 from ddsecrets_constructs._iam_budget import secret_arn_length
-from tests.support import ACCOUNT, admin_props, new_stack
+from tests.support import ACCOUNT, SERVICE_ACCOUNT, admin_props, new_stack
 
 KNOWN_REGIONS = sorted(region.name for region in RegionInfo.regions)
 
@@ -78,6 +78,26 @@ def test_a_name_of_the_commercial_shape_is_aws_and_any_other_name_is_asked(regio
 
 
 @pytest.mark.parametrize(
+    "name",
+    [
+        "us-east-1a",
+        "us-east-1\n",
+        "xus-east-1",
+        "us-east-x",
+        "us-e\N{LATIN SMALL LETTER A WITH DIAERESIS}st-1",
+        "us-east-\N{ARABIC-INDIC DIGIT ONE}",
+        "us-east-1-",
+        "cn-north-1",
+        "US-EAST-1",
+    ],
+)
+def test_a_name_that_only_looks_commercial_is_asked_of_aws_cdk_lib(name: str, region_info: _CountingRegionInfo) -> None:
+    # The whole name, ASCII letters and digits only, as the SDKs' ^...$ regular expression reads it.
+    assert _partitions.partition_of(name) == RegionInfo.get(name).partition
+    assert region_info.asked == [name]
+
+
+@pytest.mark.parametrize(
     ("region", "partition"),
     [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("us-isob-east-1", "aws-iso-b")],
 )
@@ -94,3 +114,18 @@ def test_a_family_in_a_commercial_region_never_asks_aws_cdk_lib_for_a_partition(
     _, stack = new_stack()  # eu-west-1
     DatadogManagedSecrets(stack, "Datadog", **admin_props(stack))
     assert region_info.asked == []
+
+
+def test_an_imported_admin_of_another_partition_in_an_unknown_commercial_region_is_refused() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Stack", env=cdk.Environment(account=ACCOUNT, region="us-east-99"))
+    arn = "arn:{}:secretsmanager:us-east-99:" + ACCOUNT + ":secret:datadog-admin-AbC123"
+    DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Same", secret_complete_arn=arn.format("aws"), service_account_id=SERVICE_ACCOUNT
+    )
+    with pytest.raises(
+        DdSecretsValidationError, match="an admin secret in the stack's partition 'aws', not 'aws-us-gov'"
+    ):
+        DatadogAdminKeySecret.from_admin_secret_attributes(
+            stack, "Other", secret_complete_arn=arn.format("aws-us-gov"), service_account_id=SERVICE_ACCOUNT
+        )

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import pytest
 from aws_cdk import Duration, Token
+from aws_cdk.assertions import Template
 
 from ddsecrets_constructs import DatadogAdminKeySecret, DatadogApiKeySecret, DdSecretsValidationError, KeyRotation
 from ddsecrets_constructs.defaults import ADMIN_ROTATION, KEY_ROTATION
@@ -294,6 +295,33 @@ def test_each_rotation_reaches_the_template_as_one_schedule_expression(name: str
     assert rules["ScheduleExpression"] == rendered.schedule_expression
     assert rules.get("Duration") == rendered.duration
     assert schedule["Properties"]["RotateImmediatelyOnUpdate"] is True
+
+
+def test_keys_on_one_expression_with_different_windows_each_get_their_own_window() -> None:
+    """Schedules share their rotation rules per expression *and* window (5.5.0): each keeps its own."""
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    windows = {"TwoHours": 2, "FourHours": 4, "DefaultWindow": None}
+    keys = {
+        name: DatadogApiKeySecret(
+            stack,
+            name,
+            admin=admin,
+            api_key=param(stack, f"{name}Key"),
+            api_key_id=api_key_id(stack),
+            rotation=KeyRotation.expression(
+                "cron(0 20 ? * SAT *)", window=None if hours is None else Duration.hours(hours)
+            ),
+        )
+        for name, hours in windows.items()
+    }
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    for name, hours in windows.items():
+        rules = resources[stack.get_logical_id(keys[name].rotation_schedule)]["Properties"]["RotationRules"]
+        assert rules == {
+            "ScheduleExpression": "cron(0 20 ? * SAT *)",
+            **({} if hours is None else {"Duration": f"{hours}h"}),
+        }
 
 
 # --- in words -----------------------------------------------------------------------------------------
