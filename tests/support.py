@@ -386,7 +386,15 @@ def _rotations() -> Built:
     app, stack = new_stack()
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
     role = DatadogRotationRole(stack, "RotationRole", allow_get_random_password=True)
-    keys = {
+    keys = api_keys_rotating(stack, admin, ROTATION_VARIANTS, rotation_role=role)
+    return _done(app, stack, admin=admin, role=role, **keys)
+
+
+def api_keys_rotating(
+    stack: cdk.Stack, admin: DatadogAdminKeySecret, rotations: dict[str, KeyRotation], **props: Any
+) -> dict[str, DatadogApiKeySecret]:
+    """One API key secret per entry, named by it, key from a parameter, on the entry's rotation."""
+    return {
         name: DatadogApiKeySecret(
             stack,
             name,
@@ -394,11 +402,10 @@ def _rotations() -> Built:
             api_key=param(stack, f"{name}Key"),
             api_key_id=api_key_id(stack),
             rotation=rotation,
-            rotation_role=role,
+            **props,
         )
-        for name, rotation in ROTATION_VARIANTS.items()
+        for name, rotation in rotations.items()
     }
-    return _done(app, stack, admin=admin, role=role, **keys)
 
 
 @configuration("tokens")

@@ -14,7 +14,7 @@ from ddsecrets_constructs import DatadogAdminKeySecret, DatadogApiKeySecret, DdS
 from ddsecrets_constructs.defaults import ADMIN_ROTATION, KEY_ROTATION
 from ddsecrets_constructs.rotation import RenderedRotation, check_windows_apart
 from ddsecrets_constructs.validation import Problems
-from tests.support import ROTATION_VARIANTS, admin_props, api_key_id, built, new_stack, param
+from tests.support import ROTATION_VARIANTS, admin_props, api_key_id, api_keys_rotating, built, new_stack, param
 
 
 def render(rotation: KeyRotation) -> tuple[Optional[RenderedRotation], list[str]]:
@@ -302,19 +302,15 @@ def test_keys_on_one_expression_with_different_windows_each_get_their_own_window
     _, stack = new_stack()
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
     windows = {"TwoHours": 2, "FourHours": 4, "DefaultWindow": None}
-    keys = {
-        name: DatadogApiKeySecret(
-            stack,
-            name,
-            admin=admin,
-            api_key=param(stack, f"{name}Key"),
-            api_key_id=api_key_id(stack),
-            rotation=KeyRotation.expression(
-                "cron(0 20 ? * SAT *)", window=None if hours is None else Duration.hours(hours)
-            ),
-        )
-        for name, hours in windows.items()
-    }
+    expression = "cron(0 20 ? * SAT *)"
+    keys = api_keys_rotating(
+        stack,
+        admin,
+        {
+            name: KeyRotation.expression(expression, window=None if hours is None else Duration.hours(hours))
+            for name, hours in windows.items()
+        },
+    )
     resources = Template.from_stack(stack).to_json()["Resources"]
     for name, hours in windows.items():
         rules = resources[stack.get_logical_id(keys[name].rotation_schedule)]["Properties"]["RotationRules"]
