@@ -51,8 +51,9 @@ class _Claims:
     per family), with every claim."""
 
     def __init__(self) -> None:
-        self._made: dict[_Claim, None] = {}  # every claim, in the order made
+        self._made: dict[_Claim, int] = {}  # every claim, and when it was made
         self._by_name: dict[str, list[_Claim]] = {}
+        self._count = 0
 
     def first_overlapping(self, mine: _Claim) -> Optional[_Claim]:
         """The earliest claim that overlaps ``mine`` in the same place, if any."""
@@ -62,10 +63,11 @@ class _Claims:
             parts = mine.name.split("/")
             candidates = [c for end in range(1, len(parts) + 1) for c in self._by_name.get("/".join(parts[:end]), ())]
         overlapping = [c for c in candidates if c.same_place(mine) and mine.overlaps(c)]
-        return next((c for c in self._made if c in overlapping), None)
+        return min(overlapping, key=self._made.__getitem__, default=None)
 
     def add(self, mine: _Claim) -> None:
-        self._made[mine] = None
+        self._count += 1
+        self._made[mine] = self._count
         self._by_name.setdefault(mine.name, []).append(mine)
 
     def remove(self, mine: _Claim) -> None:
