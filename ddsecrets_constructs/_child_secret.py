@@ -20,6 +20,7 @@ from ._secret_base import (
     same_stack,
 )
 from ._secret_props import check_flag, check_rotation
+from ._secret_string import Field
 from ._stack_facts import facts_of
 from .admin_key import (
     CROSS_ACCOUNT_REASON,
@@ -84,11 +85,11 @@ def check_same_environment(problems: Problems, child: Construct, admin: DatadogA
 
 def admin_arn_length(scope: Construct, admin: IDatadogAdminKeySecret) -> int:
     """Upper bound of the admin secret's resolved ARN, for the readers' IAM size budgets."""
+    if isinstance(admin, DatadogAdminKeySecret):  # its ARN is a token: the bound it computed
+        return admin._arn_length_bound
     arn = admin.secret_full_arn
     if not is_unresolved(arn):
         return len(arn)
-    if isinstance(admin, DatadogAdminKeySecret):
-        return admin._arn_length_bound
     return budget.secret_arn_length(Stack.of(scope), budget.MAX_SECRET_NAME)
 
 
@@ -160,7 +161,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         *,
         admin: IDatadogAdminKeySecret,
         secret_type: str,
-        fields: dict[str, SecretValue],
+        fields: dict[str, Field],
         rendered: RenderedRotation,
         rotation: KeyRotation,
         options: SecretOptions,
@@ -175,13 +176,12 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
             default_description=default_description,
             acknowledge_rotation=acknowledge_rotation,
         )
-        self._create_rotation(
-            rendered=rendered, rotation=rotation, options=options, admin_secret_arn=admin.secret_full_arn
-        )
+        admin_arn = admin._arn_for(self) if isinstance(admin, DatadogAdminKeySecret) else admin.secret_full_arn
+        self._create_rotation(rendered=rendered, rotation=rotation, options=options, admin_secret_arn=admin_arn)
         admin_key = admin.encryption_key
         self._wait_for(
             self._rotation_role._grant_admin_read(
-                admin.secret_full_arn,
+                admin_arn,
                 arn_length=admin_arn_length(self, admin),
                 key_arn=key_arn_of(admin_key),
             )

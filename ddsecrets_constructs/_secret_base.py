@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional, TypeVar
 
-from aws_cdk import RemovalPolicy, SecretValue, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -25,7 +25,9 @@ from . import _iam_budget as budget
 from . import _nag
 from ._names import claim
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
+from ._secret_string import Field, secret_value_props
 from ._stack_facts import adopt, facts_of, path_of
+from .key_material import fixed_text
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
 from .validation import Problems, describe, is_unresolved
@@ -58,14 +60,6 @@ def check_secret_name(
             "a name must not end with a hyphen and six characters: Secrets Manager appends such a "
             "suffix to the ARN, and partial-ARN matching would then pick the wrong secret",
         )
-
-
-@functools.lru_cache(maxsize=1024)
-def plain_field(value: str) -> SecretValue:
-    """A field of the secret that is not secret (a key id, the service account id, the site) as
-    the ``SecretValue`` the secret's JSON takes. One per distinct value: a family's keys share their
-    service account's (a SecretValue is immutable; each one made costs a jsii round trip)."""
-    return SecretValue.unsafe_plain_text(value)
 
 
 @dataclass(frozen=True)
@@ -108,6 +102,8 @@ class DatadogKeySecretBase(Construct):
         adopt(self, scope, construct_id)
 
     _secret: secretsmanager.Secret
+    _cfn_secret: secretsmanager.CfnSecret
+    _ref: str
     _rotation_schedule: secretsmanager.CfnRotationSchedule
     _rotation_role: DatadogRotationRole
     _rendered_rotation: Optional[RenderedRotation]
@@ -201,7 +197,7 @@ class DatadogKeySecretBase(Construct):
         self,
         *,
         secret_type: str,
-        fields: dict[str, SecretValue],
+        fields: dict[str, Field],
         options: SecretOptions,
         default_description: str,
         acknowledge_rotation: bool = True,
@@ -217,7 +213,7 @@ class DatadogKeySecretBase(Construct):
             "Resource",
             # The fields, in this order, are the whole SecretString: changing either re-writes the
             # stored value on the next deploy, which would put back a key rotation has deleted.
-            secret_object_value=fields,
+            **secret_value_props(fields, functools.partial(fixed_text, self)),
             encryption_key=options.encryption_key,
             removal_policy=options.removal_policy,
             secret_name=options.secret_name,
@@ -225,6 +221,8 @@ class DatadogKeySecretBase(Construct):
         )
         cfn_secret = self._secret.node.default_child
         assert isinstance(cfn_secret, secretsmanager.CfnSecret)
+        self._cfn_secret = cfn_secret
+        self._ref = cfn_secret.ref
         # Fixed per class: changing Type in place would leave the stored value mismatched.
         cfn_secret.type = secret_type
         if acknowledge_rotation:
@@ -290,7 +288,7 @@ class DatadogKeySecretBase(Construct):
         self._rendered_rotation = rendered
         role = options.rotation_role
         self._rotation_role = role if role is not None else DatadogRotationRole(self, "RotationRole")
-        secret_arn = self._secret.secret_arn
+        secret_arn = self._ref  # the role and the schedule are in this secret's stack
         policies = self._rotation_role._grant_rotation(
             secret_arn,
             arn_length=self._estimated_arn_length(self._secret_name),
@@ -317,6 +315,16 @@ class DatadogKeySecretBase(Construct):
         )
         self._schedule_node = self._rotation_schedule.node
         self._wait_for(policies)
+
+    def _arn_for(self, consumer: Construct) -> str:
+        """This secret's ARN as the library's own resources in ``consumer``'s stack name it.
+
+        In the secret's stack it is the ``CfnSecret``'s ``Ref``, which is what the L2 ``Secret``'s
+        ARN resolves to there: the same template, without a lazy value for CDK to resolve at every
+        reference (one per grant, schedule and child). Elsewhere it is :attr:`secret_full_arn`, the
+        L2's attribute, which knows how to cross stacks.
+        """
+        return self._ref if same_stack(consumer, self) else self.secret_full_arn
 
     def _wait_for(self, policies: Sequence[Construct]) -> None:
         """Secrets Manager checks the role when rotation is set up: its permissions must exist first."""

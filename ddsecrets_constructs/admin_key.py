@@ -22,8 +22,9 @@ from . import defaults
 from ._admin_readers import watch_admin
 from ._key_ids import check_key_id
 from ._partitions import partition_of
-from ._secret_base import DatadogKeySecretBase, SecretOptions, plain_field, take_over
+from ._secret_base import DatadogKeySecretBase, SecretOptions, take_over
 from ._secret_props import check_encryption_key, check_flag, check_rotation
+from ._secret_string import PlainField
 from ._stack_facts import path_of
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
@@ -177,11 +178,11 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             secret_type=SECRET_TYPE,
             fields={
                 "adminApiKey": admin_api_key,
-                "adminApiKeyId": plain_field(admin_api_key_id),
+                "adminApiKeyId": PlainField(admin_api_key_id),
                 "adminAppKey": admin_app_key,
-                "adminAppKeyId": plain_field(admin_app_key_id),
-                "serviceAccountId": plain_field(service_account_id),
-                "site": plain_field(site_value),
+                "adminAppKeyId": PlainField(admin_app_key_id),
+                "serviceAccountId": PlainField(service_account_id),
+                "site": PlainField(site_value),
             },
             options=options,
             default_description="Datadog admin API and application keys, rotated by Secrets Manager.",
@@ -193,9 +194,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             admin_secret_arn=None,  # the admin rotates itself with its own keys
         )
         # Whoever else may read this secret can mint Datadog keys: say so (grant_read included).
-        cfn_secret = self._secret.node.default_child
-        assert cfn_secret is not None
-        watch_admin(self._secret.secret_arn, self.node.path, cfn_secret)
+        watch_admin(self._ref, self.node.path, self._cfn_secret)
 
     def _check(
         self,

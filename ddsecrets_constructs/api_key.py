@@ -16,7 +16,8 @@ from . import _datadog_budget as api_key_budget
 from . import defaults
 from ._child_secret import CheckedKey, DatadogChildKeySecretBase
 from ._key_ids import check_key_id
-from ._secret_base import SecretOptions, plain_field, take_over
+from ._secret_base import SecretOptions, take_over
+from ._secret_string import PlainField
 from ._stack_facts import path_of
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import API_KEY, check_key_material
@@ -94,7 +95,7 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
         self._create_child(
             admin=admin,
             secret_type=SECRET_TYPE,
-            fields={"apiKey": api_key, "apiKeyId": plain_field(api_key_id)},
+            fields={"apiKey": api_key, "apiKeyId": PlainField(api_key_id)},
             rendered=checked.rendered,
             rotation=checked.rotation,
             options=options,

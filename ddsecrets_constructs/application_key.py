@@ -16,7 +16,8 @@ from constructs import Construct
 from . import defaults
 from ._child_secret import CheckedKey, DatadogChildKeySecretBase
 from ._key_ids import check_key_id
-from ._secret_base import SecretOptions, plain_field, take_over
+from ._secret_base import SecretOptions, take_over
+from ._secret_string import PlainField
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation
@@ -102,8 +103,8 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
             secret_type=SECRET_TYPE,
             fields={
                 "appKey": app_key,
-                "appKeyId": plain_field(app_key_id),
-                "serviceAccountId": plain_field(owner),
+                "appKeyId": PlainField(app_key_id),
+                "serviceAccountId": PlainField(owner),
             },
             rendered=checked.rendered,
             rotation=checked.rotation,

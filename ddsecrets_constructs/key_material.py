@@ -136,6 +136,15 @@ def check_key_material(
 # The resolved form of each SecretValue, by stack path: a family checks a child's key, then the
 # child checks it again when it is built; resolving it twice would only repeat two jsii round trips.
 _RESOLVED: weakref.WeakKeyDictionary[SecretValue, dict[str, Any]] = weakref.WeakKeyDictionary()
+# The text of each SecretValue that is fixed at synth time, by stack path: a literal, or a dynamic
+# reference ('{{resolve:...}}', which CloudFormation resolves at deploy time). See fixed_text.
+_FIXED: weakref.WeakKeyDictionary[SecretValue, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def fixed_text(scope: IConstruct, value: SecretValue) -> Optional[str]:
+    """The text ``value`` stands for in ``scope``'s stack when it cannot change before synthesis
+    (a literal or a dynamic reference), as found by :func:`check_key_material`; None otherwise."""
+    return _FIXED.get(value, {}).get(facts_of(scope).path)
 
 
 def _resolved(stack: Stack, value: SecretValue) -> Any:
@@ -154,16 +163,21 @@ def resolve_ahead(stack: Stack, values: Sequence[object]) -> None:
         if not isinstance(value, SecretValue) or path in _RESOLVED.get(value, {}):
             continue
         unwrapped = value.unsafe_unwrap()
-        # A literal or a dynamic reference ('{{resolve:...}}') is a plain str: it resolves to itself.
+        # A literal (unsafe_plain_text, whatever its text) unwraps to a plain str, which resolves to
+        # itself; SecretValue.secrets_manager and a parameter unwrap to a token.
         if isinstance(unwrapped, str) and not is_unresolved(unwrapped):
             _RESOLVED.setdefault(value, {})[path] = unwrapped
+            _FIXED.setdefault(value, {})[path] = unwrapped
         else:
             tokens.append((value, unwrapped))
     if tokens:
         # By index in a mapping: resolving drops a value that resolves to nothing, also from a list.
         resolved = stack.resolve({str(i): unwrapped for i, (_, unwrapped) in enumerate(tokens)})
         for i, (value, _) in enumerate(tokens):
-            _RESOLVED.setdefault(value, {})[path] = resolved.get(str(i))
+            text = resolved.get(str(i))
+            _RESOLVED.setdefault(value, {})[path] = text
+            if isinstance(text, str) and text.startswith(_DYNAMIC_REFERENCE) and not is_unresolved(text):
+                _FIXED.setdefault(value, {})[path] = text
 
 
 _SSM_IS_VISIBLE = "which anyone allowed ssm:GetParameter (and the console) can read in clear"

@@ -16,7 +16,8 @@ create secrets under any name, may pass our roles and reads our templates (refer
   session must not be able to write the admin secret it reads.
 
 Statements live in customer-managed policies (HIPAA/NIST/PCI packs flag inline policies), as
-many as the 6,144-character limit needs; each rotation schedule depends on the policies holding
+many as the 6,144-character limit needs (and one more for a secret granted after CDK has read a
+policy's statements, which it keeps); each rotation schedule depends on the policies holding
 its statements, because Secrets Manager checks the role when rotation is set up. The only
 wildcard, ``secretsmanager:GetRandomPassword`` on ``*``, sits in a policy of its own so that its
 cdk-nag acknowledgment cannot hide anything else.
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import jsii
-from aws_cdk import IListProducer, IResolveContext, Lazy, Stack
+from aws_cdk import IListProducer, IResolveContext, IStableListProducer, Lazy, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IValidation
 
@@ -46,19 +47,30 @@ ROLE_DESCRIPTION_LIMIT = 1000  # IAM's limit for a role description
 GET_RANDOM_PASSWORD_REASON = "secretsmanager:GetRandomPassword has no resource-level permissions."
 
 
-@jsii.implements(IListProducer)
+class _Read:
+    """Whether CDK has read a policy's statements yet: it keeps what it read (:class:`_ListOf`), so
+    a secret granted afterwards goes into a new policy of the role instead."""
+
+    def __init__(self) -> None:
+        self.yet = False
+
+
+@jsii.implements(IStableListProducer)
 class _ListOf:
-    """A list that is still growing while the constructs are built; read at synth time."""
+    """A list that is still growing while the constructs are built; read once, at synth time.
 
-    def __init__(self, items: list[str]) -> None:
+    Cached (``Lazy.list``): CDK asks for it once and keeps the answer, instead of calling back into
+    Python at every resolution of the template (three per synth, each a jsii round trip carrying
+    the whole list).
+    """
+
+    def __init__(self, items: list[str], read: _Read) -> None:
         self._items = items
+        self._read = read
 
-    def produce(self, context: IResolveContext) -> Optional[list[str]]:
+    def produce(self) -> Optional[list[str]]:
+        self._read.yet = True
         return list(self._items) or None
-
-
-def _lazy(items: list[str]) -> list[str]:
-    return Lazy.uncached_list(_ListOf(items))
 
 
 @dataclass
@@ -76,6 +88,8 @@ class _Chunk:
     policy: iam.ManagedPolicy
     size: int = budget.POLICY_OVERHEAD
     statements: dict[str, _Statement] = field(default_factory=dict)
+    read: _Read = field(default_factory=_Read)
+    """Whether CDK has read its statements (e.g. ``stack.resolve`` before every secret was added)."""
 
 
 @dataclass(frozen=True)
@@ -260,9 +274,9 @@ class DatadogRotationRole(Construct):
                 "exact secret ARN; use another DatadogRotationRole, or a DatadogManagedSecrets family",
             )
         limit = self._policy_limit()
-        if (
-            len(self._chunks) >= limit
-            and self._chunks[-1].size + budget.STATEMENT_OVERHEAD > budget.MANAGED_POLICY_LIMIT
+        last = self._chunks[-1]
+        if len(self._chunks) >= limit and (
+            last.read.yet or last.size + budget.STATEMENT_OVERHEAD > budget.MANAGED_POLICY_LIMIT
         ):
             problems.add(
                 prop,
@@ -302,7 +316,7 @@ class DatadogRotationRole(Construct):
         if chunk is None:
             chunk = self._chunks[-1]
             cost = grant_cost(chunk.statements, grant, arn_length, key_arn)
-            if chunk.size + cost > budget.MANAGED_POLICY_LIMIT:
+            if chunk.read.yet or chunk.size + cost > budget.MANAGED_POLICY_LIMIT:
                 chunk = _Chunk(self._new_policy(f"Policy{len(self._chunks) + 1}"))
                 self._chunks.append(chunk)
                 cost = grant_cost(chunk.statements, grant, arn_length, key_arn)
@@ -331,11 +345,16 @@ class DatadogRotationRole(Construct):
             conditions = {
                 "StringEquals": {
                     "kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com",
-                    "kms:EncryptionContext:SecretARN": _lazy(found.secret_arns),
+                    "kms:EncryptionContext:SecretARN": Lazy.list(_ListOf(found.secret_arns, chunk.read)),
                 }
             }
         chunk.policy.add_statements(
-            iam.PolicyStatement(sid=sid, actions=list(actions), resources=_lazy(found.resources), conditions=conditions)
+            iam.PolicyStatement(
+                sid=sid,
+                actions=list(actions),
+                resources=Lazy.list(_ListOf(found.resources, chunk.read)),
+                conditions=conditions,
+            )
         )
         return found
 

@@ -74,6 +74,21 @@ def policies_of_role(template: dict[str, Any], role_id: str) -> dict[str, Any]:
     }
 
 
+def shared_role_key(
+    stack: cdk.Stack, admin: DatadogAdminKeySecret, role: DatadogRotationRole, index: int, **extra: Any
+) -> DatadogApiKeySecret:
+    """API key ``Key<index>`` of ``admin``, rotated by the shared ``role``."""
+    return DatadogApiKeySecret(
+        stack,
+        f"Key{index}",
+        admin=admin,
+        api_key=param(stack, f"K{index}"),
+        api_key_id=api_key_id(stack),
+        rotation_role=role,
+        **extra,
+    )
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_no_wildcard_actions_no_type_only_conditions_and_star_only_where_unavoidable(name: str) -> None:
     for _, template in [(name, built(name).json)]:
@@ -356,21 +371,71 @@ def test_fails_when_a_shared_role_would_be_trusted_by_more_secrets_than_its_trus
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
 
     def key(index: int) -> DatadogApiKeySecret:
-        return DatadogApiKeySecret(
-            stack,
-            f"Key{index}",
-            admin=admin,
-            api_key=param(stack, f"K{index}"),
-            api_key_id=api_key_id(stack),
-            rotation_role=role,
-            secret_name="k" * 400 + str(index),
-        )
+        return shared_role_key(stack, admin, role, index, secret_name="k" * 400 + str(index))
 
     for index in range(3):  # three ARNs of about 480 characters fit in 2,048
         key(index)
     expected = r"(?s)TestStack/Key3: .*already trusted by 3 secrets; a role whose trust policy still fits IAM's 2048"
     with pytest.raises(DdSecretsValidationError, match=expected):
         key(3)
+
+
+def test_a_secret_granted_after_the_roles_policies_were_read_gets_a_policy_of_its_own() -> None:
+    """CDK reads a role's statements once and keeps them: a secret granted after they were read
+    (here by ``stack.resolve`` before the last key) goes into a new managed policy, not nowhere."""
+    app, stack = new_stack()
+    role = DatadogRotationRole(stack, "Shared", allow_get_random_password=False)
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), encryption_key=kms.Key(stack, "Key"))
+
+    def key(index: int) -> DatadogApiKeySecret:
+        return shared_role_key(stack, admin, role, index, encryption_key=admin.encryption_key)
+
+    early = [key(1), key(2)]
+    stack.resolve(role.policy.document)
+    late = key(3)
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    ref = stack.resolve
+
+    def granted(policy: iam.ManagedPolicy) -> dict[str, list[Any]]:
+        document = template["Resources"][stack.get_logical_id(policy.node.default_child)]["Properties"]
+        by_sid = {s["Sid"]: s for s in document["PolicyDocument"]["Statement"]}
+        return {
+            "rotate": by_sid["RotateDatadogSecrets"]["Resource"],
+            "kms": by_sid["UseKeysToRotate"]["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"],
+            "admin": as_list(by_sid["ReadDatadogAdminSecrets"]["Resource"])
+            if "ReadDatadogAdminSecrets" in by_sid
+            else [],
+        }
+
+    assert [p.node.id for p in role.policies] == ["Policy", "Policy2"]
+    first, second = role.policies
+    early_arns = [ref(k.rotation_schedule.secret_id) for k in early]
+    assert granted(first) == {
+        "rotate": early_arns,
+        "kms": early_arns,
+        "admin": [ref(admin.rotation_schedule.secret_id)],
+    }
+    late_arn = ref(late.rotation_schedule.secret_id)
+    assert granted(second) == {"rotate": [late_arn], "kms": [late_arn], "admin": []}  # read by the first
+    depends_on = template["Resources"][stack.get_logical_id(late.rotation_schedule)]["DependsOn"]
+    assert stack.get_logical_id(second.node.default_child) in depends_on
+
+
+def test_fails_when_a_secret_granted_after_its_roles_policies_were_read_would_need_an_eleventh_policy() -> None:
+    _, stack = new_stack()
+    role = DatadogRotationRole(stack, "Shared")  # GetRandomPassword's policy is the tenth
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+
+    for index in range(1, MANAGED_POLICIES_PER_ROLE):  # each read policy closed: one policy per key
+        shared_role_key(stack, admin, role, index)
+        stack.resolve(role.policies[-1].document)
+    assert len(role.policies) == MANAGED_POLICIES_PER_ROLE - 1
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=r"(?s)TestStack/Key10: .*the DatadogRotationRole at 'TestStack/Shared', whose 9 managed policies "
+        r"are full",
+    ):
+        shared_role_key(stack, admin, role, MANAGED_POLICIES_PER_ROLE)
 
 
 def test_fails_when_a_family_has_more_keys_than_its_role_can_list() -> None:
