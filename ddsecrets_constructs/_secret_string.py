@@ -9,7 +9,8 @@ When every field is known at synth time as text JSON writes without escaping (pr
 without ``"`` or ``\\``: key ids, the service account, the site, a dynamic reference
 ``{{resolve:secretsmanager:...}}``, a literal key), this module writes that JSON itself and the
 secret gets it as one plain ``SecretValue``: the same ``SecretString``, byte for byte (with nothing
-to escape, Python's ``json.dumps`` and ``JSON.stringify`` agree), and nothing left to map. Any other
+to escape, Python's ``json.dumps`` and ``JSON.stringify`` agree), and nothing left to map. The text of
+a key is the one :func:`~ddsecrets_constructs.key_material.check_key_material` checked. Any other
 value (a ``CfnParameter``, a deploy-time key id, text JSON would escape) goes to the L2 as before.
 Changing the bytes of a ``SecretString`` is a major change (docs/versioning.md):
 tests/test_secret_string.py holds both ways equal to the L2's own serialisation.

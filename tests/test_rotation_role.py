@@ -396,8 +396,13 @@ def test_a_secret_granted_after_the_roles_policies_were_read_gets_a_policy_of_it
     template = app.synth().get_stack_by_name(stack.stack_name).template
     ref = stack.resolve
 
+    def logical_id(policy: iam.ManagedPolicy) -> str:
+        resource = policy.node.default_child
+        assert isinstance(resource, iam.CfnManagedPolicy)
+        return stack.get_logical_id(resource)
+
     def granted(policy: iam.ManagedPolicy) -> dict[str, list[Any]]:
-        document = template["Resources"][stack.get_logical_id(policy.node.default_child)]["Properties"]
+        document = template["Resources"][logical_id(policy)]["Properties"]
         by_sid = {s["Sid"]: s for s in document["PolicyDocument"]["Statement"]}
         return {
             "rotate": by_sid["RotateDatadogSecrets"]["Resource"],
@@ -418,7 +423,7 @@ def test_a_secret_granted_after_the_roles_policies_were_read_gets_a_policy_of_it
     late_arn = ref(late.rotation_schedule.secret_id)
     assert granted(second) == {"rotate": [late_arn], "kms": [late_arn], "admin": []}  # read by the first
     depends_on = template["Resources"][stack.get_logical_id(late.rotation_schedule)]["DependsOn"]
-    assert stack.get_logical_id(second.node.default_child) in depends_on
+    assert logical_id(second) in depends_on
 
 
 def test_fails_when_a_secret_granted_after_its_roles_policies_were_read_would_need_an_eleventh_policy() -> None:
