@@ -47,29 +47,21 @@ ROLE_DESCRIPTION_LIMIT = 1000  # IAM's limit for a role description
 GET_RANDOM_PASSWORD_REASON = "secretsmanager:GetRandomPassword has no resource-level permissions."
 
 
-class _Read:
-    """Whether CDK has read a policy's statements yet: it keeps what it read (:class:`_ListOf`), so
-    a secret granted afterwards goes into a new policy of the role instead."""
-
-    def __init__(self) -> None:
-        self.yet = False
-
-
 @jsii.implements(IStableListProducer)
 class _ListOf:
     """A list that is still growing while the constructs are built; read once, at synth time.
 
     Cached (``Lazy.list``): CDK asks for it once and keeps the answer, instead of calling back into
     Python at every resolution of the template (three per synth, each a jsii round trip carrying
-    the whole list).
+    the whole list). Reading it marks its policy read (:attr:`_Chunk.read`).
     """
 
-    def __init__(self, items: list[str], read: _Read) -> None:
+    def __init__(self, items: list[str], chunk: _Chunk) -> None:
         self._items = items
-        self._read = read
+        self._chunk = chunk
 
     def produce(self) -> Optional[list[str]]:
-        self._read.yet = True
+        self._chunk.read = True
         return list(self._items) or None
 
 
@@ -88,8 +80,9 @@ class _Chunk:
     policy: iam.ManagedPolicy
     size: int = budget.POLICY_OVERHEAD
     statements: dict[str, _Statement] = field(default_factory=dict)
-    read: _Read = field(default_factory=_Read)
-    """Whether CDK has read its statements (e.g. ``stack.resolve`` before every secret was added)."""
+    read: bool = False
+    """Whether CDK has read its statements (e.g. ``stack.resolve`` before every secret was added):
+    it keeps what it read, so a secret granted afterwards goes into a new policy of the role."""
 
 
 @dataclass(frozen=True)
@@ -276,7 +269,7 @@ class DatadogRotationRole(Construct):
         limit = self._policy_limit()
         last = self._chunks[-1]
         if len(self._chunks) >= limit and (
-            last.read.yet or last.size + budget.STATEMENT_OVERHEAD > budget.MANAGED_POLICY_LIMIT
+            last.read or last.size + budget.STATEMENT_OVERHEAD > budget.MANAGED_POLICY_LIMIT
         ):
             problems.add(
                 prop,
@@ -316,7 +309,7 @@ class DatadogRotationRole(Construct):
         if chunk is None:
             chunk = self._chunks[-1]
             cost = grant_cost(chunk.statements, grant, arn_length, key_arn)
-            if chunk.read.yet or chunk.size + cost > budget.MANAGED_POLICY_LIMIT:
+            if chunk.read or chunk.size + cost > budget.MANAGED_POLICY_LIMIT:
                 chunk = _Chunk(self._new_policy(f"Policy{len(self._chunks) + 1}"))
                 self._chunks.append(chunk)
                 cost = grant_cost(chunk.statements, grant, arn_length, key_arn)
@@ -345,14 +338,14 @@ class DatadogRotationRole(Construct):
             conditions = {
                 "StringEquals": {
                     "kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com",
-                    "kms:EncryptionContext:SecretARN": Lazy.list(_ListOf(found.secret_arns, chunk.read)),
+                    "kms:EncryptionContext:SecretARN": Lazy.list(_ListOf(found.secret_arns, chunk)),
                 }
             }
         chunk.policy.add_statements(
             iam.PolicyStatement(
                 sid=sid,
                 actions=list(actions),
-                resources=Lazy.list(_ListOf(found.resources, chunk.read)),
+                resources=Lazy.list(_ListOf(found.resources, chunk)),
                 conditions=conditions,
             )
         )
