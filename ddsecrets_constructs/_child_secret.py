@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from aws_cdk import SecretValue, Stack
-from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+
+if TYPE_CHECKING:  # imported where used: aws_ecs is 0.14 s of every synth that would not use it
+    from aws_cdk import aws_ecs as ecs
 
 from . import _iam_budget as budget
 from . import defaults
@@ -110,6 +112,8 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
             stack and the secret has a customer-managed key (the grant then goes into the execution
             role's policy, see :meth:`grant_read`). Default: - the task is in this stack
         """
+        from aws_cdk import aws_ecs as ecs
+
         if task_definition is None or same_stack(task_definition, self) or self._secret.encryption_key is None:
             return ecs.Secret.from_secrets_manager(self._secret, self.KEY_FIELD)
         self.grant_read(task_definition.obtain_execution_role())
