@@ -84,6 +84,11 @@ class _Chunk:
     """Whether CDK has read its statements (e.g. ``stack.resolve`` before every secret was added):
     it keeps what it read, so a secret granted afterwards goes into a new policy of the role."""
 
+    def takes(self, cost: int) -> bool:
+        """Whether a grant of ``cost`` characters can still go into this policy: CDK has not read
+        it yet and it stays within IAM's size limit."""
+        return not self.read and self.size + cost <= budget.MANAGED_POLICY_LIMIT
+
 
 @dataclass(frozen=True)
 class _Grant:
@@ -267,10 +272,7 @@ class DatadogRotationRole(Construct):
                 "exact secret ARN; use another DatadogRotationRole, or a DatadogManagedSecrets family",
             )
         limit = self._policy_limit()
-        last = self._chunks[-1]
-        if len(self._chunks) >= limit and (
-            last.read or last.size + budget.STATEMENT_OVERHEAD > budget.MANAGED_POLICY_LIMIT
-        ):
+        if len(self._chunks) >= limit and not self._chunks[-1].takes(budget.STATEMENT_OVERHEAD):
             problems.add(
                 prop,
                 f"the DatadogRotationRole at {self.node.path!r}, whose {limit} managed policies are full",
@@ -309,7 +311,7 @@ class DatadogRotationRole(Construct):
         if chunk is None:
             chunk = self._chunks[-1]
             cost = grant_cost(chunk.statements, grant, arn_length, key_arn)
-            if chunk.read or chunk.size + cost > budget.MANAGED_POLICY_LIMIT:
+            if not chunk.takes(cost):
                 chunk = _Chunk(self._new_policy(f"Policy{len(self._chunks) + 1}"))
                 self._chunks.append(chunk)
                 cost = grant_cost(chunk.statements, grant, arn_length, key_arn)
