@@ -276,6 +276,19 @@ def test_the_benchmark_imports_nothing_in_its_timed_part() -> None:
     assert done.stdout.splitlines()[-2:] == ["l1 []", "library []"]
 
 
+def test_the_benchmark_variants_performance_md_names_apply_to_this_code() -> None:
+    """docs/performance.md: each variant it measured is a patch in bench/variants/ that its commands
+    apply with ``git apply`` (a variant that no longer applies must be refreshed or its text removed)."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    named = sorted(set(re.findall(r"bench/variants/([\w.-]+\.patch)", (ROOT / "docs" / "performance.md").read_text())))
+    assert named == sorted(p.name for p in (ROOT / "bench" / "variants").glob("*.patch"))
+    for patch in named:
+        command = ["git", "apply", "--check", f"bench/variants/{patch}"]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"{patch}: {done.stderr}"
+
+
 def test_importing_the_library_leaves_aws_ecs_to_ecs_secret() -> None:
     """docs/performance.md: the library's import does not load ``aws_cdk.aws_ecs`` (0.1 s or more of
     every synth); ``ecs_secret`` imports it when called (its results are tested in test_cross_stack)."""
