@@ -33,15 +33,16 @@ synth: venv node
 ## make deploy STACK=<stack> [PARAMS='--parameters <stack>:Name=value ...'] [ALLOW_RESEED='<logical id> ...']
 ## synthesizes, runs `ddsecrets guard` with the same parameters, and only then `cdk deploy`: a deploy that
 ## would write a SecretString again, replace a secret or drop a rotation schedule stops before it starts.
-## The commands are not echoed: PARAMS may hold keys.
+## It deploys STACK only (--exclusively): the stacks it imports from are not guarded here, so deploy each
+## of them first with its own `make deploy`. The commands are not echoed: PARAMS may hold keys.
 CDK ?= CDK_DISABLE_CLI_TELEMETRY=true npx cdk
 CDK_OUT ?= cdk.out
 deploy: synth
 	@test -n "$(STACK)" || { echo "usage: make deploy STACK=<stack name> [PARAMS=...] [ALLOW_RESEED=...]" >&2; exit 2; }
 	@echo "ddsecrets guard --stack $(STACK) (parameters not shown)" >&2
 	@python -m ddsecrets_cli guard --stack $(STACK) --cdk-out $(CDK_OUT) $(PARAMS) $(foreach id,$(ALLOW_RESEED),--allow-reseed $(id))
-	@echo "cdk deploy $(STACK) (parameters not shown)" >&2
-	@$(CDK) deploy $(STACK) --app $(CDK_OUT) --no-notices $(PARAMS)
+	@echo "cdk deploy $(STACK) --exclusively (parameters not shown)" >&2
+	@$(CDK) deploy $(STACK) --exclusively --app $(CDK_OUT) --no-notices $(PARAMS)
 
 lint: venv
 	ruff check .

@@ -17,6 +17,7 @@ from ddsecrets_cli.report import UsageError
 DATADOG_TYPES = ("DatadogAdminKey", "DatadogApplicationKey", "DatadogApiKey")
 SECRET = "AWS::SecretsManager::Secret"
 SCHEDULE = "AWS::SecretsManager::RotationSchedule"
+DYNAMIC_REFERENCE = "{{resolve:"
 _MARK = "\u241e"  # a printable character (JSON strings may not hold control characters)
 
 
@@ -97,12 +98,14 @@ def load_from_assembly(cdk_out: Path, stack_name: str) -> StackTemplate:
         for artifact_id, artifact in artifacts.items()
         if artifact.get("type") == "aws:cloudformation:stack"
     }
-    by_display = {artifact.get("displayName", name): artifact for name, artifact in stacks.items()}
-    artifact = stacks.get(stack_name) or by_display.get(stack_name)
-    if artifact is None:
+    # `cdk deploy` selects a stack by its construct path (the display name); CloudFormation knows it
+    # by its stack name. Both select it here, and the result carries the CloudFormation name.
+    by_display = {artifact.get("displayName", name): name for name, artifact in stacks.items()}
+    name = stack_name if stack_name in stacks else by_display.get(stack_name)
+    if name is None:
         raise UsageError(f"stack {stack_name!r} is not in {cdk_out}; it has: {', '.join(sorted(stacks)) or 'none'}")
-    template_file = cdk_out / artifact["properties"]["templateFile"]
-    return parse(stack_name, json.loads(template_file.read_text()))
+    template_file = cdk_out / stacks[name]["properties"]["templateFile"]
+    return parse(name, json.loads(template_file.read_text()))
 
 
 def parse(stack_name: str, template: dict[str, Any]) -> StackTemplate:
@@ -155,6 +158,10 @@ def secret_fields(secret_string: Any) -> dict[str, FieldSource]:
 
 
 def _source(value: str, intrinsics: list[Any]) -> FieldSource:
+    if value.startswith(DYNAMIC_REFERENCE):
+        # `{{resolve:secretsmanager:...}}` / `{{resolve:ssm-secure:...}}`: CloudFormation reads the
+        # value at deploy time from another secret or parameter.
+        return Computed(value)
     if _MARK not in value:
         return Literal(value)
     pieces = value.split(_MARK)

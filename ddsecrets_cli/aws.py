@@ -42,7 +42,8 @@ class Aws:
             message = error.response.get("Error", {}).get("Message", "")
             if service == "cloudformation" and "does not exist" in message:
                 raise StackMissingError(message) from error
-            raise
+            code = error.response.get("Error", {}).get("Code", "") or "error"
+            raise AwsCallError(f"AWS {service} {_pascal(operation)}: {code}: {message}", code) from error
         except BotoCoreError as error:
             raise UsageError(f"AWS {service} {_pascal(operation)}: {error}") from error
 
@@ -94,6 +95,15 @@ class Aws:
 
 class StackMissingError(Exception):
     """CloudFormation says the stack does not exist."""
+
+
+class AwsCallError(UsageError):
+    """AWS refused a call (access denied, throttled after the retries, not found): the command
+    cannot go on (exit 2). AWS's message names the call and the resource; it holds no key."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _pascal(operation: str) -> str:

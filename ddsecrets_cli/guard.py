@@ -26,13 +26,15 @@ REPLACING_SCHEDULE_PROPERTIES = ("SecretId",)
 
 def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], dict[str, object]]:
     local = assembly.load_from_assembly(args.cdk_out, args.stack)
-    given = parse_assignments(args.stack, args.parameters)
+    # `--stack` may be the construct path `cdk deploy` selects by (what `make deploy` passes); AWS
+    # knows the stack by its CloudFormation name. Parameters prefixed with either count.
+    given = {**parse_assignments(args.stack, args.parameters), **parse_assignments(local.name, args.parameters)}
     aws = Aws(args.profile, args.region, progress)
     try:
-        deployed = aws.deployed_template(args.stack)
+        deployed = aws.deployed_template(local.name)
     except StackMissingError:
-        return [Check(args.stack, "stack deployed", Status.PASS, "not deployed yet: nothing to overwrite")], {}
-    current = aws.deployed_parameters(args.stack)
+        return [Check(local.name, "stack deployed", Status.PASS, "not deployed yet: nothing to overwrite")], {}
+    current = aws.deployed_parameters(local.name)
     return compare(deployed, local, given, current, allowed=set(args.allow_reseed)), {}
 
 
@@ -78,7 +80,7 @@ def _secret_checks(
             )
         ]
     after = after_resource.get("Properties", {})
-    checks: list[Check] = []
+    checks = _condition_checks(subject, f"the {secret.kind} secret", deployed.resources()[subject], after_resource)
     for name in REPLACING_SECRET_PROPERTIES:
         if _canonical(before.get(name)) != _canonical(after.get(name)):
             checks.append(
@@ -166,6 +168,7 @@ def _schedule_checks(deployed: StackTemplate, local_resources: dict[str, dict[st
                 )
             )
             continue
+        checks += _condition_checks(subject, "the schedule", deployed.resources()[subject], after)
         before = deployed.resources()[schedule.logical_id].get("Properties", {})
         replaced = [
             p
@@ -185,6 +188,23 @@ def _schedule_checks(deployed: StackTemplate, local_resources: dict[str, dict[st
         else:
             checks.append(Check(subject, "rotation schedule kept", Status.PASS, f"still rotates {secret.logical_id}"))
     return checks
+
+
+def _condition_checks(subject: str, what: str, before: dict[str, Any], after: dict[str, Any]) -> list[Check]:
+    """A ``Condition`` the resource gains (or a changed one): where it is false, CloudFormation deletes
+    the resource. Removing a condition keeps it."""
+    condition = after.get("Condition")
+    if condition is None or condition == before.get("Condition"):
+        return []
+    return [
+        Check(
+            subject,
+            "no new condition",
+            Status.FAIL,
+            f"{what} gets the Condition {condition!r}: where it is false, CloudFormation deletes the resource",
+            _how(subject),
+        )
+    ]
 
 
 def _how(logical_id: str) -> str:

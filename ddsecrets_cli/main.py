@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional, TextIO
@@ -56,8 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_utc_time,
         help="check the admin-window rule as if deploying at this UTC time (ISO 8601; default: now)",
     )
-    preflight.add_argument("--timeout", type=float, default=10.0, help="seconds per Datadog call (default: 10)")
-    preflight.add_argument("--retries", type=int, default=2, help="retries on timeouts, 429 and 5xx (default: 2)")
+    preflight.add_argument(
+        "--timeout", type=_seconds, default=10.0, help="seconds per Datadog call, above 0 (default: 10)"
+    )
+    preflight.add_argument(
+        "--retries", type=_retries, default=2, help="retries on timeouts, 429 and 5xx, 0-10 (default: 2)"
+    )
     preflight.set_defaults(run=_preflight)
 
     guard = commands.add_parser(
@@ -114,12 +119,25 @@ def main(
         progress.done()
         err.write(f"ddsecrets {args.command}: {error}\n")
         return EXIT_USAGE
+    except Exception as error:  # its message, or a traceback, may hold a key value
+        progress.done()
+        err.write(
+            f"ddsecrets {args.command}: unexpected {type(error).__name__} {_where(error)}; its message is not "
+            "shown, as it may hold a key value\n"
+        )
+        return EXIT_USAGE
     progress.done()
     render(args.command, args.stack, checks, as_json=args.json, out=out, extra=extra)
     return exit_code(checks)
 
 
 Result = tuple[list[Check], dict[str, object]]
+
+
+def _where(error: BaseException) -> str:
+    """Where an error was raised (file and line of the innermost frame), without its message."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
 
 
 def _preflight(args: argparse.Namespace, progress: Progress) -> Result:
@@ -141,6 +159,22 @@ def _days(text: str) -> int:
     """CloudTrail's event history keeps 90 days."""
     if not text.isdigit() or not 1 <= int(text) <= 90:
         raise argparse.ArgumentTypeError(f"{text!r}: a number of days from 1 to 90 (CloudTrail keeps 90 days)")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of seconds") from error
+    if not 0 < seconds <= 600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of seconds above 0, at most 600")
+    return seconds
+
+
+def _retries(text: str) -> int:
+    if not text.isdigit() or int(text) > 10:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of retries from 0 to 10")
     return int(text)
 
 

@@ -72,6 +72,13 @@ def resolve(
             values[name] = (ask_secret if is_no_echo(definition) else ask)(prompt).strip()
         else:
             missing.append(name)
+    for name in sorted(values):
+        if is_no_echo(definitions.get(name, {})) and any(c.isspace() or not c.isprintable() for c in values[name]):
+            raise UsageError(
+                f"the value of the key parameter {name} holds white space or a control character (a line end "
+                "read from a file?): Datadog keys have none, and the parameter's AllowedPattern would refuse it "
+                "at deploy; the value is not shown"
+            )
     if missing:
         raise UsageError(
             "no value for parameter(s) "

@@ -148,13 +148,13 @@ def _resolve(secret: DatadogSecret, values: Mapping[str, str], checks: list[Chec
         elif isinstance(source, Param):
             out[name] = values[source.name]
         elif isinstance(source, Computed):
+            # An import from another stack, a dynamic reference: only CloudFormation knows the value.
             checks.append(
-                Check(
+                _skipped(
                     _subject(secret),
                     f"field {name}",
-                    Status.FAIL,
-                    f"computed by CloudFormation at deploy time ({source.expression[:80]}): cannot be checked",
-                    "give this field a literal or a parameter, or check it by hand",
+                    f"computed by CloudFormation at deploy time ({source.expression[:80]}): this secret's checks "
+                    "need it and are skipped; check it by hand or with preflight on the stack it comes from",
                 )
             )
             return None

@@ -15,7 +15,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from ddsecrets_cli.aws import Aws
+from ddsecrets_cli.aws import Aws, AwsCallError
 from ddsecrets_cli.report import Check, Progress, Status
 
 FAILURE_EVENTS = ("RotationFailed", "RotationAbandoned")
@@ -104,7 +104,21 @@ def _health(
     if arn is None:
         health.verdict, health.problems = "missing", ("CloudFormation lists no physical secret for it",)
         return health
-    described = aws.call("secretsmanager", "describe_secret", SecretId=arn)
+    try:
+        described = aws.call("secretsmanager", "describe_secret", SecretId=arn)
+    except AwsCallError as error:
+        if error.code != "ResourceNotFoundException":
+            raise
+        health.verdict, health.problems = "missing", ("Secrets Manager does not know it (deleted by hand?)",)
+        return health
+    deleted = _utc(described.get("DeletedDate"))
+    if deleted is not None:
+        health.verdict = "missing"
+        health.problems = (
+            f"deleted on {_text(deleted)} (scheduled for deletion): restore it with "
+            "`aws secretsmanager restore-secret` before the recovery window ends",
+        )
+        return health
     health.rotation_enabled = bool(described.get("RotationEnabled"))
     last = _utc(described.get("LastRotatedDate"))
     upcoming = _utc(described.get("NextRotationDate"))

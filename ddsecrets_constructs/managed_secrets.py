@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional, TypeVar, Union
 
-from aws_cdk import RemovalPolicy, SecretValue, Stack
+from aws_cdk import Annotations, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -59,7 +59,7 @@ from .application_key import DatadogApplicationKeySecret, check_application_key_
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole, policies_needed
 from .site import SiteInput
-from .validation import Problems, check_construct_id, is_unresolved
+from .validation import WARNING_PREFIX, Problems, check_construct_id, is_unresolved, redact
 
 APPLICATION_KEYS = "application-keys"
 API_KEYS = "api-keys"
@@ -327,6 +327,8 @@ class DatadogManagedSecrets(Construct):
                     description=api.description,
                     **shared,
                 )
+        if self._rotation_role is not None and self._rotation_role._trusts_name_prefixes():
+            _warn_trust_by_prefix(self._rotation_role, prefix, len(application_keys) + len(api_keys))
 
     @property
     def admin(self) -> AnyAdmin:
@@ -694,5 +696,24 @@ _Child = TypeVar("_Child", DatadogApplicationKeySecret, DatadogApiKeySecret)
 
 def _lookup(children: Mapping[str, _Child], name: str, kind: str) -> _Child:
     if name not in children:
-        raise KeyError(f"no {kind} named {name!r}; known: {sorted(children)}")
+        # Redacted: a key pasted where its name belongs must not be echoed.
+        raise KeyError(redact(f"no {kind} named {name!r}; known: {sorted(children)}"))
     return children[name]
+
+
+TRUSTS_PREFIXES = f"{WARNING_PREFIX}:keysRoleTrustsPrefixes"
+
+
+def _warn_trust_by_prefix(role: DatadogRotationRole, prefix: str, keys: int) -> None:
+    """The keys role trusts the family's name prefixes: say what that lets a neighbour do, and the way out."""
+    Annotations.of(role).add_warning_v2(
+        TRUSTS_PREFIXES,
+        f"The exact ARNs of this family's {keys} keys do not fit in the keys role's 2048-character trust "
+        f"policy, so it trusts any secret named {prefix}/{APPLICATION_KEYS}/* or {prefix}/{API_KEYS}/*. A "
+        "principal that may create such a secret and pass this role (iam:PassRole) could make Secrets Manager "
+        "assume it to rotate that secret: the role can neither read nor write it, but it can read the admin "
+        "secret (whether Secrets Manager would then create a Datadog key before failing is UNVERIFIED). To "
+        "trust exact ARNs only, split the keys over several families that share this admin "
+        "(DatadogManagedSecrets(..., admin=family.admin)), each with its own keys role; or acknowledge this "
+        "warning.",
+    )

@@ -243,16 +243,17 @@ class DatadogRotationRole(Construct):
         """What the role rotates: ``"admin secrets"``, ``"API and application keys"``, or None yet."""
         return self._use
 
-    def _check_rotation(
-        self, problems: Problems, prop: str, *, rotates_admin: bool, arn_length: int, has_fallback: bool = False
-    ) -> None:
+    def _check_rotation(self, problems: Problems, prop: str, *, rotates_admin: bool, arn_length: int) -> None:
         """Record why this role cannot also rotate one more secret, if it cannot (synth-time check).
 
         :param problems: where to record what is wrong.
         :param prop: the prop that passed this role, e.g. ``"rotation_role"``.
         :param rotates_admin: whether the secret is an admin secret.
         :param arn_length: upper bound of the secret's resolved ARN length.
-        :param has_fallback: whether a name prefix may replace exact ARNs in the trust policy.
+
+        Only a secret given this role as ``rotation_role`` is checked here (a family checks its own
+        keys): such a secret is never under a family's name prefixes (names are claimed app-wide), so
+        its exact ARN must fit in the trust policy even when the role is a family's keys role.
         """
         use = ADMIN_SECRETS if rotates_admin else KEY_SECRETS
         if self._use is not None and self._use != use:
@@ -264,10 +265,11 @@ class DatadogRotationRole(Construct):
                 "(omit `rotation_role`) and share another role between the keys",
             )
         trusted = self._trust_size + budget.arn_entry(arn_length)
-        if not has_fallback and not self._trust_fallback and trusted > budget.TRUST_POLICY_LIMIT:
+        if trusted > budget.TRUST_POLICY_LIMIT:
             problems.add(
                 prop,
-                f"the DatadogRotationRole at {self.node.path!r}, already trusted by {len(self._trusted)} secrets",
+                f"the DatadogRotationRole at {self.node.path!r}, already trusted by {len(self._trusted)} secrets"
+                + (" (a family's keys role, trusting its keys by their name prefixes)" if self._trust_fallback else ""),
                 f"a role whose trust policy still fits IAM's {budget.TRUST_POLICY_LIMIT} characters with one more "
                 "exact secret ARN; use another DatadogRotationRole, or a DatadogManagedSecrets family",
             )
@@ -361,10 +363,14 @@ class DatadogRotationRole(Construct):
             description="Rotation of Datadog managed external secrets (ddsecrets-constructs).",
         )
 
+    def _trusts_name_prefixes(self) -> bool:
+        """Whether the trust policy names the fallback patterns: exact ARNs would not fit."""
+        return bool(self._trust_fallback) and self._trust_size > budget.TRUST_POLICY_LIMIT
+
     def _trusted_arns(self) -> list[str]:
         """What the trust policy's ``aws:SourceArn`` lists: the exact ARNs, or the fallback patterns
         when the exact ARNs would not fit."""
-        if self._trust_fallback and self._trust_size > budget.TRUST_POLICY_LIMIT:
+        if self._trusts_name_prefixes():
             return list(self._trust_fallback)
         return list(self._trusted)
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from ddsecrets_cli import status
 from ddsecrets_cli.protect import SCHEDULE_ACTIONS, SECRET_ACTIONS
 from tests.cli_support import ROOT, Run, example_assembly, run_cli, template_of
 from tests.fake_aws import ACCOUNT, CREDENTIALS, REGION, FakeCloudTrail, MotoServer, deploy, secret_arns, utc
+from tests.local_server import LocalServer
 from tests.test_cli_preflight import IDS, KEYS
 
 SEED = "DatadogSeedStack"
@@ -332,7 +334,11 @@ def test_make_deploy_runs_guard_first_and_stops_on_a_reseed(moto_url: str, tmp_p
     cdk_out = assembly_with(tmp_path, stack, lambda t: None)
     ok = make_deploy(stack, cdk_out, f"PARAMS=--parameters {stack}:AppKeyId={IDS['AppKeyId']}")
     assert ok.returncode == 0, ok.stderr
-    assert f"would-run cdk deploy {stack} --app {cdk_out} --no-notices --parameters {stack}:AppKeyId=" in ok.stdout
+    # --exclusively: the stacks it imports from would otherwise deploy too, unguarded.
+    assert (
+        f"would-run cdk deploy {stack} --exclusively --app {cdk_out} --no-notices --parameters {stack}:AppKeyId="
+        in ok.stdout
+    )
     reseed = make_deploy(stack, cdk_out, f"PARAMS=--parameters {stack}:ApiKey={'d3' * 16}")
     assert reseed.returncode != 0
     assert "would-run cdk" not in reseed.stdout
@@ -407,3 +413,100 @@ def test_cloudtrail_pages_read_are_bounded(
     assert run_cli("status", "--stack", stack).code == 0
     # RotationAbandoned stops after 2 of its 4 pages; the other two names need one page or two.
     assert cloudtrail.calls - before <= 2 + 2 + 2
+
+
+# guard, status and AWS errors: what the review of 2026-11-29 found
+
+
+def test_guard_by_construct_path_reads_the_stack_of_its_cloudformation_name(moto_url: str, tmp_path: Path) -> None:
+    """``make deploy STACK=<construct path>`` (what ``cdk deploy`` selects by) must guard the stack AWS
+    knows by its CloudFormation name, not report "not deployed yet"."""
+    stack = deployed(moto_url, "prod-datadog-seed")
+
+    def other_site(t: dict[str, Any]) -> None:
+        parts = t["Resources"][admin_id(t)]["Properties"]["SecretString"]["Fn::Join"][1]
+        parts[-1] = parts[-1].replace("datadoghq.com", "datadoghq.eu")
+
+    cdk_out = assembly_with(tmp_path, stack, other_site)
+    assert json.loads((cdk_out / "manifest.json").read_text())["artifacts"][SEED]["displayName"] == SEED
+    run = guard(SEED, cdk_out)
+    assert run.code == 1, run.out
+    assert (admin_id(template_of(example_assembly(), SEED)), "SecretString not written again") in fails(run)
+
+
+def test_guard_fails_when_a_secret_or_its_schedule_gets_a_condition(moto_url: str, tmp_path: Path) -> None:
+    stack = deployed(moto_url, "GuardCondition")
+    template = template_of(example_assembly(), SEED)
+    admin = admin_id(template)
+    schedule = next(
+        k
+        for k, v in template["Resources"].items()
+        if v["Type"] == "AWS::SecretsManager::RotationSchedule" and v["Properties"]["SecretId"] == {"Ref": admin}
+    )
+
+    def conditional(t: dict[str, Any]) -> None:
+        t.setdefault("Conditions", {})["Never"] = {"Fn::Equals": ["a", "b"]}
+        t["Resources"][admin]["Condition"] = "Never"
+        t["Resources"][schedule]["Condition"] = "Never"
+
+    run = guard(stack, assembly_with(tmp_path, stack, conditional))
+    assert run.code == 1
+    found = fails(run)
+    assert {(admin, "no new condition"), (schedule, "no new condition")} <= set(found)
+    assert "CloudFormation deletes the resource" in found[(admin, "no new condition")]
+    allowed = guard(stack, assembly_with(tmp_path / "again", stack, conditional), "--allow-reseed", admin)
+    assert (admin, "no new condition") not in fails(allowed)
+
+
+def test_status_reports_a_secret_deleted_by_hand_as_missing_and_goes_on(moto_url: str) -> None:
+    stack = deployed(moto_url, "StatusDeletedByHand")
+    arns = secret_arns(moto_url, stack)
+    scheduled, gone = sorted(arns)[:2]
+    client = boto3.client("secretsmanager", region_name=REGION, endpoint_url=moto_url)
+    client.delete_secret(SecretId=arns[scheduled], RecoveryWindowInDays=7)
+    client.delete_secret(SecretId=arns[gone], ForceDeleteWithoutRecovery=True)
+    run = run_cli("status", "--stack", stack, "--json")
+    assert run.code == 1
+    verdicts = {s["logical_id"]: s["verdict"] for s in run.json["secrets"]}
+    assert verdicts[scheduled] == verdicts[gone] == "missing"
+    assert len(verdicts) == 3  # the third secret is still reported
+    details = {c["subject"]: c["detail"] for c in run.json["checks"]}
+    assert "scheduled for deletion" in details[scheduled]
+    assert "restore-secret" in details[scheduled]
+    assert "does not know it" in details[gone]
+
+
+class _RefusingAws(BaseHTTPRequestHandler):
+    """Answers every AWS call with 403 AccessDenied (query protocol XML, as CloudFormation does)."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = (
+            b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: "
+            b"arn:aws:iam::123456789012:user/ci is not authorized to perform: cloudformation:GetTemplate"
+            b"</Message></Error><RequestId>1</RequestId></ErrorResponse>"
+        )
+        self.send_response(403)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize("command", ["guard", "protect", "status"])
+def test_an_aws_call_refused_is_exit_2_naming_the_call_and_the_reason(
+    command: str, peers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refusing = LocalServer(_RefusingAws).start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", refusing.url)
+        extra = ["--cdk-out", str(example_assembly())] if command == "guard" else []
+        run = run_cli(command, "--stack", SEED, "--json", *extra)
+    finally:
+        refusing.stop()
+    assert run.code == 2
+    assert run.out == ""
+    assert "AWS cloudformation GetTemplate: AccessDenied: User: arn:aws:iam::123456789012:user/ci" in run.err

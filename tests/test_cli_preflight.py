@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ddsecrets_cli.preflight import ADMIN_SCOPES
-from tests.cli_support import Run, example_assembly, run_cli
+from tests.cli_support import Run, example_assembly, run_cli, template_of
 from tests.fake_datadog import ApiKey, AppKey, FakeDatadog, Org
 
 SA = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
@@ -306,3 +310,88 @@ def test_admin_key_that_may_not_read_application_keys_fails_the_scope_check(data
     run = preflight(datadog)
     assert run.code == 1
     assert "403" in failed(run)["admin scopes"]
+
+
+# What the review of 2026-11-29 found
+
+
+def _seed_assembly_with(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of the example assembly whose seed template went through ``change``."""
+    out = tmp_path / "cdk.out"
+    shutil.copytree(example_assembly(), out)
+    template = copy.deepcopy(template_of(example_assembly(), "DatadogSeedStack"))
+    change(template)
+    (out / "DatadogSeedStack.template.json").write_text(json.dumps(template))
+    return out
+
+
+def test_a_field_cloudformation_computes_skips_that_secrets_checks_and_fails_nothing(
+    datadog: FakeDatadog, org: Org, tmp_path: Path
+) -> None:
+    """A key from another secret (``{{resolve:...}}``) and a service account imported from another
+    stack (a team family's) cannot be checked: skipped, not sent to Datadog, not failed."""
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:seed-AbCdEf"
+    reference = f"{{{{resolve:secretsmanager:{arn}:SecretString:apiKey::}}}}"
+
+    def computed(template: dict[str, Any]) -> None:
+        for resource in template["Resources"].values():
+            parts = resource.get("Properties", {}).get("SecretString", {}).get("Fn::Join", ["", []])[1]
+            for i, part in enumerate(parts):
+                if part == {"Ref": "ApiKey"}:
+                    parts[i] = reference
+                if part == {"Ref": "ServiceAccountId"} and resource["Properties"]["Type"] == "DatadogApplicationKey":
+                    parts[i] = {"Fn::ImportValue": "DatadogSecurityStack:ServiceAccountId"}
+
+    cdk_out = _seed_assembly_with(tmp_path, computed)
+    args = ["preflight", "--stack", "DatadogSeedStack", "--cdk-out", str(cdk_out), "--json"]
+    args += ["--datadog-url", datadog.url, "--at", QUIET_TIME, "--timeout", "2", "--retries", "1"]
+    for name, value in IDS.items():
+        args += ["--parameters", f"{name}={value}"]
+    run = run_cli(*args)
+    assert run.code == 0, run.out
+    skipped = {c["check"]: c["detail"] for c in run.json["checks"] if c["status"] == "skip"}
+    assert skipped["field apiKey"].startswith("computed by CloudFormation at deploy time ({{resolve:")
+    assert skipped["field serviceAccountId"].startswith('computed by CloudFormation at deploy time ({"Fn::Import')
+    # Only the admin's API key went to GET /api/v2/validate: the reference was not sent as a key.
+    assert org.requests.count("GET /api/v2/validate") == 1
+
+
+def test_a_key_with_a_line_end_is_a_usage_error_that_does_not_show_it(
+    datadog: FakeDatadog, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``export ApiKey="$(cat key.txt)"`` of a CRLF file: refused before any call, the key not shown
+    (the HTTP client's own error would print it)."""
+    for bad in (KEYS["ApiKey"] + "\r", KEYS["ApiKey"] + "\n", " " + KEYS["ApiKey"]):
+        monkeypatch.setenv("ApiKey", bad)
+        run = preflight(datadog)
+        assert run.code == 2
+        assert "ApiKey" in run.err
+        assert "white space or a control character" in run.err
+        assert KEYS["ApiKey"] not in run.out + run.err
+
+
+def test_an_unexpected_error_is_named_without_its_message(
+    datadog: FakeDatadog, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last line of defence of "no key is ever printed": an error nobody foresaw keeps its message."""
+    from ddsecrets_cli import preflight as module
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError(f"Invalid header value {KEYS['AdminApiKey']!r}")
+
+    monkeypatch.setattr(module, "run", broken)
+    run = preflight(datadog)
+    assert run.code == 2
+    assert "unexpected ValueError at test_cli_preflight.py:" in run.err
+    assert KEYS["AdminApiKey"] not in run.out + run.err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--timeout", "-1"), ("--timeout", "0"), ("--timeout", "nan"), ("--timeout", "inf"), ("--retries", "-1")],
+)
+def test_bounds_that_are_not_bounds_are_refused(option: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run_cli("preflight", "--stack", "DatadogSeedStack", option, value)
+    assert exit_.value.code == 2
+    assert f"argument {option}: '{value}': a number of" in capsys.readouterr().err

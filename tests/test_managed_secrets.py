@@ -24,6 +24,7 @@ from ddsecrets_constructs import api_key as api_key_module
 from ddsecrets_constructs import application_key as application_key_module
 from ddsecrets_constructs.validation import Problems
 from tests.support import (
+    LITERAL_API_KEY,
     OTHER_SERVICE_ACCOUNT,
     admin_props,
     api_key_id,
@@ -116,6 +117,11 @@ def test_accessors_and_construct_ids(family: Any) -> None:
         datadog.api_key("nope")
     with pytest.raises(KeyError, match="no application key named"):
         datadog.application_key("api000")
+    # A key pasted where its name belongs is not echoed.
+    with pytest.raises(KeyError) as error:
+        datadog.api_key(LITERAL_API_KEY)
+    assert LITERAL_API_KEY not in str(error.value)
+    assert "no API key named a value shaped like a Datadog API key (not shown)" in str(error.value)
 
 
 def test_sixty_keys_cost_two_resources_each_and_a_policy_per_few_dozen() -> None:

@@ -19,6 +19,7 @@ from aws_cdk.assertions import Match, Template
 from constructs import Construct
 
 from ddsecrets_constructs import (
+    ApplicationKeySpec,
     DatadogAdminKeySecret,
     DatadogApiKeySecret,
     DatadogManagedSecrets,
@@ -36,6 +37,7 @@ from tests.support import (
     _family,
     admin_props,
     api_key_id,
+    app_key_id,
     as_list,
     built,
     configuration_names,
@@ -46,6 +48,7 @@ from tests.support import (
     schedule_resource,
     statements,
     stored_key,
+    warnings_of,
 )
 
 ALL = configuration_names()
@@ -363,6 +366,79 @@ def test_fails_when_one_role_would_rotate_an_admin_and_a_child() -> None:
     )
     with pytest.raises(DdSecretsValidationError, match="which already rotates API and application keys"):
         DatadogAdminKeySecret(stack, "Admin2", **admin_props(stack), rotation_role=role)
+
+
+def test_a_keys_role_trusting_name_prefixes_warns_naming_them_and_the_way_out() -> None:
+    (warning,) = [w for w in warnings_of(built("family_60")) if "keysRoleTrustsPrefixes" in w]
+    assert "[ack: ddsecrets-constructs:keysRoleTrustsPrefixes]" in warning
+    assert "this family's 60 keys" in warning
+    assert "TestStack/Datadog/application-keys/* or TestStack/Datadog/api-keys/*" in warning
+    assert "it can read the admin secret" in warning
+    assert "admin=family.admin" in warning
+    assert not [w for w in warnings_of(built("family")) if "keysRoleTrustsPrefixes" in w]
+
+
+def test_families_sharing_one_admin_each_trust_their_own_keys_exactly() -> None:
+    """The way out the warning names: 30 keys over two families of one admin, no prefix trusted."""
+    _, stack = new_stack()
+    first = _family(stack, api_keys=0, app_keys=15)
+    second = DatadogManagedSecrets(
+        stack,
+        "More",
+        admin=first.admin,
+        application_keys={
+            f"app{i:03d}": ApplicationKeySpec(app_key=param(stack, f"More{i}"), app_key_id=app_key_id(stack))
+            for i in range(15)
+        },
+    )
+    template = dict(Template.from_stack(stack).to_json())
+    for family in (first, second):
+        assert family.rotation_role is not None
+        role = family.rotation_role.role.node.default_child
+        assert isinstance(role, cdk.CfnElement)
+        trusted = trust_patterns(template, stack.get_logical_id(role))
+        assert len(trusted) == 15
+        assert all(set(t) == {"Ref"} for t in trusted)
+    warnings = cdk.assertions.Annotations.from_stack(stack).find_warning("*", Match.any_value())
+    assert not [w for w in warnings if "keysRoleTrustsPrefixes" in str(w.entry.data)]
+
+
+def test_a_familys_keys_role_given_to_another_key_trusts_it_exactly_or_refuses_it() -> None:
+    """Past 2,048 characters a family's keys role trusts its keys by their name prefixes, which never
+    cover another construct's secret: a key given that role must fit as an exact ARN, else it would
+    be written by a role that does not trust it (rotation failing after a green deploy)."""
+
+    def key_on_the_familys_role(stack: cdk.Stack, family: DatadogManagedSecrets, name: str) -> DatadogApiKeySecret:
+        return DatadogApiKeySecret(
+            stack,
+            name,
+            admin=family.admin,
+            api_key=param(stack, name),
+            api_key_id=api_key_id(stack),
+            rotation_role=family.rotation_role,
+            secret_name=f"other/{name}",
+        )
+
+    _, stack = new_stack()
+    small = _family(stack, api_keys=0, app_keys=1)
+    assert small.rotation_role is not None
+    own = key_on_the_familys_role(stack, small, "Own")
+    template = dict(Template.from_stack(stack).to_json())
+    role, secret = small.rotation_role.role.node.default_child, own.secret.node.default_child
+    assert isinstance(role, cdk.CfnElement)
+    assert isinstance(secret, cdk.CfnElement)
+    assert {"Ref": stack.get_logical_id(secret)} in trust_patterns(template, stack.get_logical_id(role))
+
+    _, stack = new_stack()
+    large = _family(stack, api_keys=0, app_keys=25)
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=r"(?s)TestStack/Other: .*`rotation_role`: got the DatadogRotationRole at "
+        r"'TestStack/Datadog/RotationRole', already trusted by 25 secrets "
+        r"\(a family's keys role, trusting its keys by their name prefixes\).*"
+        r"still fits IAM's 2048 characters with one more exact secret ARN",
+    ):
+        key_on_the_familys_role(stack, large, "Other")
 
 
 def test_fails_when_a_shared_role_would_be_trusted_by_more_secrets_than_its_trust_policy_holds() -> None:
