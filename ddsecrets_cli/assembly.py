@@ -71,6 +71,8 @@ class StackTemplate:
     name: str
     template: dict[str, Any]
     secrets: list[DatadogSecret] = field(default_factory=list)
+    region: Optional[str] = None
+    """The region the cloud assembly deploys the stack to, when the stack names one."""
 
     @property
     def parameters(self) -> dict[str, dict[str, Any]]:
@@ -99,13 +101,18 @@ def load_from_assembly(cdk_out: Path, stack_name: str) -> StackTemplate:
         if artifact.get("type") == "aws:cloudformation:stack"
     }
     # `cdk deploy` selects a stack by its construct path (the display name); CloudFormation knows it
-    # by its stack name. Both select it here, and the result carries the CloudFormation name.
+    # by its stack name. Both select it here, the construct path first (what `make deploy` passes),
+    # and the result carries the CloudFormation name.
     by_display = {artifact.get("displayName", name): name for name, artifact in stacks.items()}
-    name = stack_name if stack_name in stacks else by_display.get(stack_name)
+    name = by_display.get(stack_name) or (stack_name if stack_name in stacks else None)
     if name is None:
         raise UsageError(f"stack {stack_name!r} is not in {cdk_out}; it has: {', '.join(sorted(stacks)) or 'none'}")
     template_file = cdk_out / stacks[name]["properties"]["templateFile"]
-    return parse(name, json.loads(template_file.read_text()))
+    stack = parse(name, json.loads(template_file.read_text()))
+    # "aws://<account>/<region>", "unknown-region" for an environment-agnostic stack.
+    region = str(stacks[name].get("environment", "")).rsplit("/", 1)[-1]
+    stack.region = region if region and region != "unknown-region" and not region.startswith("aws:") else None
+    return stack
 
 
 def parse(stack_name: str, template: dict[str, Any]) -> StackTemplate:

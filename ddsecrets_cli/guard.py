@@ -29,7 +29,8 @@ def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], 
     # `--stack` may be the construct path `cdk deploy` selects by (what `make deploy` passes); AWS
     # knows the stack by its CloudFormation name. Parameters prefixed with either count.
     given = {**parse_assignments(args.stack, args.parameters), **parse_assignments(local.name, args.parameters)}
-    aws = Aws(args.profile, args.region, progress)
+    # Where `cdk deploy` sends the stack: its own region, unless --region says otherwise.
+    aws = Aws(args.profile, args.region or local.region, progress)
     try:
         deployed = aws.deployed_template(local.name)
     except StackMissingError:
@@ -51,7 +52,7 @@ def compare(
     local_resources = local.resources()
     for secret in deployed.secrets:
         checks += _secret_checks(secret, deployed, local, local_resources, given, current)
-    checks += _schedule_checks(deployed, local_resources)
+    checks += _schedule_checks(deployed, local, local_resources, given)
     if not checks:
         checks.append(Check(deployed.name, "Datadog secrets", Status.PASS, "the deployed stack has none"))
     return [_allow(c, allowed) for c in checks]
@@ -80,7 +81,9 @@ def _secret_checks(
             )
         ]
     after = after_resource.get("Properties", {})
-    checks = _condition_checks(subject, f"the {secret.kind} secret", deployed.resources()[subject], after_resource)
+    checks = _condition_checks(
+        subject, f"the {secret.kind} secret", (deployed, deployed.resources()[subject]), (local, after_resource), given
+    )
     for name in REPLACING_SECRET_PROPERTIES:
         if _canonical(before.get(name)) != _canonical(after.get(name)):
             checks.append(
@@ -149,7 +152,9 @@ def _secret_string_check(
     return Check(subject, name, Status.PASS, "unchanged expression, previous parameter values")
 
 
-def _schedule_checks(deployed: StackTemplate, local_resources: dict[str, dict[str, Any]]) -> list[Check]:
+def _schedule_checks(
+    deployed: StackTemplate, local: StackTemplate, local_resources: dict[str, dict[str, Any]], given: dict[str, str]
+) -> list[Check]:
     checks: list[Check] = []
     for secret in deployed.secrets:
         schedule = secret.schedule
@@ -168,7 +173,9 @@ def _schedule_checks(deployed: StackTemplate, local_resources: dict[str, dict[st
                 )
             )
             continue
-        checks += _condition_checks(subject, "the schedule", deployed.resources()[subject], after)
+        checks += _condition_checks(
+            subject, "the schedule", (deployed, deployed.resources()[subject]), (local, after), given
+        )
         before = deployed.resources()[schedule.logical_id].get("Properties", {})
         replaced = [
             p
@@ -190,21 +197,70 @@ def _schedule_checks(deployed: StackTemplate, local_resources: dict[str, dict[st
     return checks
 
 
-def _condition_checks(subject: str, what: str, before: dict[str, Any], after: dict[str, Any]) -> list[Check]:
-    """A ``Condition`` the resource gains (or a changed one): where it is false, CloudFormation deletes
-    the resource. Removing a condition keeps it."""
-    condition = after.get("Condition")
-    if condition is None or condition == before.get("Condition"):
+def _condition_checks(
+    subject: str,
+    what: str,
+    before: tuple[StackTemplate, dict[str, Any]],
+    after: tuple[StackTemplate, dict[str, Any]],
+    given: dict[str, str],
+) -> list[Check]:
+    """Where a resource's ``Condition`` is false, CloudFormation deletes it: fail when the resource
+    gets a condition, when its condition's definition changes, or when the deploy passes a value for
+    a parameter the condition reads. Removing a condition keeps the resource."""
+    (deployed, before_resource), (local, after_resource) = before, after
+    condition = after_resource.get("Condition")
+    if condition is None:
         return []
+    if condition != before_resource.get("Condition"):
+        detail = f"{what} gets the Condition {condition!r}"
+    elif _definitions(local, condition) != _definitions(deployed, condition):
+        detail = f"the definition of {what}'s Condition {condition!r} changes"
+    else:
+        read = sorted(p for p in _parameters_read(_definitions(local, condition)) if p in given)
+        if not read:
+            return []
+        detail = f"the deploy passes a value for {', '.join(read)}, which {what}'s Condition {condition!r} reads"
     return [
         Check(
             subject,
             "no new condition",
             Status.FAIL,
-            f"{what} gets the Condition {condition!r}: where it is false, CloudFormation deletes the resource",
+            f"{detail}: where it is false, CloudFormation deletes the resource",
             _how(subject),
         )
     ]
+
+
+def _definitions(stack: StackTemplate, condition: str) -> dict[str, Any]:
+    """The condition's definition and those of the conditions it names, by name."""
+    conditions = stack.template.get("Conditions", {})
+    found: dict[str, Any] = {}
+    pending = [condition]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found[name] = conditions.get(name)
+        pending += _named(found[name], "Condition")
+    return found
+
+
+def _parameters_read(definitions: dict[str, Any]) -> set[str]:
+    """The parameters (``Ref``) the conditions read."""
+    return {name for definition in definitions.values() for name in _named(definition, "Ref")}
+
+
+def _named(value: Any, key: str) -> list[str]:
+    """Every ``{key: "<name>"}`` inside ``value``."""
+    if isinstance(value, dict):
+        return [
+            name
+            for k, inner in value.items()
+            for name in ([inner] if k == key and isinstance(inner, str) else _named(inner, key))
+        ]
+    if isinstance(value, list):
+        return [name for inner in value for name in _named(inner, key)]
+    return []
 
 
 def _how(logical_id: str) -> str:

@@ -157,7 +157,7 @@ def _preflight(args: argparse.Namespace, progress: Progress) -> Result:
 
 def _days(text: str) -> int:
     """CloudTrail's event history keeps 90 days."""
-    if not text.isdigit() or not 1 <= int(text) <= 90:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 90:
         raise argparse.ArgumentTypeError(f"{text!r}: a number of days from 1 to 90 (CloudTrail keeps 90 days)")
     return int(text)
 
@@ -173,7 +173,7 @@ def _seconds(text: str) -> float:
 
 
 def _retries(text: str) -> int:
-    if not text.isdigit() or int(text) > 10:
+    if not (text.isascii() and text.isdigit()) or int(text) > 10:
         raise argparse.ArgumentTypeError(f"{text!r}: a number of retries from 0 to 10")
     return int(text)
 

@@ -31,7 +31,16 @@ WARNING_ID = f"{WARNING_PREFIX}:adminSecretReader"
 _READ_ACTION = "secretsmanager:getsecretvalue"
 _UNKNOWN = None  # an ARN field known only at deploy time: any pattern may match it
 _WILDCARD = re.compile(r"[*?]")
-_PSEUDO_PARAMETERS = {"AWS::Partition", "AWS::Region", "AWS::AccountId", "AWS::URLSuffix"}
+_PSEUDO_PARAMETERS = {
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::AccountId",
+    "AWS::URLSuffix",
+    "AWS::StackName",
+    "AWS::StackId",
+}
+# An IAM policy variable (``${aws:PrincipalTag/team}``): IAM fills it in per request, so it may be anything.
+_POLICY_VARIABLE = re.compile(r"\$\{[^}]*\}")
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -46,13 +55,53 @@ def _allows_read(statement: dict[str, Any]) -> bool:
     return any(fnmatchcase(_READ_ACTION, str(a).lower()) for a in _as_list(statement.get("Action", [])))
 
 
+_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def _sub_pattern(template: Any, variables: Any) -> Optional[str]:
+    """An ``Fn::Sub`` resource as a glob: pseudo parameters as ``*``, ``${!x}`` as the literal
+    ``${x}``, a variable given as a string as that string; None when another variable is in it."""
+    if not isinstance(template, str) or not isinstance(variables, dict):
+        return None
+    unknown = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal unknown
+        name = match.group(1)
+        if name.startswith("!") or name in _PSEUDO_PARAMETERS:
+            return "*"  # `${!x}` is the literal `${x}`: an IAM policy variable
+            return "*"
+        if isinstance(variables.get(name), str):
+            return str(variables[name])
+        unknown = True
+        return ""
+
+    glob = _SUB_VARIABLE.sub(replace, template)
+    return None if unknown else glob
+
+
+def _as_ref(resource: Any) -> Any:
+    """``{"Fn::Sub": "${X}"}`` is ``{"Ref": "X"}`` (how an admin's ``Ref`` may be written)."""
+    if isinstance(resource, dict) and list(resource) == ["Fn::Sub"] and isinstance(resource["Fn::Sub"], str):
+        whole = re.fullmatch(r"\$\{([A-Za-z0-9]+)\}", resource["Fn::Sub"])
+        if whole:
+            return {"Ref": whole.group(1)}
+    return resource
+
+
 def _pattern(resource: Any) -> Optional[str]:
     """A resource as the glob IAM would match it, the partition, region and account (``Ref`` of a
-    pseudo parameter inside an ``Fn::Join``) as ``*``. None for anything else known only at deploy
-    time (another resource's ARN, an import, a parameter): compared exactly, not as a pattern, so
-    that ``<bucket ARN>/*`` is not taken for a pattern over every secret."""
+    pseudo parameter inside an ``Fn::Join``, or ``${AWS::...}`` in an ``Fn::Sub``) as ``*``. None
+    for anything else known only at deploy time (another resource's ARN, an import, a parameter):
+    compared exactly, not as a pattern, so that ``<bucket ARN>/*`` is not taken for a pattern over
+    every secret."""
     if isinstance(resource, str):
-        return resource
+        return _POLICY_VARIABLE.sub("*", resource)
+    if isinstance(resource, dict) and list(resource) == ["Fn::Sub"]:
+        sub = resource["Fn::Sub"]
+        if isinstance(sub, str):
+            return _sub_pattern(sub, {})
+        return _sub_pattern(sub[0], sub[1]) if isinstance(sub, list) and len(sub) == 2 else None
     if isinstance(resource, dict) and list(resource) == ["Fn::Join"]:
         separator, parts = resource["Fn::Join"]
         if isinstance(separator, str) and isinstance(parts, list):
@@ -64,7 +113,7 @@ def _pattern(resource: Any) -> Optional[str]:
                     glob.append("*")
                 else:
                     return None
-            return separator.join(glob)
+            return _POLICY_VARIABLE.sub("*", separator.join(glob))
     return None
 
 
@@ -78,6 +127,9 @@ class _Admin:
     region: Optional[str]
     account: Optional[str]
     name: Optional[str]
+    generated_from: Optional[str] = None
+    """The logical id CloudFormation starts the name with when it generates one (no ``Name``):
+    ``<logical id>-<12 characters>``, as the IAM size budgets assume (UNVERIFIED)."""
 
     def matched_by(self, glob: str) -> bool:
         """Whether the ARN glob can match this admin's ARN. A field known only at deploy time takes
@@ -93,7 +145,11 @@ class _Admin:
             whole = index < len(fields) - 1 or complete
             return fields[index] if whole and not _WILDCARD.search(fields[index]) else "x"
 
-        if self.name is _UNKNOWN:
+        if self.name is _UNKNOWN and self.generated_from is not None:
+            own = fields[6] if complete and not _WILDCARD.search(fields[6]) else ""
+            generated = f"{self.generated_from}-AbCdEfGhIjKl-AbCdEf"  # any 12 characters, then the suffix
+            name = own if own.startswith(f"{self.generated_from}-") else generated
+        elif self.name is _UNKNOWN:
             name = fill(6, _UNKNOWN)
         elif complete and not _WILDCARD.search(fields[6]):
             # One live secret's ARN, with the 6 characters Secrets Manager added: which secret it
@@ -112,6 +168,10 @@ def _glob_regex(glob: str) -> re.Pattern[str]:
     return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob), re.DOTALL)
 
 
+# Resources holding one identity policy document (the inline policy resources included).
+_ONE_DOCUMENT = (iam.CfnPolicy, iam.CfnManagedPolicy, iam.CfnRolePolicy, iam.CfnUserPolicy, iam.CfnGroupPolicy)
+
+
 @jsii.implements(IAspect)
 class _AdminReaders:
     """One per stack holding admin secrets: their resolved ARNs (``Ref``) and construct paths."""
@@ -126,9 +186,9 @@ class _AdminReaders:
             self._check(node)
 
     def _check(self, node: IConstruct) -> None:
-        if isinstance(node, (iam.CfnPolicy, iam.CfnManagedPolicy)):
+        if isinstance(node, _ONE_DOCUMENT):
             documents = [node.policy_document]
-        elif isinstance(node, iam.CfnRole) and node.policies is not None:
+        elif isinstance(node, (iam.CfnRole, iam.CfnUser, iam.CfnGroup)) and node.policies is not None:
             documents = [p.policy_document if hasattr(p, "policy_document") else p for p in _as_list(node.policies)]
         else:
             return
@@ -160,12 +220,12 @@ class _AdminReaders:
             if not isinstance(statement, dict) or statement.get("Effect") != "Allow" or not _allows_read(statement):
                 continue
             if "NotResource" in statement:
-                excluded = _as_list(statement["NotResource"])
+                excluded = [_as_ref(r) for r in _as_list(statement["NotResource"])]
                 for key, admin in self.admins.items():
                     if not any(repr(r) == key or self._names(admin, r) for r in excluded):
                         return f"{admin.path!r} (every resource but the statement's NotResource)"
                 continue
-            for resource in _as_list(statement.get("Resource", [])):
+            for resource in map(_as_ref, _as_list(statement.get("Resource", []))):
                 if resource == "*":
                     return "*"
                 if repr(resource) in self.admins:
@@ -184,15 +244,21 @@ class _AdminReaders:
 _BY_STACK: weakref.WeakKeyDictionary[Stack, _AdminReaders] = weakref.WeakKeyDictionary()
 
 
-def watch_admin(admin_secret_arn: str, admin_path: str, leaf: IConstruct) -> None:
+def watch_admin(admin_secret_arn: str, admin_path: str, leaf: IConstruct, *, name_generated: bool = False) -> None:
     """Register an admin secret of ``leaf``'s stack; the first one adds the Aspect to ``leaf`` (a
-    construct without children, e.g. the admin's ``AWS::SecretsManager::Secret``)."""
+    construct without children, e.g. the admin's ``AWS::SecretsManager::Secret``).
+    ``name_generated``: the admin was given no name (CloudFormation generates one from its logical id).
+    """
     stack = Stack.of(leaf)
     readers = _BY_STACK.get(stack)
     if readers is None:
         readers = _BY_STACK[stack] = _AdminReaders()
         Aspects.of(leaf).add(readers)
     name = leaf.name if isinstance(leaf, secretsmanager.CfnSecret) else None
+    # Without a name given, CloudFormation generates one (the L2's lazy physical name is a token).
+    generated_from = (
+        str(stack.resolve(leaf.logical_id)) if isinstance(leaf, secretsmanager.CfnSecret) and name_generated else None
+    )
 
     def known(value: Optional[str]) -> Optional[str]:
         return _UNKNOWN if value is None or is_unresolved(value) else value
@@ -203,4 +269,5 @@ def watch_admin(admin_secret_arn: str, admin_path: str, leaf: IConstruct) -> Non
         region=known(stack.region),
         account=known(stack.account),
         name=known(name),
+        generated_from=generated_from,
     )

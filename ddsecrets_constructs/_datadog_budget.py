@@ -111,7 +111,7 @@ def limit(problems: Problems, scope: IConstruct) -> int:
     value = scope.node.try_get_context(LIMIT_CONTEXT_KEY)
     if value is None:
         return DEFAULT_LIMIT
-    number = int(value) if isinstance(value, str) and value.isdigit() else value
+    number = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else value
     if isinstance(number, int) and not isinstance(number, bool) and number >= KEYS_PER_SECRET:
         return number
     problems.add(

@@ -66,9 +66,21 @@ class ScheduleAnalysis:
         return bool(self.daily_windows)
 
 
+# The Secrets Manager API's ScheduleExpression (its service model): 1-256 of these characters.
+_API_EXPRESSION = re.compile(r"[0-9A-Za-z()#?*\-/, ]{1,256}")
+
+
 @lru_cache(maxsize=256)
 def analyse(expression: str, window_hours: Optional[int]) -> ScheduleAnalysis:
     """Check a literal schedule expression and window (``None``: the Secrets Manager default)."""
+    if not _API_EXPRESSION.fullmatch(expression):
+        return ScheduleAnalysis(
+            expression,
+            (
+                "Secrets Manager takes 1-256 characters among letters, digits, spaces and ( ) # ? * - / , "
+                "(a no-break space or a tab copied from a web page is none of them)",
+            ),
+        )
     rate = _RATE.fullmatch(expression)
     if rate:
         return _analyse_rate(expression, int(rate.group(1)), rate.group(2).startswith("hour"), window_hours)

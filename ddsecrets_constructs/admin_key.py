@@ -194,7 +194,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             admin_secret_arn=None,  # the admin rotates itself with its own keys
         )
         # Whoever else may read this secret can mint Datadog keys: say so (grant_read included).
-        watch_admin(self._ref, self.node.path, self._cfn_secret)
+        watch_admin(self._ref, self.node.path, self._cfn_secret, name_generated=self._secret_name is None)
 
     def _check(
         self,
@@ -318,9 +318,25 @@ def check_admin_props(
     if site_value and not is_unresolved(site_value):
         problems.refuse_key_shapes("site", site_value, "a Datadog site")
     check_uuid(problems, "service_account_id", service_account_id)
-    check_key_material(scope, problems, "admin_api_key", admin_api_key, API_KEY, validate_format=validate_key_format)
+    check_key_material(
+        scope,
+        problems,
+        "admin_api_key",
+        admin_api_key,
+        API_KEY,
+        validate_format=validate_key_format,
+        owner_path=owner_path,
+    )
     check_key_id(problems, "admin_api_key_id", scope, admin_api_key_id, owner_path=owner_path)
-    check_key_material(scope, problems, "admin_app_key", admin_app_key, APP_KEY, validate_format=validate_key_format)
+    check_key_material(
+        scope,
+        problems,
+        "admin_app_key",
+        admin_app_key,
+        APP_KEY,
+        validate_format=validate_key_format,
+        owner_path=owner_path,
+    )
     check_key_id(problems, "admin_app_key_id", scope, admin_app_key_id, owner_path=owner_path)
     if not check_rotation(problems, rotation_prop, rotation):
         return site_value, None
@@ -476,5 +492,7 @@ def _check_complete_arn(scope: Construct, problems: Problems, prop: str, arn: ob
             problems.add(
                 prop, repr(arn), f"an admin secret in the stack's partition {partition!r}, not {match['partition']!r}"
             )
-    if not is_unresolved(stack.account) and match["account"] != stack.account:
+    if is_unresolved(stack.account):
+        problems.skip(prop, "same account as the stack (the stack's account is known only at deploy time)")
+    elif match["account"] != stack.account:
         problems.add(prop, repr(arn), f"an admin secret in the stack's account {stack.account}: {CROSS_ACCOUNT_REASON}")

@@ -123,5 +123,7 @@ def check_api_key_props(
 ) -> None:
     """Check what goes into an API key secret. ``owner_path``: the path of the secret when
     ``scope`` is the family about to create it."""
-    check_key_material(scope, problems, "api_key", api_key, API_KEY, validate_format=validate_key_format)
+    check_key_material(
+        scope, problems, "api_key", api_key, API_KEY, validate_format=validate_key_format, owner_path=owner_path
+    )
     check_key_id(problems, "api_key_id", scope, api_key_id, owner_path=owner_path)

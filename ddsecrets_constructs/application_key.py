@@ -140,7 +140,9 @@ def check_application_key_props(
 ) -> Optional[str]:
     """Check what goes into an application key secret; return the owning service account id.
     ``owner_path``: the path of the secret when ``scope`` is the family about to create it."""
-    check_key_material(scope, problems, "app_key", app_key, APP_KEY, validate_format=validate_key_format)
+    check_key_material(
+        scope, problems, "app_key", app_key, APP_KEY, validate_format=validate_key_format, owner_path=owner_path
+    )
     check_key_id(problems, "app_key_id", scope, app_key_id, owner_path=owner_path)
     if service_account_id is None:
         return admin_service_account_id

@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from aws_cdk import CfnParameter, SecretValue, Stack
+from aws_cdk import CfnParameter, Reference, SecretValue, Stack, Tokenization
 from constructs import IConstruct
 
-from ._stack_facts import facts_of, facts_of_stack
+from ._stack_facts import facts_of, facts_of_stack, path_of
 from .validation import Problems, describe, is_unresolved
 
 USE_THE_HELPER = "create it with DatadogKeyParameter(scope, id, kind=DatadogKeyKind...)"
@@ -90,8 +90,10 @@ def check_key_material(
     key_format: KeyFormat,
     *,
     validate_format: bool,
+    owner_path: Optional[str] = None,
 ) -> None:
-    """Check one piece of key material (a Datadog API or application key)."""
+    """Check one piece of key material (a Datadog API or application key). ``owner_path``: the path
+    of the secret when ``scope`` is the family about to create it."""
     if not isinstance(value, SecretValue):
         is_literal = isinstance(value, str) and not is_unresolved(value)
         problems.add(
@@ -108,7 +110,8 @@ def check_key_material(
     resolved = _resolved(stack, value)
     format_check = f"Datadog {key_format.kind} format"
     if isinstance(resolved, dict):
-        _check_deploy_time_source(stack, problems, prop, resolved, key_format, format_check)
+        owner = f"`{prop}` of {owner_path or path_of(scope)}"
+        _check_deploy_time_source(stack, problems, prop, owner, value, resolved, key_format, format_check)
         return
     if not isinstance(resolved, str):
         problems.add(prop, describe(resolved), "a SecretValue holding a string")
@@ -184,12 +187,30 @@ _SSM_IS_VISIBLE = "which anyone allowed ssm:GetParameter (and the console) can r
 
 
 def _check_deploy_time_source(
-    stack: Stack, problems: Problems, prop: str, resolved: dict[str, Any], key_format: KeyFormat, format_check: str
+    stack: Stack,
+    problems: Problems,
+    prop: str,
+    owner: str,
+    value: SecretValue,
+    resolved: dict[str, Any],
+    key_format: KeyFormat,
+    format_check: str,
 ) -> None:
     if set(resolved) == {"Ref"} and isinstance(resolved["Ref"], str):
         parameter = _find_parameter(stack, resolved["Ref"])
         if parameter is not None:
-            _check_parameter(problems, prop, parameter, resolved["Ref"], key_format, format_check)
+            if _check_parameter_use(problems, prop, owner, parameter, resolved["Ref"]):
+                _check_parameter(problems, prop, parameter, resolved["Ref"], key_format, format_check)
+            return
+        elsewhere = _parameter_of_another_stack(stack, value)
+        if elsewhere is not None:
+            problems.add(
+                prop,
+                f"the key parameter {resolved['Ref']!r} of the stack {elsewhere!r}",
+                "a key parameter of the secret's own stack: CDK would pass another stack's parameter through a "
+                "stack export, whose value CloudFormation shows in clear (`list-exports`, `describe-stacks`), "
+                "NoEcho or not",
+            )
             return
     if "Fn::ImportValue" in resolved:
         problems.skip(
@@ -199,6 +220,49 @@ def _check_deploy_time_source(
         )
         return
     problems.skip(prop, f"{format_check}; it is a deploy-time value")
+
+
+# Which DatadogKeyParameters hold an admin key (True) or a key to rotate (False): registered by
+# DatadogKeyParameter, whose kind says it; admin and non-admin keys have the same formats.
+_HOLDS_ADMIN_KEY: weakref.WeakKeyDictionary[CfnParameter, bool] = weakref.WeakKeyDictionary()
+# The secret prop that took each key parameter first (one Datadog key, one secret).
+_TAKEN_BY: weakref.WeakKeyDictionary[CfnParameter, str] = weakref.WeakKeyDictionary()
+
+
+def register_key_parameter(parameter: CfnParameter, *, holds_admin_key: bool) -> None:
+    """Record what a :class:`~ddsecrets_constructs.DatadogKeyParameter` holds."""
+    _HOLDS_ADMIN_KEY[parameter] = holds_admin_key
+
+
+def _check_parameter_use(problems: Problems, prop: str, owner: str, parameter: CfnParameter, name: str) -> bool:
+    """A key parameter goes into one secret, and an admin key never into a child secret; False when
+    the parameter is refused here (nothing more to check). (A key parameter of a child's kind in an
+    admin prop works: the formats are the same, only its description misleads.)"""
+    if _HOLDS_ADMIN_KEY.get(parameter) and not prop.startswith("admin_"):
+        problems.add(
+            prop,
+            f"the DatadogKeyParameter {name!r}, which holds an admin key",
+            "a DatadogKeyParameter of kind API_KEY or APPLICATION_KEY: the admin's keys belong in the admin "
+            "secret only (a child's rotation would replace the admin's key with a new one, and delete it later)",
+        )
+        return False
+    taken_by = _TAKEN_BY.get(parameter)
+    if taken_by is not None and taken_by != owner:
+        problems.add(
+            prop,
+            f"the key parameter {name!r}, already the key of {taken_by}",
+            "a key parameter of its own for each secret: two secrets holding one Datadog key would each rotate "
+            "it, and each rotation deletes a key the other still holds",
+        )
+        return False
+    if taken_by is None:
+        _TAKEN_BY[parameter] = owner
+
+        def let_go() -> None:
+            _TAKEN_BY.pop(parameter, None)
+
+        problems.undo_if_refused(let_go)
+    return True
 
 
 def _check_parameter(
@@ -215,6 +279,14 @@ def _check_parameter(
             f"`describe-stacks` and in stack events; {USE_THE_HELPER}, which is NoEcho",
         )
         return
+    if parameter.default is not None:
+        problems.add(
+            prop,
+            f"the key parameter {name!r} with a Default",
+            "a key parameter without Default: CloudFormation's template and the cloud assembly hold the "
+            f"default in clear, NoEcho or not; {USE_THE_HELPER}",
+        )
+        return
     pattern = parameter.allowed_pattern
     if pattern == key_format.parameter_pattern:
         return  # CloudFormation checks the exact format before it changes anything.
@@ -227,6 +299,17 @@ def _check_parameter(
         )
         return
     problems.skip(prop, f"{format_check}; the NoEcho parameter {name!r} has no AllowedPattern for it: {USE_THE_HELPER}")
+
+
+def _parameter_of_another_stack(stack: Stack, value: SecretValue) -> Optional[str]:
+    """The path of the stack whose ``CfnParameter`` ``value`` refers to, when it is not ``stack``."""
+    fragments = Tokenization.reverse_string(value.unsafe_unwrap())
+    token = fragments.first_token if fragments.length == 1 else None
+    target = token.target if isinstance(token, Reference) else None
+    if isinstance(target, CfnParameter):
+        owner = Stack.of(target).node.path
+        return owner if owner != facts_of_stack(stack).path else None
+    return None
 
 
 def _find_parameter(stack: Stack, logical_id: str) -> Optional[CfnParameter]:

@@ -14,7 +14,7 @@ from typing import Optional
 from aws_cdk import CfnParameter, SecretValue
 from constructs import Construct
 
-from .key_material import API_KEY, APP_KEY, KeyFormat
+from .key_material import API_KEY, APP_KEY, KeyFormat, register_key_parameter
 from .validation import DdSecretsValidationError, Problems, check_construct_id
 
 _DESCRIPTION_LIMIT = 4000  # CloudFormation's limit for a parameter description
@@ -68,7 +68,8 @@ _WHERE = {
 class DatadogKeyParameter(CfnParameter):
     """A NoEcho CloudFormation parameter for one Datadog key, checked by CloudFormation at deploy time.
 
-    Its logical id is ``construct_id`` when created directly in a stack, as for any ``CfnParameter``
+    Its logical id is ``construct_id`` (without characters other than letters and digits) when
+    created directly in a stack, as for any ``CfnParameter``
     (``cdk deploy --parameters Stack:<id>=...``).
 
     Example::
@@ -107,6 +108,9 @@ class DatadogKeyParameter(CfnParameter):
             description=text[:_DESCRIPTION_LIMIT],
         )
         self._kind = kind
+        register_key_parameter(
+            self, holds_admin_key=kind in (DatadogKeyKind.ADMIN_API_KEY, DatadogKeyKind.ADMIN_APPLICATION_KEY)
+        )
 
     @property
     def kind(self) -> DatadogKeyKind:

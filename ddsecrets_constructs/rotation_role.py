@@ -25,6 +25,7 @@ cdk-nag acknowledgment cannot hide anything else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -38,12 +39,14 @@ from . import _iam_budget as budget
 from . import _nag
 from ._secret_props import check_flag
 from .defaults import ADMIN_READ_ACTIONS, KMS_ACTIONS_TO_READ, KMS_ACTIONS_TO_ROTATE, ROTATION_ACTIONS
-from .validation import Problems, check_construct_id
+from .validation import Problems, check_construct_id, describe, is_unresolved
 
 SECRETS_MANAGER = "secretsmanager.amazonaws.com"
 ADMIN_SECRETS = "admin secrets"
 KEY_SECRETS = "API and application keys"
 ROLE_DESCRIPTION_LIMIT = 1000  # IAM's limit for a role description
+# IAM's roleDescriptionType (its service model): tab, line ends, printable ASCII and Latin-1.
+_ROLE_DESCRIPTION = re.compile("[\t\n\r\u0020-\u007e\u00a1-\u00ff]*")
 GET_RANDOM_PASSWORD_REASON = "secretsmanager:GetRandomPassword has no resource-level permissions."
 
 
@@ -168,7 +171,17 @@ class DatadogRotationRole(Construct):
         check_construct_id(scope, construct_id, "DatadogRotationRole")
         super().__init__(scope, construct_id)
         problems = Problems()
-        problems.check_text("description", description, "a description string", max_length=ROLE_DESCRIPTION_LIMIT)
+        text_ok = problems.check_text(
+            "description", description, "a description string", max_length=ROLE_DESCRIPTION_LIMIT
+        )
+        literal = description if isinstance(description, str) and not is_unresolved(description) else None
+        if text_ok and literal is not None and not _ROLE_DESCRIPTION.fullmatch(literal):
+            problems.add(
+                "description",
+                describe(description),
+                "a description IAM accepts: tabs, line ends and the characters of Latin-1 (no en dash, "
+                "no emoji, no control character)",
+            )
         allow_get_random_password = check_flag(problems, "allow_get_random_password", allow_get_random_password)
         problems.raise_if_any(self)
         stack = Stack.of(self)

@@ -103,7 +103,7 @@ STRICT_FLAGS = {"@aws-cdk/core:checkSecretUsage": True}
 
 
 def new_stack(
-    *, env: bool = True, name: str = "TestStack", api_key_limit: Optional[int] = None
+    *, env: bool = True, name: str = "TestStack", api_key_limit: Optional[int] = None, version_reporting: bool = False
 ) -> tuple[cdk.App, cdk.Stack]:
     """A stack with a fixed environment and no bootstrap rule, so templates are stable.
 
@@ -113,7 +113,8 @@ def new_stack(
     context: dict[str, Any] = dict(STRICT_FLAGS)
     if api_key_limit is not None:
         context[API_KEY_LIMIT_CONTEXT] = api_key_limit
-    app = cdk.App(context=context)
+    # version_reporting: what the CDK CLI turns on by default (an AWS::CDK::Metadata resource per stack).
+    app = cdk.App(context=context, analytics_reporting=version_reporting)
     stack = cdk.Stack(
         app,
         name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import App, Duration, Environment, Stack, Token
 from aws_cdk.assertions import Annotations, Match
 
 from ddsecrets_constructs import (
@@ -210,6 +210,19 @@ def test_imported_admin_in_environment_agnostic_stack_skips_region_checks_with_a
     Annotations.from_stack(stack).has_warning(
         "/TestStack/Imported", Match.string_like_regexp("same region and partition as the stack")
     )
+    Annotations.from_stack(stack).has_warning(
+        "/TestStack/Imported", Match.string_like_regexp("same account as the stack")
+    )
+
+
+def test_imported_admin_in_a_stack_of_a_deploy_time_account_says_the_account_was_not_checked() -> None:
+    """A stack with a region and no account: the region is compared, the account check is listed as skipped."""
+    stack = Stack(App(), "TestStack", env=Environment(region=REGION))
+    imported(stack, ADMIN_ARN.replace(ACCOUNT, "222222222222"))
+    warnings = Annotations.from_stack(stack).find_warning("/TestStack/Imported", Match.any_value())
+    (skipped,) = [str(w.entry.data) for w in warnings if "deployTimeValuesNotChecked" in str(w.entry.data)]
+    assert "same account as the stack (the stack's account is known only at deploy time)" in skipped
+    assert "same region" not in skipped
 
 
 def test_imported_admin_with_token_arn_is_accepted_with_a_warning() -> None:

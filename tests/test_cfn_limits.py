@@ -90,6 +90,22 @@ def test_resources_at_and_past_500_are_refused_by_the_library_with_what_to_do(ke
     assert "Number of resources" not in message  # CDK's generic error never got its turn
 
 
+@pytest.mark.parametrize(("keys", "refused"), [(LARGEST_WITHOUT_KEY - 1, False), (LARGEST_WITHOUT_KEY, True)])
+def test_with_the_cli_s_version_reporting_its_metadata_resource_counts_one_key_fewer_without_a_kms_key(
+    keys: int, refused: bool
+) -> None:
+    """README: ``cdk synth`` adds an ``AWS::CDK::Metadata`` resource by default: 243 keys fit, 244 make 501."""
+    app, stack = new_stack(api_key_limit=RAISED_API_KEY_LIMIT, version_reporting=True)
+    _family(stack, api_keys=keys // 2, app_keys=keys - keys // 2, key_source=stored_key)
+    if not refused:
+        resources = app.synth().get_stack_by_name("TestStack").template["Resources"]
+        assert len(resources) == 2 * keys + 12 + 1 == RESOURCES - 1  # the family's 12 and the metadata
+        assert "AWS::CDK::Metadata" in {r["Type"] for r in resources.values()}
+        return
+    with pytest.raises(RuntimeError, match=f"stack 'TestStack' has {RESOURCES + 1} resources"):
+        app.synth()
+
+
 @pytest.mark.parametrize(("extra", "refused"), [(0, False), (1, True)])
 def test_parameters_at_and_past_200(extra: int, refused: bool) -> None:
     app, stack = new_stack()

@@ -458,6 +458,44 @@ def test_guard_fails_when_a_secret_or_its_schedule_gets_a_condition(moto_url: st
     assert (admin, "no new condition") not in fails(allowed)
 
 
+def test_guard_fails_when_a_kept_condition_changes_or_reads_a_parameter_the_deploy_passes(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """The same condition name is not enough: its definition, or a new value of a parameter it reads,
+    can make it false."""
+    template = template_of(example_assembly(), SEED)
+    admin = admin_id(template)
+    reads_id = {"Fn::Not": [{"Fn::Equals": [{"Ref": "ApiKeyId"}, "none"]}]}
+
+    def conditional(definition: Any) -> Any:
+        def change(t: dict[str, Any]) -> None:
+            t.setdefault("Conditions", {})["Keep"] = {"Fn::And": [{"Condition": "Inner"}, {"Fn::Equals": ["x", "x"]}]}
+            t["Conditions"]["Inner"] = definition
+            t["Resources"][admin]["Condition"] = "Keep"
+
+        return change
+
+    deployed_template = copy.deepcopy(template)
+    conditional(reads_id)(deployed_template)
+    stack = "GuardKeptCondition"
+    deploy(moto_url, stack, deployed_template, PARAMETERS)
+    same = guard(stack, assembly_with(tmp_path / "same", stack, conditional(reads_id)))
+    assert (admin, "no new condition") not in fails(same), same.out
+    changed = guard(stack, assembly_with(tmp_path / "changed", stack, conditional({"Fn::Equals": ["a", "b"]})))
+    found = fails(changed)[(admin, "no new condition")]
+    assert "the definition of the admin secret's Condition 'Keep' changes" in found
+    new_value = guard(
+        stack,
+        assembly_with(tmp_path / "value", stack, conditional(reads_id)),
+        "--parameters",
+        f"{stack}:ApiKeyId={IDS['ApiKeyId'][:-1]}0",
+    )
+    assert (
+        "passes a value for ApiKeyId, which the admin secret's Condition 'Keep' reads"
+        in fails(new_value)[(admin, "no new condition")]
+    )
+
+
 def test_status_reports_a_secret_deleted_by_hand_as_missing_and_goes_on(moto_url: str) -> None:
     stack = deployed(moto_url, "StatusDeletedByHand")
     arns = secret_arns(moto_url, stack)
@@ -510,3 +548,25 @@ def test_an_aws_call_refused_is_exit_2_naming_the_call_and_the_reason(
     assert run.code == 2
     assert run.out == ""
     assert "AWS cloudformation GetTemplate: AccessDenied: User: arn:aws:iam::123456789012:user/ci" in run.err
+
+
+def test_guard_asks_aws_in_the_region_cdk_out_deploys_the_stack_to(
+    moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stack of eu-west-1 guarded from a shell set to us-east-1: asked there, it would be "not
+    deployed yet" and pass."""
+    stack = deployed(moto_url, "GuardRegion")
+
+    def other_site(t: dict[str, Any]) -> None:
+        parts = t["Resources"][admin_id(t)]["Properties"]["SecretString"]["Fn::Join"][1]
+        parts[-1] = parts[-1].replace("datadoghq.com", "datadoghq.eu")
+
+    cdk_out = assembly_with(tmp_path, stack, other_site)
+    manifest = json.loads((cdk_out / "manifest.json").read_text())
+    manifest["artifacts"][SEED]["environment"] = f"aws://{ACCOUNT}/{REGION}"
+    (cdk_out / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    run = guard(stack, cdk_out)
+    assert run.code == 1, run.out
+    assert (admin_id(template_of(example_assembly(), SEED)), "SecretString not written again") in fails(run)
+    assert f"cloudformation GetTemplate {stack}" in run.err

@@ -388,10 +388,25 @@ def test_an_unexpected_error_is_named_without_its_message(
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--timeout", "-1"), ("--timeout", "0"), ("--timeout", "nan"), ("--timeout", "inf"), ("--retries", "-1")],
+    [
+        ("--timeout", "-1"),
+        ("--timeout", "0"),
+        ("--timeout", "nan"),
+        ("--timeout", "inf"),
+        ("--timeout", "600.1"),
+        ("--retries", "-1"),
+        ("--retries", "11"),
+    ],
 )
 def test_bounds_that_are_not_bounds_are_refused(option: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         run_cli("preflight", "--stack", "DatadogSeedStack", option, value)
     assert exit_.value.code == 2
     assert f"argument {option}: '{value}': a number of" in capsys.readouterr().err
+
+
+def test_the_bounds_themselves_are_accepted() -> None:
+    from ddsecrets_cli.main import build_parser
+
+    args = build_parser().parse_args(["preflight", "--stack", "S", "--timeout", "600", "--retries", "10"])
+    assert (args.timeout, args.retries) == (600.0, 10)

@@ -184,7 +184,7 @@ def test_the_context_key_raises_the_limit(limit: object) -> None:
         family(stack_in(app), api_keys=30)
 
 
-@pytest.mark.parametrize("limit", ["many", 1, True, -5])
+@pytest.mark.parametrize("limit", ["many", 1, True, -5, "\u00b2"])  # "²": a digit to str.isdigit, not to int()
 def test_fails_on_a_context_limit_that_is_not_a_number_of_keys(limit: object) -> None:
     app = cdk.App(context={**STRICT_FLAGS, LIMIT_KEY: limit})
     with pytest.raises(DdSecretsValidationError, match=rf"`context {LIMIT_KEY}`: got .*; a whole number of at least 2"):

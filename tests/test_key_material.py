@@ -7,14 +7,17 @@ from collections.abc import Callable
 
 import jsii
 import pytest
-from aws_cdk import CfnParameter, CfnResource, Fn, IStableAnyProducer, Lazy, SecretValue, Stack, Token
+from aws_cdk import CfnParameter, CfnResource, Environment, Fn, IStableAnyProducer, Lazy, SecretValue, Stack, Token
 from aws_cdk import aws_ssm as ssm
 from aws_cdk.assertions import Annotations, Match
 
 from ddsecrets_constructs import (
+    ApiKeySpec,
     DatadogAdminKeySecret,
+    DatadogApiKeySecret,
     DatadogKeyKind,
     DatadogKeyParameter,
+    DatadogManagedSecrets,
     DdSecretsValidationError,
     key_material,
 )
@@ -27,7 +30,17 @@ from ddsecrets_constructs.key_material import (
     resolve_ahead,
 )
 from ddsecrets_constructs.validation import Problems
-from tests.support import ADMIN_ARN, LEGACY_APP_KEY, LITERAL_API_KEY, LITERAL_APP_KEY, admin_props, new_stack
+from tests.support import (
+    ACCOUNT,
+    ADMIN_ARN,
+    LEGACY_APP_KEY,
+    LITERAL_API_KEY,
+    LITERAL_APP_KEY,
+    REGION,
+    admin_props,
+    api_key_id,
+    new_stack,
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +63,40 @@ def nothing_said(problems: Problems) -> bool:
 
 def test_datadog_key_parameter_is_accepted_silently(stack: Stack) -> None:
     api = DatadogKeyParameter(stack, "HelperApiKey", kind=DatadogKeyKind.API_KEY)
-    app = DatadogKeyParameter(stack, "HelperAppKey", kind=DatadogKeyKind.ADMIN_APPLICATION_KEY)
+    app = DatadogKeyParameter(stack, "HelperAppKey", kind=DatadogKeyKind.APPLICATION_KEY)
+    admin = DatadogKeyParameter(stack, "HelperAdminAppKey", kind=DatadogKeyKind.ADMIN_APPLICATION_KEY)
     assert nothing_said(check(stack, api.secret_value))
     assert nothing_said(check(stack, app.secret_value, APP_KEY))
+    problems = Problems()
+    check_key_material(stack, problems, "admin_app_key", admin.secret_value, APP_KEY, validate_format=True)
+    assert nothing_said(problems)
+
+
+@pytest.mark.parametrize(
+    ("kind", "key_format"), [(DatadogKeyKind.ADMIN_API_KEY, API_KEY), (DatadogKeyKind.ADMIN_APPLICATION_KEY, APP_KEY)]
+)
+def test_an_admin_key_parameter_goes_into_an_admin_secret_only(
+    stack: Stack, kind: DatadogKeyKind, key_format: KeyFormat
+) -> None:
+    """Admin and child keys have the same formats: the parameter's kind tells them apart. The admin's
+    key in a child secret would be replaced, then deleted, by the child's rotation."""
+    name = kind.value.title().replace("_", "")
+    parameter = DatadogKeyParameter(stack, name, kind=kind)
+    problems = Problems()
+    prop = "api_key" if key_format is API_KEY else "app_key"
+    check_key_material(stack, problems, prop, parameter.secret_value, key_format, validate_format=True)
+    (problem,) = problems._problems
+    assert problem.received == f"the DatadogKeyParameter {name!r}, which holds an admin key"
+    assert "of kind API_KEY or APPLICATION_KEY" in problem.allowed
+    assert "the admin's keys belong in the admin secret only" in problem.allowed
+
+
+def test_a_key_parameter_of_a_childs_kind_in_an_admin_prop_works_as_before(stack: Stack) -> None:
+    """Same format, same template: accepted (it was before 5.7.0; only its description misleads)."""
+    parameter = DatadogKeyParameter(stack, "ChildKindInAdmin", kind=DatadogKeyKind.API_KEY)
+    problems = Problems()
+    check_key_material(stack, problems, "admin_api_key", parameter.secret_value, API_KEY, validate_format=True)
+    assert nothing_said(problems)
 
 
 def test_noecho_parameter_with_the_exact_pattern_is_accepted_silently(stack: Stack) -> None:
@@ -297,3 +341,59 @@ class Empty:
 
     def produce(self) -> list[str]:
         return []
+
+
+def test_one_key_parameter_goes_into_one_secret_only() -> None:
+    """Two secrets holding one Datadog key would each rotate it, deleting a key the other holds."""
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    shared = DatadogKeyParameter(stack, "Shared", kind=DatadogKeyKind.API_KEY)
+    DatadogApiKeySecret(stack, "First", admin=admin, api_key=shared.secret_value, api_key_id=api_key_id(stack))
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=r"(?s)TestStack/Second: .*`api_key`: got the key parameter 'Shared', already the key of "
+        r"`api_key` of TestStack/First.*a key parameter of its own for each secret",
+    ):
+        DatadogApiKeySecret(stack, "Second", admin=admin, api_key=shared.secret_value, api_key_id=api_key_id(stack))
+    # In a family too, naming the key as the family will create it.
+    with pytest.raises(DdSecretsValidationError, match=r"already the key of `api_key` of TestStack/First"):
+        DatadogManagedSecrets(
+            stack,
+            "Team",
+            admin=admin,
+            api_keys={"agent": ApiKeySpec(api_key=shared.secret_value, api_key_id=api_key_id(stack))},
+        )
+
+
+def test_a_refused_secret_gives_its_key_parameter_back() -> None:
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    key = DatadogKeyParameter(stack, "Key", kind=DatadogKeyKind.API_KEY)
+    with pytest.raises(DdSecretsValidationError):
+        DatadogApiKeySecret(stack, "Refused", admin=admin, api_key=key.secret_value, api_key_id="not-a-uuid")
+    DatadogApiKeySecret(stack, "Corrected", admin=admin, api_key=key.secret_value, api_key_id=api_key_id(stack))
+
+
+def test_fails_on_a_key_parameter_with_a_default_without_showing_it(stack: Stack) -> None:
+    """A NoEcho parameter's Default is in the template in clear."""
+    parameter = CfnParameter(
+        stack, "WithDefault", no_echo=True, allowed_pattern=API_KEY.parameter_pattern, default=LITERAL_API_KEY
+    )
+    (problem,) = check(stack, SecretValue.cfn_parameter(parameter))._problems
+    assert problem.received == "the key parameter 'WithDefault' with a Default"
+    assert "hold the default in clear, NoEcho or not" in problem.allowed
+    assert LITERAL_API_KEY not in problem.received + problem.allowed
+
+
+def test_a_key_parameter_of_another_stack_is_refused_as_its_export_would_show_the_key() -> None:
+    """CDK passes another stack's parameter through an export, which CloudFormation shows in clear."""
+    app, keys = new_stack(name="Keys")
+    stack = Stack(app, "TestStack2", env=Environment(account=ACCOUNT, region=REGION))
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    elsewhere = DatadogKeyParameter(keys, "AgentApiKey", kind=DatadogKeyKind.API_KEY)
+    with pytest.raises(
+        DdSecretsValidationError,
+        match=r"(?s)TestStack2/Agent: .*`api_key`: got the key parameter 'AgentApiKey' of the stack 'Keys'.*"
+        r"a key parameter of the secret's own stack.*shows in clear",
+    ):
+        DatadogApiKeySecret(stack, "Agent", admin=admin, api_key=elsewhere.secret_value, api_key_id=api_key_id(stack))

@@ -105,3 +105,10 @@ def test_fails_on_wrong_props_before_the_parameter_exists(props: dict[str, Any],
     assert message in str(caught.value)
     assert LITERAL_API_KEY not in str(caught.value)
     assert stack.node.try_find_child("Key") is None
+
+
+def test_the_logical_id_is_the_construct_id_without_other_characters_than_letters_and_digits() -> None:
+    """README: directly in a stack, ``Agent-Api-Key`` becomes ``AgentApiKey``."""
+    _, stack = new_stack()
+    parameter = DatadogKeyParameter(stack, "Agent-Api-Key", kind=DatadogKeyKind.API_KEY)
+    assert stack.resolve(parameter.logical_id) == "AgentApiKey"

@@ -73,6 +73,10 @@ def test_renders_schedule_expression_and_window(
         (KeyRotation.expression("cron(0 2 1 * ?)"), "6 fields"),
         (KeyRotation.expression("rate(5 minutes)"), "not a Secrets Manager schedule"),
         (KeyRotation.expression("every month"), "not a Secrets Manager schedule"),
+        # Characters the Secrets Manager API refuses (its service model), e.g. pasted from a web page.
+        (KeyRotation.expression("cron(0\u00a06 1 * ? *)"), "(a no-break space or a tab copied from a web page"),
+        (KeyRotation.expression("cron(0\t6 1 * ? *)"), "Secrets Manager takes 1-256 characters among letters"),
+        (KeyRotation.expression("cron(0 6 1 * ? *)" + " " * 240), "Secrets Manager takes 1-256 characters"),
     ],
 )
 def test_fails_on_schedules_secrets_manager_refuses(rotation: KeyRotation, error: str) -> None:

@@ -368,6 +368,16 @@ def test_fails_when_one_role_would_rotate_an_admin_and_a_child() -> None:
         DatadogAdminKeySecret(stack, "Admin2", **admin_props(stack), rotation_role=role)
 
 
+@pytest.mark.parametrize("description", ["Rotation role \u2013 team A", "Rotation role \u2713", "a\x00b"])
+def test_a_role_description_iam_refuses_is_refused(description: str) -> None:
+    _, stack = new_stack()
+    with pytest.raises(
+        DdSecretsValidationError, match=r"(?s)TestStack/Role: .*`description`: .*a description IAM accepts"
+    ):
+        DatadogRotationRole(stack, "Role", description=description)
+    DatadogRotationRole(stack, "Latin1", description="Rotation role, équipe A\tcafé")  # Latin-1 and a tab
+
+
 def test_a_keys_role_trusting_name_prefixes_warns_naming_them_and_the_way_out() -> None:
     (warning,) = [w for w in warnings_of(built("family_60")) if "keysRoleTrustsPrefixes" in w]
     assert "[ack: ddsecrets-constructs:keysRoleTrustsPrefixes]" in warning
@@ -684,6 +694,53 @@ def test_a_pattern_that_can_match_the_admin_secret_warns_and_one_that_cannot_doe
     assert (path in warnings) is reads
     if reads and role not in ("GetStar", "LowerCaseAction", "NotPut"):
         assert "the admin secret at 'TestStack/Admin'" in warnings[path]
+
+
+def test_readers_written_with_fn_sub_inline_user_and_group_policies_or_a_generated_name_warn() -> None:
+    """ "Any identity policy", "as IAM matches them": an ``Fn::Sub`` ARN with pseudo parameters (the
+    stack name included), an admin's ``Ref`` written as ``Fn::Sub``, IAM policy variables, the
+    inline policies of users and groups (and the inline policy resources), and a pattern over the
+    logical id CloudFormation starts a generated name with."""
+    _, stack = new_stack()
+    DatadogAdminKeySecret(stack, "Named", **admin_props(stack), secret_name="datadog/admin")
+    generated = DatadogAdminKeySecret(stack, "Generated", **admin_props(stack))
+    read = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue"}
+
+    def document(resource: Any) -> dict[str, Any]:
+        return {"Version": "2012-10-17", "Statement": [{**read, "Resource": resource}]}
+
+    sub = cdk.Fn.sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:datadog/*")
+    other = cdk.Fn.sub("arn:aws:secretsmanager:eu-west-1:111111111111:secret:${Name}", {"Name": "other/*"})
+    unknown = cdk.Fn.sub("arn:aws:secretsmanager:*:*:secret:${Prefix}*", {"Prefix": cdk.Aws.STACK_NAME})
+    logical_id = stack.resolve(generated.secret.node.default_child.logical_id)  # type: ignore[union-attr]
+    admin_ref = cdk.Fn.sub("${" + logical_id + "}")
+    policies = {
+        "SubPattern": (sub, True),
+        "SubOtherNames": (other, False),
+        "SubUnknownVariable": (unknown, False),
+        "SubStackName": (cdk.Fn.sub("arn:aws:secretsmanager:*:*:secret:${AWS::StackName}/*"), True),
+        "JoinStackName": (secret_arn(stack, f"{cdk.Aws.STACK_NAME}/*"), True),
+        "SubAdminRef": (admin_ref, True),
+        "PolicyVariable": (secret_arn(stack, "${aws:PrincipalTag/prefix}/*"), True),
+        "SubPolicyVariable": (cdk.Fn.sub("arn:aws:secretsmanager:*:*:secret:${!aws:PrincipalTag/prefix}/*"), True),
+        "GeneratedName": (secret_arn(stack, f"{logical_id[:5]}*"), True),
+        "OtherGeneratedName": (secret_arn(stack, "Elsewhere*"), False),
+    }
+    user = iam.CfnUser(stack, "User", policies=[{"policyName": "p", "policyDocument": document("*")}])
+    group = iam.CfnGroup(stack, "Group", policies=[{"policyName": "p", "policyDocument": document("*")}])
+    iam.CfnUserPolicy(stack, "UserPolicy", user_name=user.ref, policy_name="p", policy_document=document("*"))
+    iam.CfnGroupPolicy(stack, "GroupPolicy", group_name=group.ref, policy_name="p", policy_document=document("*"))
+    role = iam.Role(stack, "Plain", assumed_by=iam.AccountRootPrincipal())
+    iam.CfnRolePolicy(stack, "RolePolicy", role_name=role.role_name, policy_name="p", policy_document=document("*"))
+    for name, (resource, _) in policies.items():
+        iam.CfnManagedPolicy(stack, name, policy_document=document(resource))
+    warnings = reader_warnings(stack)
+    for name in ("User", "Group", "UserPolicy", "GroupPolicy", "RolePolicy"):
+        assert f"/TestStack/{name}" in warnings, name
+    for name, (_, reads) in policies.items():
+        assert (f"/TestStack/{name}" in warnings) is reads, name
+    assert "the admin secret at 'TestStack/Named'" in warnings["/TestStack/SubPattern"]
+    assert "the admin secret at 'TestStack/Generated'" in warnings["/TestStack/GeneratedName"]
 
 
 @pytest.mark.parametrize("name", ["seed", "family_alerts", "shared_keys_role", "cross_stack"])

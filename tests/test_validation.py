@@ -83,6 +83,14 @@ def test_redact_hides_every_key_shape_also_inside_longer_text(text: str, shown: 
     assert key_shapes(redact(text)) == []
 
 
+def test_key_shapes_start_at_24_hexadecimal_characters_or_ddapp_and_20() -> None:
+    """README: a run of 24 or more hexadecimal characters, or ``ddapp_`` and 20 or more letters or digits."""
+    assert key_shapes("a" * 24) != []
+    assert key_shapes("a" * 23) == []
+    assert key_shapes("ddapp_" + "A1" * 10) != []
+    assert key_shapes("ddapp_" + "A" * 19) == []
+
+
 @pytest.mark.parametrize(
     "text",
     [
