@@ -52,7 +52,9 @@ def compare(
     local_resources = local.resources()
     for secret in deployed.secrets:
         checks += _secret_checks(secret, deployed, local, local_resources, given, current)
-    checks += _schedule_checks(deployed, local, local_resources, given)
+    # The parameters the deploy gives a new value (a NoEcho value always counts as new).
+    renewed = {p for p in given if is_no_echo(local.parameters.get(p, {})) or given[p] != current.get(p)}
+    checks += _schedule_checks(deployed, local, local_resources, renewed)
     if not checks:
         checks.append(Check(deployed.name, "Datadog secrets", Status.PASS, "the deployed stack has none"))
     return [_allow(c, allowed) for c in checks]
@@ -82,7 +84,11 @@ def _secret_checks(
         ]
     after = after_resource.get("Properties", {})
     checks = _condition_checks(
-        subject, f"the {secret.kind} secret", (deployed, deployed.resources()[subject]), (local, after_resource), given
+        subject,
+        f"the {secret.kind} secret",
+        (deployed, deployed.resources()[subject]),
+        (local, after_resource),
+        {p for p in given if is_no_echo(local.parameters.get(p, {})) or given[p] != current.get(p)},
     )
     for name in REPLACING_SECRET_PROPERTIES:
         if _canonical(before.get(name)) != _canonical(after.get(name)):
@@ -153,7 +159,7 @@ def _secret_string_check(
 
 
 def _schedule_checks(
-    deployed: StackTemplate, local: StackTemplate, local_resources: dict[str, dict[str, Any]], given: dict[str, str]
+    deployed: StackTemplate, local: StackTemplate, local_resources: dict[str, dict[str, Any]], renewed: set[str]
 ) -> list[Check]:
     checks: list[Check] = []
     for secret in deployed.secrets:
@@ -174,7 +180,7 @@ def _schedule_checks(
             )
             continue
         checks += _condition_checks(
-            subject, "the schedule", (deployed, deployed.resources()[subject]), (local, after), given
+            subject, "the schedule", (deployed, deployed.resources()[subject]), (local, after), renewed
         )
         before = deployed.resources()[schedule.logical_id].get("Properties", {})
         replaced = [
@@ -202,11 +208,12 @@ def _condition_checks(
     what: str,
     before: tuple[StackTemplate, dict[str, Any]],
     after: tuple[StackTemplate, dict[str, Any]],
-    given: dict[str, str],
+    renewed: set[str],
 ) -> list[Check]:
     """Where a resource's ``Condition`` is false, CloudFormation deletes it: fail when the resource
-    gets a condition, when its condition's definition changes, or when the deploy passes a value for
-    a parameter the condition reads. Removing a condition keeps the resource."""
+    gets a condition, when its condition's definition changes, or when the deploy passes a new value
+    for a parameter the condition reads (``renewed``; the same value changes nothing). Removing a
+    condition keeps the resource."""
     (deployed, before_resource), (local, after_resource) = before, after
     condition = after_resource.get("Condition")
     if condition is None:
@@ -216,10 +223,10 @@ def _condition_checks(
     elif _definitions(local, condition) != _definitions(deployed, condition):
         detail = f"the definition of {what}'s Condition {condition!r} changes"
     else:
-        read = sorted(p for p in _parameters_read(_definitions(local, condition)) if p in given)
+        read = sorted(p for p in _parameters_read(_definitions(local, condition)) if p in renewed)
         if not read:
             return []
-        detail = f"the deploy passes a value for {', '.join(read)}, which {what}'s Condition {condition!r} reads"
+        detail = f"the deploy passes a new value for {', '.join(read)}, which {what}'s Condition {condition!r} reads"
     return [
         Check(
             subject,

@@ -31,14 +31,11 @@ WARNING_ID = f"{WARNING_PREFIX}:adminSecretReader"
 _READ_ACTION = "secretsmanager:getsecretvalue"
 _UNKNOWN = None  # an ARN field known only at deploy time: any pattern may match it
 _WILDCARD = re.compile(r"[*?]")
-_PSEUDO_PARAMETERS = {
-    "AWS::Partition",
-    "AWS::Region",
-    "AWS::AccountId",
-    "AWS::URLSuffix",
-    "AWS::StackName",
-    "AWS::StackId",
-}
+# The partition, region and account (and URL suffix): known only at deploy time, taken to match
+# wherever they appear (they are the admin's own in its stack).
+_ENVIRONMENT = {"AWS::Partition", "AWS::Region", "AWS::AccountId", "AWS::URLSuffix"}
+# With the stack's name and id: in a Resource they may be anything, so they match too.
+_PSEUDO_PARAMETERS = _ENVIRONMENT | {"AWS::StackName", "AWS::StackId"}
 # An IAM policy variable (``${aws:PrincipalTag/team}``): IAM fills it in per request, so it may be anything.
 _POLICY_VARIABLE = re.compile(r"\$\{[^}]*\}")
 
@@ -58,9 +55,11 @@ def _allows_read(statement: dict[str, Any]) -> bool:
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
-def _sub_pattern(template: Any, variables: Any) -> Optional[str]:
-    """An ``Fn::Sub`` resource as a glob: pseudo parameters as ``*``, ``${!x}`` as the literal
-    ``${x}``, a variable given as a string as that string; None when another variable is in it."""
+def _sub_pattern(template: Any, variables: Any, *, wide: bool) -> Optional[str]:
+    """An ``Fn::Sub`` resource as a glob: pseudo parameters as ``*``, ``${!x}`` (the literal
+    ``${x}``, an IAM policy variable) as ``*``, a variable given as a string as that string; None
+    when another variable is in it. Not ``wide`` (a ``NotResource``, where a wider glob would
+    exclude more): only the partition, region and account become ``*``, anything else gives None."""
     if not isinstance(template, str) or not isinstance(variables, dict):
         return None
     unknown = False
@@ -68,8 +67,7 @@ def _sub_pattern(template: Any, variables: Any) -> Optional[str]:
     def replace(match: re.Match[str]) -> str:
         nonlocal unknown
         name = match.group(1)
-        if name.startswith("!") or name in _PSEUDO_PARAMETERS:
-            return "*"  # `${!x}` is the literal `${x}`: an IAM policy variable
+        if name in _ENVIRONMENT or (wide and (name.startswith("!") or name in _PSEUDO_PARAMETERS)):
             return "*"
         if isinstance(variables.get(name), str):
             return str(variables[name])
@@ -89,19 +87,19 @@ def _as_ref(resource: Any) -> Any:
     return resource
 
 
-def _pattern(resource: Any) -> Optional[str]:
+def _pattern(resource: Any, *, wide: bool = True) -> Optional[str]:
     """A resource as the glob IAM would match it, the partition, region and account (``Ref`` of a
     pseudo parameter inside an ``Fn::Join``, or ``${AWS::...}`` in an ``Fn::Sub``) as ``*``. None
     for anything else known only at deploy time (another resource's ARN, an import, a parameter):
     compared exactly, not as a pattern, so that ``<bucket ARN>/*`` is not taken for a pattern over
     every secret."""
     if isinstance(resource, str):
-        return _POLICY_VARIABLE.sub("*", resource)
+        return _POLICY_VARIABLE.sub("*", resource) if wide else resource
     if isinstance(resource, dict) and list(resource) == ["Fn::Sub"]:
         sub = resource["Fn::Sub"]
         if isinstance(sub, str):
-            return _sub_pattern(sub, {})
-        return _sub_pattern(sub[0], sub[1]) if isinstance(sub, list) and len(sub) == 2 else None
+            return _sub_pattern(sub, {}, wide=wide)
+        return _sub_pattern(sub[0], sub[1], wide=wide) if isinstance(sub, list) and len(sub) == 2 else None
     if isinstance(resource, dict) and list(resource) == ["Fn::Join"]:
         separator, parts = resource["Fn::Join"]
         if isinstance(separator, str) and isinstance(parts, list):
@@ -109,11 +107,12 @@ def _pattern(resource: Any) -> Optional[str]:
             for part in parts:
                 if isinstance(part, str):
                     glob.append(part)
-                elif isinstance(part, dict) and part.get("Ref") in _PSEUDO_PARAMETERS:
+                elif isinstance(part, dict) and part.get("Ref") in (_PSEUDO_PARAMETERS if wide else _ENVIRONMENT):
                     glob.append("*")
                 else:
                     return None
-            return _POLICY_VARIABLE.sub("*", separator.join(glob))
+            joined = separator.join(glob)
+            return _POLICY_VARIABLE.sub("*", joined) if wide else joined
     return None
 
 
@@ -222,7 +221,8 @@ class _AdminReaders:
             if "NotResource" in statement:
                 excluded = [_as_ref(r) for r in _as_list(statement["NotResource"])]
                 for key, admin in self.admins.items():
-                    if not any(repr(r) == key or self._names(admin, r) for r in excluded):
+                    # Narrow: a NotResource excludes the admin only if it surely names it.
+                    if not any(repr(r) == key or self._names(admin, r, wide=False) for r in excluded):
                         return f"{admin.path!r} (every resource but the statement's NotResource)"
                 continue
             for resource in map(_as_ref, _as_list(statement.get("Resource", []))):
@@ -236,8 +236,8 @@ class _AdminReaders:
         return None
 
     @staticmethod
-    def _names(admin: _Admin, resource: Any) -> bool:
-        glob = _pattern(resource)
+    def _names(admin: _Admin, resource: Any, *, wide: bool = True) -> bool:
+        glob = _pattern(resource, wide=wide)
         return glob is not None and admin.matched_by(glob)
 
 

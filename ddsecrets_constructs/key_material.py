@@ -197,20 +197,22 @@ def _check_deploy_time_source(
     format_check: str,
 ) -> None:
     if set(resolved) == {"Ref"} and isinstance(resolved["Ref"], str):
-        parameter = _find_parameter(stack, resolved["Ref"])
+        name = resolved["Ref"]
+        # The parameter the value refers to (another stack's may share its logical id with one of
+        # this stack), else one of this stack by that logical id.
+        parameter = _referenced_parameter(value) or _find_parameter(stack, name)
         if parameter is not None:
-            if _check_parameter_use(problems, prop, owner, parameter, resolved["Ref"]):
-                _check_parameter(problems, prop, parameter, resolved["Ref"], key_format, format_check)
-            return
-        elsewhere = _parameter_of_another_stack(stack, value)
-        if elsewhere is not None:
-            problems.add(
-                prop,
-                f"the key parameter {resolved['Ref']!r} of the stack {elsewhere!r}",
-                "a key parameter of the secret's own stack: CDK would pass another stack's parameter through a "
-                "stack export, whose value CloudFormation shows in clear (`list-exports`, `describe-stacks`), "
-                "NoEcho or not",
-            )
+            if _check_parameter_use(problems, prop, owner, parameter, name):
+                _check_parameter(problems, prop, parameter, name, key_format, format_check)
+            elsewhere = Stack.of(parameter).node.path
+            if elsewhere != facts_of_stack(stack).path:
+                problems.warn(
+                    KEY_IN_STACK_EXPORT,
+                    f"`{problems.name(prop)}` is the key parameter {name!r} of the stack {elsewhere!r}: CDK passes it "
+                    "on to this stack as a stack export (or a nested stack's parameter), whose value CloudFormation "
+                    "shows in clear (`aws cloudformation list-exports`, `describe-stacks`), NoEcho or not. Give the "
+                    "secret a key parameter of its own stack.",
+                )
             return
     if "Fn::ImportValue" in resolved:
         problems.skip(
@@ -222,30 +224,14 @@ def _check_deploy_time_source(
     problems.skip(prop, f"{format_check}; it is a deploy-time value")
 
 
-# Which DatadogKeyParameters hold an admin key (True) or a key to rotate (False): registered by
-# DatadogKeyParameter, whose kind says it; admin and non-admin keys have the same formats.
-_HOLDS_ADMIN_KEY: weakref.WeakKeyDictionary[CfnParameter, bool] = weakref.WeakKeyDictionary()
+KEY_IN_STACK_EXPORT = "keyInStackExport"
 # The secret prop that took each key parameter first (one Datadog key, one secret).
 _TAKEN_BY: weakref.WeakKeyDictionary[CfnParameter, str] = weakref.WeakKeyDictionary()
 
 
-def register_key_parameter(parameter: CfnParameter, *, holds_admin_key: bool) -> None:
-    """Record what a :class:`~ddsecrets_constructs.DatadogKeyParameter` holds."""
-    _HOLDS_ADMIN_KEY[parameter] = holds_admin_key
-
-
 def _check_parameter_use(problems: Problems, prop: str, owner: str, parameter: CfnParameter, name: str) -> bool:
-    """A key parameter goes into one secret, and an admin key never into a child secret; False when
-    the parameter is refused here (nothing more to check). (A key parameter of a child's kind in an
-    admin prop works: the formats are the same, only its description misleads.)"""
-    if _HOLDS_ADMIN_KEY.get(parameter) and not prop.startswith("admin_"):
-        problems.add(
-            prop,
-            f"the DatadogKeyParameter {name!r}, which holds an admin key",
-            "a DatadogKeyParameter of kind API_KEY or APPLICATION_KEY: the admin's keys belong in the admin "
-            "secret only (a child's rotation would replace the admin's key with a new one, and delete it later)",
-        )
-        return False
+    """A key parameter goes into one secret (two secrets holding one Datadog key would each rotate
+    it away from the other); False when the parameter is refused here (nothing more to check)."""
     taken_by = _TAKEN_BY.get(parameter)
     if taken_by is not None and taken_by != owner:
         problems.add(
@@ -280,13 +266,12 @@ def _check_parameter(
         )
         return
     if parameter.default is not None:
-        problems.add(
-            prop,
-            f"the key parameter {name!r} with a Default",
-            "a key parameter without Default: CloudFormation's template and the cloud assembly hold the "
-            f"default in clear, NoEcho or not; {USE_THE_HELPER}",
+        problems.warn(
+            "plaintextKeyMaterial",
+            f"`{problems.name(prop)}` is the key parameter {name!r}, which has a Default: the template and the "
+            "cloud assembly hold the default in clear, NoEcho or not. Remove the Default outside tests; "
+            f"{USE_THE_HELPER}.",
         )
-        return
     pattern = parameter.allowed_pattern
     if pattern == key_format.parameter_pattern:
         return  # CloudFormation checks the exact format before it changes anything.
@@ -301,15 +286,12 @@ def _check_parameter(
     problems.skip(prop, f"{format_check}; the NoEcho parameter {name!r} has no AllowedPattern for it: {USE_THE_HELPER}")
 
 
-def _parameter_of_another_stack(stack: Stack, value: SecretValue) -> Optional[str]:
-    """The path of the stack whose ``CfnParameter`` ``value`` refers to, when it is not ``stack``."""
+def _referenced_parameter(value: SecretValue) -> Optional[CfnParameter]:
+    """The ``CfnParameter`` a ``SecretValue.cfn_parameter`` refers to, whatever its stack."""
     fragments = Tokenization.reverse_string(value.unsafe_unwrap())
     token = fragments.first_token if fragments.length == 1 else None
     target = token.target if isinstance(token, Reference) else None
-    if isinstance(target, CfnParameter):
-        owner = Stack.of(target).node.path
-        return owner if owner != facts_of_stack(stack).path else None
-    return None
+    return target if isinstance(target, CfnParameter) else None
 
 
 def _find_parameter(stack: Stack, logical_id: str) -> Optional[CfnParameter]:

@@ -14,7 +14,7 @@ from typing import Optional
 from aws_cdk import CfnParameter, SecretValue
 from constructs import Construct
 
-from .key_material import API_KEY, APP_KEY, KeyFormat, register_key_parameter
+from .key_material import API_KEY, APP_KEY, KeyFormat
 from .validation import DdSecretsValidationError, Problems, check_construct_id
 
 _DESCRIPTION_LIMIT = 4000  # CloudFormation's limit for a parameter description
@@ -108,9 +108,6 @@ class DatadogKeyParameter(CfnParameter):
             description=text[:_DESCRIPTION_LIMIT],
         )
         self._kind = kind
-        register_key_parameter(
-            self, holds_admin_key=kind in (DatadogKeyKind.ADMIN_API_KEY, DatadogKeyKind.ADMIN_APPLICATION_KEY)
-        )
 
     @property
     def kind(self) -> DatadogKeyKind:

@@ -484,6 +484,13 @@ def test_guard_fails_when_a_kept_condition_changes_or_reads_a_parameter_the_depl
     changed = guard(stack, assembly_with(tmp_path / "changed", stack, conditional({"Fn::Equals": ["a", "b"]})))
     found = fails(changed)[(admin, "no new condition")]
     assert "the definition of the admin secret's Condition 'Keep' changes" in found
+    same_value = guard(
+        stack,
+        assembly_with(tmp_path / "same_value", stack, conditional(reads_id)),
+        "--parameters",
+        f"{stack}:ApiKeyId={IDS['ApiKeyId']}",
+    )
+    assert (admin, "no new condition") not in fails(same_value)  # the value it has: nothing changes
     new_value = guard(
         stack,
         assembly_with(tmp_path / "value", stack, conditional(reads_id)),
@@ -491,7 +498,7 @@ def test_guard_fails_when_a_kept_condition_changes_or_reads_a_parameter_the_depl
         f"{stack}:ApiKeyId={IDS['ApiKeyId'][:-1]}0",
     )
     assert (
-        "passes a value for ApiKeyId, which the admin secret's Condition 'Keep' reads"
+        "passes a new value for ApiKeyId, which the admin secret's Condition 'Keep' reads"
         in fails(new_value)[(admin, "no new condition")]
     )
 
@@ -570,3 +577,26 @@ def test_guard_asks_aws_in_the_region_cdk_out_deploys_the_stack_to(
     assert run.code == 1, run.out
     assert (admin_id(template_of(example_assembly(), SEED)), "SecretString not written again") in fails(run)
     assert f"cloudformation GetTemplate {stack}" in run.err
+
+
+def test_a_construct_path_that_is_also_another_stacks_name_selects_by_construct_path(tmp_path: Path) -> None:
+    """``make deploy STACK=<construct path>``: ``cdk deploy`` selects by construct path, so must guard."""
+    from ddsecrets_cli.assembly import load_from_assembly
+
+    out = tmp_path / "cdk.out"
+    shutil.copytree(example_assembly(), out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["artifacts"][SEED]["properties"]["stackName"] = "prod-seed"
+    manifest["artifacts"]["DatadogTeamStack"]["properties"]["stackName"] = SEED
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert load_from_assembly(out, SEED).name == "prod-seed"
+    assert load_from_assembly(out, "prod-seed").name == "prod-seed"
+
+
+def test_days_are_ascii_digits() -> None:
+    import argparse
+
+    from ddsecrets_cli.main import _days
+
+    with pytest.raises(argparse.ArgumentTypeError, match="a number of days from 1 to 90"):
+        _days("\u00b2")

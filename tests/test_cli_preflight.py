@@ -396,6 +396,7 @@ def test_an_unexpected_error_is_named_without_its_message(
         ("--timeout", "600.1"),
         ("--retries", "-1"),
         ("--retries", "11"),
+        ("--retries", "\u00b2"),  # a digit to str.isdigit, not to int()
     ],
 )
 def test_bounds_that_are_not_bounds_are_refused(option: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:

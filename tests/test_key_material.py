@@ -73,29 +73,16 @@ def test_datadog_key_parameter_is_accepted_silently(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "key_format"), [(DatadogKeyKind.ADMIN_API_KEY, API_KEY), (DatadogKeyKind.ADMIN_APPLICATION_KEY, APP_KEY)]
+    ("kind", "prop"), [(DatadogKeyKind.API_KEY, "admin_api_key"), (DatadogKeyKind.ADMIN_API_KEY, "api_key")]
 )
-def test_an_admin_key_parameter_goes_into_an_admin_secret_only(
-    stack: Stack, kind: DatadogKeyKind, key_format: KeyFormat
+def test_a_key_parameters_kind_is_a_label_any_kind_of_the_format_is_accepted(
+    stack: Stack, kind: DatadogKeyKind, prop: str
 ) -> None:
-    """Admin and child keys have the same formats: the parameter's kind tells them apart. The admin's
-    key in a child secret would be replaced, then deleted, by the child's rotation."""
-    name = kind.value.title().replace("_", "")
-    parameter = DatadogKeyParameter(stack, name, kind=kind)
+    """Admin and child keys have the same formats and the same AllowedPattern: the value passed at
+    deploy is what is stored. (The admin's key given to a child too is refused: one parameter, one secret.)"""
+    parameter = DatadogKeyParameter(stack, f"Label{prop.title().replace('_', '')}", kind=kind)
     problems = Problems()
-    prop = "api_key" if key_format is API_KEY else "app_key"
-    check_key_material(stack, problems, prop, parameter.secret_value, key_format, validate_format=True)
-    (problem,) = problems._problems
-    assert problem.received == f"the DatadogKeyParameter {name!r}, which holds an admin key"
-    assert "of kind API_KEY or APPLICATION_KEY" in problem.allowed
-    assert "the admin's keys belong in the admin secret only" in problem.allowed
-
-
-def test_a_key_parameter_of_a_childs_kind_in_an_admin_prop_works_as_before(stack: Stack) -> None:
-    """Same format, same template: accepted (it was before 5.7.0; only its description misleads)."""
-    parameter = DatadogKeyParameter(stack, "ChildKindInAdmin", kind=DatadogKeyKind.API_KEY)
-    problems = Problems()
-    check_key_material(stack, problems, "admin_api_key", parameter.secret_value, API_KEY, validate_format=True)
+    check_key_material(stack, problems, prop, parameter.secret_value, API_KEY, validate_format=True)
     assert nothing_said(problems)
 
 
@@ -374,26 +361,38 @@ def test_a_refused_secret_gives_its_key_parameter_back() -> None:
     DatadogApiKeySecret(stack, "Corrected", admin=admin, api_key=key.secret_value, api_key_id=api_key_id(stack))
 
 
-def test_fails_on_a_key_parameter_with_a_default_without_showing_it(stack: Stack) -> None:
-    """A NoEcho parameter's Default is in the template in clear."""
+def test_a_key_parameter_with_a_default_is_warned_as_plaintext_without_showing_it(stack: Stack) -> None:
+    """A NoEcho parameter's Default is in the template in clear: warned like a literal key."""
     parameter = CfnParameter(
         stack, "WithDefault", no_echo=True, allowed_pattern=API_KEY.parameter_pattern, default=LITERAL_API_KEY
     )
-    (problem,) = check(stack, SecretValue.cfn_parameter(parameter))._problems
-    assert problem.received == "the key parameter 'WithDefault' with a Default"
-    assert "hold the default in clear, NoEcho or not" in problem.allowed
-    assert LITERAL_API_KEY not in problem.received + problem.allowed
+    problems = check(stack, SecretValue.cfn_parameter(parameter))
+    assert problems._problems == []
+    ((warning_id, message),) = problems._warnings
+    assert warning_id == "plaintextKeyMaterial"
+    assert "the key parameter 'WithDefault', which has a Default: the template and the cloud assembly hold" in message
+    assert LITERAL_API_KEY not in message
 
 
-def test_a_key_parameter_of_another_stack_is_refused_as_its_export_would_show_the_key() -> None:
-    """CDK passes another stack's parameter through an export, which CloudFormation shows in clear."""
+@pytest.mark.parametrize("own_parameter_of_the_same_id", [False, True])
+def test_a_key_parameter_of_another_stack_warns_that_its_export_shows_the_key(
+    own_parameter_of_the_same_id: bool,
+) -> None:
+    """CDK passes another stack's parameter through an export, which CloudFormation shows in clear;
+    found by the value's own parameter, also when this stack has one of the same logical id."""
     app, keys = new_stack(name="Keys")
     stack = Stack(app, "TestStack2", env=Environment(account=ACCOUNT, region=REGION))
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
     elsewhere = DatadogKeyParameter(keys, "AgentApiKey", kind=DatadogKeyKind.API_KEY)
-    with pytest.raises(
-        DdSecretsValidationError,
-        match=r"(?s)TestStack2/Agent: .*`api_key`: got the key parameter 'AgentApiKey' of the stack 'Keys'.*"
-        r"a key parameter of the secret's own stack.*shows in clear",
-    ):
-        DatadogApiKeySecret(stack, "Agent", admin=admin, api_key=elsewhere.secret_value, api_key_id=api_key_id(stack))
+    if own_parameter_of_the_same_id:
+        own = DatadogKeyParameter(stack, "AgentApiKey", kind=DatadogKeyKind.API_KEY)
+    DatadogApiKeySecret(stack, "Agent", admin=admin, api_key=elsewhere.secret_value, api_key_id=api_key_id(stack))
+    (warning,) = [
+        str(w.entry.data)
+        for w in Annotations.from_stack(stack).find_warning("/TestStack2/Agent", Match.any_value())
+        if "keyInStackExport" in str(w.entry.data)
+    ]
+    assert "`api_key` is the key parameter 'AgentApiKey' of the stack 'Keys'" in warning
+    assert "list-exports" in warning
+    if own_parameter_of_the_same_id:  # this stack's own parameter is still free for its own secret
+        DatadogApiKeySecret(stack, "Own", admin=admin, api_key=own.secret_value, api_key_id=api_key_id(stack))

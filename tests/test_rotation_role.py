@@ -734,7 +734,18 @@ def test_readers_written_with_fn_sub_inline_user_and_group_policies_or_a_generat
     iam.CfnRolePolicy(stack, "RolePolicy", role_name=role.role_name, policy_name="p", policy_document=document("*"))
     for name, (resource, _) in policies.items():
         iam.CfnManagedPolicy(stack, name, policy_document=document(resource))
+    # In a NotResource a variable may not be taken as a wildcard: that would exclude the admin.
+    not_resources = {
+        "AllButVariable": secret_arn(stack, "${aws:username}*"),
+        "AllButStackName": cdk.Fn.sub("arn:aws:secretsmanager:*:*:secret:${AWS::StackName}*"),
+        "AllButPolicyVariable": cdk.Fn.sub("arn:aws:secretsmanager:*:*:secret:${!aws:PrincipalTag/team}*"),
+    }
+    for name, excluded in not_resources.items():
+        statement = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "NotResource": excluded}
+        iam.CfnManagedPolicy(stack, name, policy_document={"Version": "2012-10-17", "Statement": [statement]})
     warnings = reader_warnings(stack)
+    for name in not_resources:
+        assert f"/TestStack/{name}" in warnings, name
     for name in ("User", "Group", "UserPolicy", "GroupPolicy", "RolePolicy"):
         assert f"/TestStack/{name}" in warnings, name
     for name, (_, reads) in policies.items():
