@@ -8,6 +8,7 @@ literal, a parameter, or something only CloudFormation can compute.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -109,9 +110,9 @@ def load_from_assembly(cdk_out: Path, stack_name: str) -> StackTemplate:
         raise UsageError(f"stack {stack_name!r} is not in {cdk_out}; it has: {', '.join(sorted(stacks)) or 'none'}")
     template_file = cdk_out / stacks[name]["properties"]["templateFile"]
     stack = parse(name, json.loads(template_file.read_text()))
-    # "aws://<account>/<region>", "unknown-region" for an environment-agnostic stack.
-    region = str(stacks[name].get("environment", "")).rsplit("/", 1)[-1]
-    stack.region = region if region and region != "unknown-region" and not region.startswith("aws:") else None
+    # "aws://<account>/<region>", with "unknown-region" for an environment-agnostic stack.
+    environment = re.fullmatch(r"aws://[^/]*/([^/]+)", str(stacks[name].get("environment", "")))
+    stack.region = environment.group(1) if environment and environment.group(1) != "unknown-region" else None
     return stack
 
 

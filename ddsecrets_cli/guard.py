@@ -50,10 +50,11 @@ def compare(
     """What the deploy of ``local`` over ``deployed`` would do to each Datadog secret and schedule."""
     checks: list[Check] = []
     local_resources = local.resources()
-    for secret in deployed.secrets:
-        checks += _secret_checks(secret, deployed, local, local_resources, given, current)
-    # The parameters the deploy gives a new value (a NoEcho value always counts as new).
+    # The parameters the deploy gives a new value (a NoEcho value always counts as new: CloudFormation
+    # does not show the old one).
     renewed = {p for p in given if is_no_echo(local.parameters.get(p, {})) or given[p] != current.get(p)}
+    for secret in deployed.secrets:
+        checks += _secret_checks(secret, deployed, local, local_resources, renewed)
     checks += _schedule_checks(deployed, local, local_resources, renewed)
     if not checks:
         checks.append(Check(deployed.name, "Datadog secrets", Status.PASS, "the deployed stack has none"))
@@ -65,8 +66,7 @@ def _secret_checks(
     deployed: StackTemplate,
     local: StackTemplate,
     local_resources: dict[str, dict[str, Any]],
-    given: dict[str, str],
-    current: dict[str, str],
+    renewed: set[str],
 ) -> list[Check]:
     subject = secret.logical_id
     before = deployed.resources()[secret.logical_id].get("Properties", {})
@@ -83,13 +83,7 @@ def _secret_checks(
             )
         ]
     after = after_resource.get("Properties", {})
-    checks = _condition_checks(
-        subject,
-        f"the {secret.kind} secret",
-        (deployed, deployed.resources()[subject]),
-        (local, after_resource),
-        {p for p in given if is_no_echo(local.parameters.get(p, {})) or given[p] != current.get(p)},
-    )
+    checks = _condition_checks(subject, f"the {secret.kind} secret", deployed, local, renewed)
     for name in REPLACING_SECRET_PROPERTIES:
         if _canonical(before.get(name)) != _canonical(after.get(name)):
             checks.append(
@@ -112,7 +106,7 @@ def _secret_checks(
                 _how(subject),
             )
         )
-    checks.append(_secret_string_check(subject, before, after, local, given, current))
+    checks.append(_secret_string_check(subject, before, after, renewed))
     return checks
 
 
@@ -120,9 +114,7 @@ def _secret_string_check(
     subject: str,
     before: dict[str, Any],
     after: dict[str, Any],
-    local: StackTemplate,
-    given: dict[str, str],
-    current: dict[str, str],
+    renewed: set[str],
 ) -> Check:
     name = "SecretString not written again"
     if _canonical(before.get("SecretString")) != _canonical(after.get("SecretString")):
@@ -143,9 +135,7 @@ def _secret_string_check(
     parameters = sorted(
         {s.name for s in assembly.secret_fields(after.get("SecretString")).values() if isinstance(s, assembly.Param)}
     )
-    changed_parameters = [
-        p for p in parameters if p in given and (is_no_echo(local.parameters.get(p, {})) or given[p] != current.get(p))
-    ]
+    changed_parameters = [p for p in parameters if p in renewed]
     if changed_parameters:
         return Check(
             subject,
@@ -179,9 +169,7 @@ def _schedule_checks(
                 )
             )
             continue
-        checks += _condition_checks(
-            subject, "the schedule", (deployed, deployed.resources()[subject]), (local, after), renewed
-        )
+        checks += _condition_checks(subject, "the schedule", deployed, local, renewed)
         before = deployed.resources()[schedule.logical_id].get("Properties", {})
         replaced = [
             p
@@ -204,21 +192,16 @@ def _schedule_checks(
 
 
 def _condition_checks(
-    subject: str,
-    what: str,
-    before: tuple[StackTemplate, dict[str, Any]],
-    after: tuple[StackTemplate, dict[str, Any]],
-    renewed: set[str],
+    subject: str, what: str, deployed: StackTemplate, local: StackTemplate, renewed: set[str]
 ) -> list[Check]:
     """Where a resource's ``Condition`` is false, CloudFormation deletes it: fail when the resource
     gets a condition, when its condition's definition changes, or when the deploy passes a new value
     for a parameter the condition reads (``renewed``; the same value changes nothing). Removing a
     condition keeps the resource."""
-    (deployed, before_resource), (local, after_resource) = before, after
-    condition = after_resource.get("Condition")
+    condition = local.template["Resources"][subject].get("Condition")
     if condition is None:
         return []
-    if condition != before_resource.get("Condition"):
+    if condition != deployed.template["Resources"][subject].get("Condition"):
         detail = f"{what} gets the Condition {condition!r}"
     elif _definitions(local, condition) != _definitions(deployed, condition):
         detail = f"the definition of {what}'s Condition {condition!r} changes"

@@ -155,11 +155,17 @@ def _preflight(args: argparse.Namespace, progress: Progress) -> Result:
     return checks, {}
 
 
+def _whole_number(text: str, low: int, high: int, what: str) -> int:
+    """``text`` as a number from ``low`` to ``high`` (ASCII digits: ``int`` refuses a "²" that
+    ``str.isdigit`` takes)."""
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise argparse.ArgumentTypeError(f"{text!r}: {what}")
+    return int(text)
+
+
 def _days(text: str) -> int:
     """CloudTrail's event history keeps 90 days."""
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 90:
-        raise argparse.ArgumentTypeError(f"{text!r}: a number of days from 1 to 90 (CloudTrail keeps 90 days)")
-    return int(text)
+    return _whole_number(text, 1, 90, "a number of days from 1 to 90 (CloudTrail keeps 90 days)")
 
 
 def _seconds(text: str) -> float:
@@ -173,9 +179,7 @@ def _seconds(text: str) -> float:
 
 
 def _retries(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or int(text) > 10:
-        raise argparse.ArgumentTypeError(f"{text!r}: a number of retries from 0 to 10")
-    return int(text)
+    return _whole_number(text, 0, 10, "a number of retries from 0 to 10")
 
 
 def _utc_time(text: str) -> dt.datetime:

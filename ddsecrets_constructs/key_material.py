@@ -204,7 +204,7 @@ def _check_deploy_time_source(
         if parameter is not None:
             if _check_parameter_use(problems, prop, owner, parameter, name):
                 _check_parameter(problems, prop, parameter, name, key_format, format_check)
-            elsewhere = Stack.of(parameter).node.path
+            elsewhere = facts_of(parameter).path
             if elsewhere != facts_of_stack(stack).path:
                 problems.warn(
                     KEY_IN_STACK_EXPORT,

@@ -93,6 +93,12 @@ def admin_id(template: dict[str, Any]) -> str:
 # guard
 
 
+def other_site(template: dict[str, Any]) -> None:
+    """The admin's SecretString with another Datadog site: a change guard must refuse."""
+    parts = template["Resources"][admin_id(template)]["Properties"]["SecretString"]["Fn::Join"][1]
+    parts[-1] = parts[-1].replace("datadoghq.com", "datadoghq.eu")
+
+
 def test_guard_passes_an_unchanged_template_with_previous_parameters(moto_url: str, tmp_path: Path) -> None:
     stack = deployed(moto_url, "GuardSame")
     run = guard(stack, assembly_with(tmp_path, stack, lambda t: None))
@@ -110,10 +116,6 @@ def test_guard_passes_a_stack_that_is_not_deployed_yet(moto_url: str, tmp_path: 
 
 def test_guard_fails_when_a_secret_string_expression_changes(moto_url: str, tmp_path: Path) -> None:
     stack = deployed(moto_url, "GuardSite")
-
-    def other_site(template: dict[str, Any]) -> None:
-        parts = template["Resources"][admin_id(template)]["Properties"]["SecretString"]["Fn::Join"][1]
-        parts[-1] = parts[-1].replace("datadoghq.com", "datadoghq.eu")
 
     run = guard(stack, assembly_with(tmp_path, stack, other_site))
     assert run.code == 1
@@ -423,10 +425,6 @@ def test_guard_by_construct_path_reads_the_stack_of_its_cloudformation_name(moto
     knows by its CloudFormation name, not report "not deployed yet"."""
     stack = deployed(moto_url, "prod-datadog-seed")
 
-    def other_site(t: dict[str, Any]) -> None:
-        parts = t["Resources"][admin_id(t)]["Properties"]["SecretString"]["Fn::Join"][1]
-        parts[-1] = parts[-1].replace("datadoghq.com", "datadoghq.eu")
-
     cdk_out = assembly_with(tmp_path, stack, other_site)
     assert json.loads((cdk_out / "manifest.json").read_text())["artifacts"][SEED]["displayName"] == SEED
     run = guard(SEED, cdk_out)
@@ -563,10 +561,6 @@ def test_guard_asks_aws_in_the_region_cdk_out_deploys_the_stack_to(
     """A stack of eu-west-1 guarded from a shell set to us-east-1: asked there, it would be "not
     deployed yet" and pass."""
     stack = deployed(moto_url, "GuardRegion")
-
-    def other_site(t: dict[str, Any]) -> None:
-        parts = t["Resources"][admin_id(t)]["Properties"]["SecretString"]["Fn::Join"][1]
-        parts[-1] = parts[-1].replace("datadoghq.com", "datadoghq.eu")
 
     cdk_out = assembly_with(tmp_path, stack, other_site)
     manifest = json.loads((cdk_out / "manifest.json").read_text())
