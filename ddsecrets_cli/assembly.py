@@ -74,6 +74,10 @@ class StackTemplate:
     secrets: list[DatadogSecret] = field(default_factory=list)
     region: Optional[str] = None
     """The region the cloud assembly deploys the stack to, when the stack names one."""
+    account: Optional[str] = None
+    """The account the cloud assembly deploys the stack to, when the stack names one."""
+    path: Optional[str] = None
+    """The stack's construct path in the cloud assembly (what ``cdk deploy`` selects it by)."""
 
     @property
     def parameters(self) -> dict[str, dict[str, Any]]:
@@ -90,29 +94,92 @@ class StackTemplate:
         return [s for s in self.secrets if s.type == "DatadogAdminKey"]
 
 
-def load_from_assembly(cdk_out: Path, stack_name: str) -> StackTemplate:
-    """The stack ``stack_name`` of the cloud assembly in ``cdk_out`` (``cdk synth`` writes it)."""
+@dataclass(frozen=True)
+class StackArtifact:
+    """A stack of a cloud assembly, as its manifest describes it."""
+
+    path: str
+    """Its construct path (the manifest's display name, ``<stage>/<stack>`` inside a ``Stage``)."""
+    name: str
+    """Its CloudFormation stack name."""
+    template_file: Path
+    account: Optional[str]
+    region: Optional[str]
+
+
+NESTED_ASSEMBLY = "cdk:cloud-assembly"
+"""The artifact type of a ``Stage``'s own cloud assembly (a directory beside the manifest)."""
+
+
+def stack_artifacts(cdk_out: Path) -> list[StackArtifact]:
+    """Every stack of the cloud assembly in ``cdk_out``, those of its ``Stage`` s (nested assemblies,
+    at any depth) included, in manifest order."""
     manifest_file = cdk_out / "manifest.json"
     if not manifest_file.is_file():
         raise UsageError(f"no cloud assembly at {cdk_out}: run `cdk synth` (or `make synth`) first, or pass --cdk-out")
-    artifacts = json.loads(manifest_file.read_text()).get("artifacts", {})
-    stacks = {
-        artifact.get("properties", {}).get("stackName", artifact_id): artifact
-        for artifact_id, artifact in artifacts.items()
-        if artifact.get("type") == "aws:cloudformation:stack"
-    }
-    # `cdk deploy` selects a stack by its construct path (the display name); CloudFormation knows it
-    # by its stack name. Both select it here, the construct path first (what `make deploy` passes),
-    # and the result carries the CloudFormation name.
-    by_display = {artifact.get("displayName", name): name for name, artifact in stacks.items()}
-    name = by_display.get(stack_name) or (stack_name if stack_name in stacks else None)
-    if name is None:
-        raise UsageError(f"stack {stack_name!r} is not in {cdk_out}; it has: {', '.join(sorted(stacks)) or 'none'}")
-    template_file = cdk_out / stacks[name]["properties"]["templateFile"]
-    stack = parse(name, json.loads(template_file.read_text()))
-    # "aws://<account>/<region>", with "unknown-region" for an environment-agnostic stack.
-    environment = re.fullmatch(r"aws://[^/]*/([^/]+)", str(stacks[name].get("environment", "")))
-    stack.region = environment.group(1) if environment and environment.group(1) != "unknown-region" else None
+    found: list[StackArtifact] = []
+    for artifact_id, artifact in json.loads(manifest_file.read_text()).get("artifacts", {}).items():
+        properties = artifact.get("properties", {})
+        if artifact.get("type") == NESTED_ASSEMBLY and properties.get("directoryName"):
+            found += stack_artifacts(cdk_out / properties["directoryName"])
+        elif artifact.get("type") == "aws:cloudformation:stack":
+            # "aws://<account>/<region>", "unknown-account" / "unknown-region" for an agnostic stack.
+            environment = re.fullmatch(r"aws://([^/]*)/([^/]+)", str(artifact.get("environment", "")))
+            account, region = environment.groups() if environment else (None, None)
+            found.append(
+                StackArtifact(
+                    path=artifact.get("displayName", artifact_id),
+                    name=properties.get("stackName", artifact_id),
+                    template_file=cdk_out / properties["templateFile"],
+                    account=account if account and account != "unknown-account" else None,
+                    region=region if region and region != "unknown-region" else None,
+                )
+            )
+    return found
+
+
+def find_stack(cdk_out: Path, stack_name: str) -> StackArtifact:
+    """The stack ``stack_name`` selects: the one of that construct path (what ``cdk deploy`` selects
+    by, and ``make deploy`` passes), else the one of that CloudFormation name, which must be one
+    stack (two ``Stage`` s in two accounts may give two stacks one name)."""
+    stacks = stack_artifacts(cdk_out)
+    by_path = [s for s in stacks if s.path == stack_name]
+    by_name = [s for s in stacks if s.name == stack_name]
+    if by_path:
+        return by_path[0]
+    if len(by_name) == 1:
+        return by_name[0]
+    if by_name:
+        raise UsageError(
+            f"{len(by_name)} stacks of {cdk_out} have the CloudFormation name {stack_name!r} (construct paths "
+            f"{', '.join(s.path for s in by_name)}): pass the construct path of the one to check"
+        )
+    listed = ", ".join(s.path if s.path == s.name else f"{s.path} ({s.name})" for s in stacks)
+    raise StackNotInAssemblyError(f"stack {stack_name!r} is not in {cdk_out}; it has: {listed or 'none'}")
+
+
+class StackNotInAssemblyError(UsageError):
+    """The cloud assembly has no stack of that construct path or CloudFormation name."""
+
+
+def find_stack_if_synthesized(cdk_out: Path, stack_name: str) -> Optional[StackArtifact]:
+    """:func:`find_stack`, or None when there is no cloud assembly at ``cdk_out`` or it does not
+    hold the stack (``status`` and ``protect`` then take ``stack_name`` as the CloudFormation name)."""
+    if not (cdk_out / "manifest.json").is_file():
+        return None
+    try:
+        return find_stack(cdk_out, stack_name)
+    except StackNotInAssemblyError:
+        return None
+
+
+def load_from_assembly(cdk_out: Path, stack_name: str) -> StackTemplate:
+    """The stack ``stack_name`` of the cloud assembly in ``cdk_out`` (``cdk synth`` writes it), by
+    construct path or CloudFormation name (:func:`find_stack`); the result carries the
+    CloudFormation name, the construct path and the stack's environment."""
+    artifact = find_stack(cdk_out, stack_name)
+    stack = parse(artifact.name, json.loads(artifact.template_file.read_text()))
+    stack.region, stack.account, stack.path = artifact.region, artifact.account, artifact.path
     return stack
 
 

@@ -7,14 +7,40 @@ override the first two.
 
 from __future__ import annotations
 
+import argparse
 import json
 from typing import Any, Optional
 
-from ddsecrets_cli.assembly import StackTemplate, parse
+from ddsecrets_cli.assembly import StackTemplate, find_stack_if_synthesized, parse
 from ddsecrets_cli.report import Progress, UsageError
 
 
 class Aws:
+    @classmethod
+    def for_stack(
+        cls,
+        profile: Optional[str],
+        region: Optional[str],
+        progress: Progress,
+        *,
+        stack_name: str,
+        stack_region: Optional[str],
+        stack_account: Optional[str],
+    ) -> Aws:
+        """Clients for the account and region ``cdk deploy`` sends the stack to (from ``cdk.out``):
+        its region unless ``region`` (``--region``) says otherwise, and credentials of its account.
+        Asked with another account's credentials, CloudFormation would answer for a stack of that
+        account (or none: "not deployed yet"), not for the one the deploy changes."""
+        aws = cls(profile, region or stack_region, progress)
+        if stack_account is not None:
+            caller = aws.call("sts", "get_caller_identity")["Account"]
+            if caller != stack_account:
+                raise UsageError(
+                    f"stack {stack_name} deploys to account {stack_account} (cdk.out), but the AWS credentials "
+                    f"are of account {caller}: use credentials of account {stack_account} (--profile)"
+                )
+        return aws
+
     def __init__(self, profile: Optional[str], region: Optional[str], progress: Progress) -> None:
         import boto3
         from botocore.config import Config
@@ -91,6 +117,25 @@ class Aws:
             token = page.get("NextToken")
             if not token:
                 return found
+
+
+def connect_to_stack(args: argparse.Namespace, progress: Progress) -> tuple[Aws, str]:
+    """Clients and the CloudFormation name for ``status`` and ``protect``: when ``--cdk-out`` holds
+    the stack ``--stack`` names (construct path or CloudFormation name), its name, region and
+    account from there (:meth:`Aws.for_stack`); otherwise ``--stack`` is the CloudFormation name,
+    asked in the usual AWS configuration's region."""
+    found = find_stack_if_synthesized(args.cdk_out, args.stack)
+    if found is None:
+        return Aws(args.profile, args.region, progress), args.stack
+    aws = Aws.for_stack(
+        args.profile,
+        args.region,
+        progress,
+        stack_name=found.name,
+        stack_region=found.region,
+        stack_account=found.account,
+    )
+    return aws, found.name
 
 
 class StackMissingError(Exception):

@@ -69,9 +69,9 @@ class Datadog:
         configuration = Configuration(  # type: ignore[no-untyped-call]
             host=endpoint.base_url,
             request_timeout=endpoint.timeout,
-            # The client's own retry class (it honours Datadog's X-Ratelimit-Reset on 429); given as a
-            # policy because enable_retry refuses a backoff factor below 2 s.
-            retry_policy=ClientRetry(total=endpoint.retries, backoff_factor=endpoint.backoff),
+            # The client's own retry class (it honours Datadog's X-Ratelimit-Reset on 429), given as a
+            # policy because enable_retry refuses a backoff factor below 2 s, with that wait bounded.
+            retry_policy=bounded_retry(endpoint),
         )
         configuration.api_key["apiKeyAuth"] = api_key
         if app_key is not None:
@@ -107,6 +107,20 @@ class Datadog:
     def count_api_keys(self) -> Answer:
         """``GET /api/v2/api_keys?page[size]=1``: ``meta.page.total_filtered_count`` and ``meta.max_allowed``."""
         return _call(self._keys.list_api_keys, page_size=1)
+
+
+def bounded_retry(endpoint: Endpoint) -> ClientRetry:
+    """The client's retry policy, waiting at most ``endpoint.timeout`` seconds before a retry: a
+    429's ``X-Ratelimit-Reset`` counts the seconds until Datadog's rate-limit period ends (up to an
+    hour for some limits), which the client would otherwise sleep in full, once per retry."""
+
+    class BoundedRetry(ClientRetry):
+        # urllib3 makes each next attempt's policy with type(self)(...): the bound stays.
+        def get_retry_after(self, response: Any) -> Optional[float]:
+            seconds = super().get_retry_after(response)  # type: ignore[no-untyped-call]
+            return None if seconds is None else min(float(seconds), endpoint.timeout)
+
+    return BoundedRetry(total=endpoint.retries, backoff_factor=endpoint.backoff)
 
 
 def _call(method: Any, *args: Any, **kwargs: Any) -> Answer:

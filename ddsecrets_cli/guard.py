@@ -28,9 +28,15 @@ def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], 
     local = assembly.load_from_assembly(args.cdk_out, args.stack)
     # `--stack` may be the construct path `cdk deploy` selects by (what `make deploy` passes); AWS
     # knows the stack by its CloudFormation name. Parameters prefixed with either count.
-    given = {**parse_assignments(args.stack, args.parameters), **parse_assignments(local.name, args.parameters)}
-    # Where `cdk deploy` sends the stack: its own region, unless --region says otherwise.
-    aws = Aws(args.profile, args.region or local.region, progress)
+    given = parse_assignments((local.name, args.stack), args.parameters)
+    aws = Aws.for_stack(
+        args.profile,
+        args.region,
+        progress,
+        stack_name=local.name,
+        stack_region=local.region,
+        stack_account=local.account,
+    )
     try:
         deployed = aws.deployed_template(local.name)
     except StackMissingError:
@@ -176,6 +182,7 @@ def _schedule_checks(
             for p in REPLACING_SCHEDULE_PROPERTIES
             if _canonical(before.get(p)) != _canonical(after.get("Properties", {}).get(p))
         ]
+        lost = _rotation_settings_lost(before, after.get("Properties", {}))
         if replaced:
             checks.append(
                 Check(
@@ -186,9 +193,43 @@ def _schedule_checks(
                     _how(subject),
                 )
             )
+        elif lost:
+            checks.append(
+                Check(
+                    subject,
+                    "rotation schedule kept",
+                    Status.FAIL,
+                    f"the schedule of {secret.logical_id} loses " + "; ".join(lost),
+                    _how(subject),
+                )
+            )
         else:
             checks.append(Check(subject, "rotation schedule kept", Status.PASS, f"still rotates {secret.logical_id}"))
     return checks
+
+
+ROTATION_SETTINGS = {
+    "RotationRules": "its RotationRules (when it rotates)",
+    "ExternalSecretRotationRoleArn": "its ExternalSecretRotationRoleArn (Secrets Manager has no role to rotate with)",
+    "adminSecretArn": "its adminSecretArn (Secrets Manager has no admin to rotate the key with)",
+}
+"""What a managed external rotation schedule needs, and what removing it takes away."""
+
+
+def _rotation_settings_lost(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The rotation settings ``before`` has and ``after`` does not: the schedule is kept, but the
+    secret no longer rotates (or rotates as it did) once they are gone."""
+
+    def present(properties: dict[str, Any]) -> set[str]:
+        found = {k for k in ("RotationRules", "ExternalSecretRotationRoleArn") if properties.get(k)}
+        metadata = properties.get("ExternalSecretRotationMetadata")
+        if isinstance(metadata, list) and any(
+            isinstance(item, dict) and item.get("Key") == "adminSecretArn" for item in metadata
+        ):
+            found.add("adminSecretArn")
+        return found
+
+    return [ROTATION_SETTINGS[k] for k in ROTATION_SETTINGS if k in present(before) - present(after)]
 
 
 def _condition_checks(

@@ -25,12 +25,26 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sub: argparse.ArgumentParser, *, aws: bool = True) -> None:
-        sub.add_argument("--stack", required=True, help="the CloudFormation stack name")
+        sub.add_argument(
+            "--stack",
+            required=True,
+            help="the stack: its construct path in the cloud assembly (inside a Stage, <stage>/<stack>) or its "
+            "CloudFormation name",
+        )
         sub.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
         sub.add_argument("--quiet", action="store_true", help="no progress line on stderr")
         if aws:
             sub.add_argument("--profile", help="AWS profile (default: the usual AWS configuration)")
             sub.add_argument("--region", help="AWS region (default: the usual AWS configuration)")
+
+    def stack_source(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--cdk-out",
+            type=Path,
+            default=Path("cdk.out"),
+            help="when this cloud assembly holds the stack, --stack may be its construct path, and the stack's "
+            "CloudFormation name, region and account come from it (default: cdk.out)",
+        )
 
     def assembly_and_parameters(sub: argparse.ArgumentParser, parameters_help: str) -> None:
         sub.add_argument("--cdk-out", type=Path, default=Path("cdk.out"), help="cloud assembly (default: cdk.out)")
@@ -89,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the stack's Datadog secrets (and Update:Replace/Update:Delete on their rotation schedules).",
     )
     common(protect)
+    stack_source(protect)
     protect.add_argument("--off", action="store_true", help="replace the policy with one that allows every update")
     protect.set_defaults(run=_protect)
 
@@ -99,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "version stuck in AWSPENDING, the last RotationFailed/RotationAbandoned (CloudTrail) and a verdict.",
     )
     common(status)
+    stack_source(status)
     status.add_argument(
         "--days", type=_days, default=90, help="how far back to read CloudTrail (default: 90, its maximum)"
     )
@@ -116,22 +132,28 @@ def main(
     try:
         checks, extra = args.run(args, progress)
     except UsageError as error:
-        progress.done()
-        err.write(f"ddsecrets {args.command}: {error}\n")
-        return EXIT_USAGE
+        return _usage_error(args, str(error), out, err, progress)
     except Exception as error:  # its message, or a traceback, may hold a key value
-        progress.done()
-        err.write(
-            f"ddsecrets {args.command}: unexpected {type(error).__name__} {_where(error)}; its message is not "
-            "shown, as it may hold a key value\n"
+        message = (
+            f"unexpected {type(error).__name__} {_where(error)}; its message is not shown, as it may hold a key value"
         )
-        return EXIT_USAGE
+        return _usage_error(args, message, out, err, progress)
     progress.done()
     render(args.command, args.stack, checks, as_json=args.json, out=out, extra=extra)
     return exit_code(checks)
 
 
 Result = tuple[list[Check], dict[str, object]]
+
+
+def _usage_error(args: argparse.Namespace, message: str, out: TextIO, err: TextIO, progress: Progress) -> int:
+    """Exit 2 with ``message`` on stderr and, with ``--json``, a report without checks on stdout
+    (``ok`` false, the message as ``error``), so that a script reading stdout sees why."""
+    progress.done()
+    err.write(f"ddsecrets {args.command}: {message}\n")
+    if args.json:
+        render(args.command, args.stack, [], as_json=True, out=out, extra={"ok": False, "error": message})
+    return EXIT_USAGE
 
 
 def _where(error: BaseException) -> str:
@@ -145,7 +167,7 @@ def _preflight(args: argparse.Namespace, progress: Progress) -> Result:
     from ddsecrets_cli.datadog import Endpoint
 
     stack = assembly.load_from_assembly(args.cdk_out, args.stack)
-    given = parameters.parse_assignments(args.stack, args.parameters)
+    given = parameters.parse_assignments((stack.name, args.stack), args.parameters)
     values = parameters.resolve(args.stack, stack.parameters, preflight.parameters_needed(stack), given)
 
     def endpoint_for(site: str) -> Endpoint:

@@ -19,15 +19,17 @@ from typing import Any, Optional
 from ddsecrets_cli.report import UsageError
 
 
-def parse_assignments(stack_name: str, assignments: Sequence[str]) -> dict[str, str]:
-    """``Name=value`` / ``Stack:Name=value`` pairs; pairs of another stack are ignored, as cdk does."""
+def parse_assignments(stack_names: Sequence[str], assignments: Sequence[str]) -> dict[str, str]:
+    """``Name=value`` / ``Stack:Name=value`` pairs, ``Stack`` one of ``stack_names`` (the stack's
+    CloudFormation name, which ``cdk deploy`` matches, and the ``--stack`` given); pairs of another
+    stack are ignored, as cdk does."""
     values: dict[str, str] = {}
     for assignment in assignments:
         name, sep, value = assignment.partition("=")
         if not sep or not name:
-            raise UsageError(f"--parameters {assignment!r}: expected Name=value or {stack_name}:Name=value")
+            raise UsageError(f"--parameters {assignment!r}: expected Name=value or {stack_names[0]}:Name=value")
         stack, colon, bare = name.rpartition(":")
-        if colon and stack != stack_name:
+        if colon and stack not in stack_names:
             continue
         values[bare if colon else name] = value
     return values

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from ddsecrets_cli.assembly import StackTemplate
-from ddsecrets_cli.aws import Aws
+from ddsecrets_cli.aws import connect_to_stack
 from ddsecrets_cli.report import Check, Progress, Status
 
 SECRET_ACTIONS = ["Update:Modify", "Update:Replace", "Update:Delete"]
@@ -49,19 +49,19 @@ def policy_for(stack: StackTemplate) -> dict[str, Any]:
 
 
 def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], dict[str, object]]:
-    aws = Aws(args.profile, args.region, progress)
-    deployed = aws.deployed_template_or_usage_error(args.stack)
+    aws, stack_name = connect_to_stack(args, progress)
+    deployed = aws.deployed_template_or_usage_error(stack_name)
     policy: dict[str, Any] = {"Statement": [ALLOW_ALL]} if args.off else policy_for(deployed)
-    aws.call("cloudformation", "set_stack_policy", StackName=args.stack, StackPolicyBody=json.dumps(policy))
-    body = aws.call("cloudformation", "get_stack_policy", StackName=args.stack).get("StackPolicyBody") or "{}"
+    aws.call("cloudformation", "set_stack_policy", StackName=stack_name, StackPolicyBody=json.dumps(policy))
+    body = aws.call("cloudformation", "get_stack_policy", StackName=stack_name).get("StackPolicyBody") or "{}"
     in_force = json.loads(body)
     if in_force != policy:
-        return [Check(args.stack, "stack policy", Status.FAIL, "the policy read back differs from the one set")], {}
+        return [Check(stack_name, "stack policy", Status.FAIL, "the policy read back differs from the one set")], {}
     if args.off:
         detail = "every update allowed (the secrets are no longer protected)"
-        return [Check(args.stack, "stack policy", Status.PASS, detail)], {"policy": policy}
+        return [Check(stack_name, "stack policy", Status.PASS, detail)], {"policy": policy}
     protected = [r.split("/", 1)[1] for s in policy["Statement"][1:] for r in s["Resource"]]
     detail = (
         f"CloudFormation refuses to modify, replace or delete {len(deployed.secrets)} secret(s) and their schedules"
     )
-    return [Check(args.stack, "stack policy", Status.PASS, detail)], {"policy": policy, "protected": protected}
+    return [Check(stack_name, "stack policy", Status.PASS, detail)], {"policy": policy, "protected": protected}

@@ -15,7 +15,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from ddsecrets_cli.aws import Aws, AwsCallError
+from ddsecrets_cli.aws import Aws, AwsCallError, connect_to_stack
 from ddsecrets_cli.report import Check, Progress, Status
 
 FAILURE_EVENTS = ("RotationFailed", "RotationAbandoned")
@@ -41,9 +41,9 @@ class SecretHealth:
 
 
 def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], dict[str, object]]:
-    aws = Aws(args.profile, args.region, progress)
-    deployed = aws.deployed_template_or_usage_error(args.stack)
-    physical = aws.physical_ids(args.stack)
+    aws, stack_name = connect_to_stack(args, progress)
+    deployed = aws.deployed_template_or_usage_error(stack_name)
+    physical = aws.physical_ids(stack_name)
     now = dt.datetime.now(dt.UTC)
     events = _rotation_events(aws, now - dt.timedelta(days=args.days))
     healths = [_health(aws, s.logical_id, s.type, physical.get(s.logical_id), events, now) for s in deployed.secrets]

@@ -30,6 +30,35 @@ def example_assembly() -> Path:
     return out
 
 
+STAGE_ACCOUNTS = {"Prod": "123456789012", "Dr": "210987654321"}
+"""The stages of :func:`stage_assembly` and their accounts (the first is moto's default account)."""
+STAGE_STACK = "DatadogSeedStack"
+SHARED_STACK_NAME = "datadog-seed-shared"
+"""The CloudFormation name both stages give their second stack (two accounts, one name)."""
+
+
+@cache
+def stage_assembly() -> Path:
+    """A cloud assembly as ``cdk synth`` writes it for an app of CDK ``Stage`` s (each stage's stacks
+    in a nested assembly): in each stage of :data:`STAGE_ACCOUNTS` (region eu-west-1), the seed
+    example as ``<stage>/DatadogSeedStack`` (CloudFormation name ``<stage>-DatadogSeedStack``) and as
+    ``<stage>/Shared``, named :data:`SHARED_STACK_NAME` in both."""
+    import tempfile
+
+    import aws_cdk as cdk
+
+    from examples.seed_stack import SeedStack
+
+    out = Path(tempfile.mkdtemp(prefix="ddsecrets-cli-stages-"))
+    app = cdk.App(outdir=str(out), context=json.loads((ROOT / "cdk.json").read_text())["context"])
+    for stage_id, account in STAGE_ACCOUNTS.items():
+        stage = cdk.Stage(app, stage_id, env=cdk.Environment(account=account, region="eu-west-1"))
+        SeedStack(stage, STAGE_STACK)
+        SeedStack(stage, "Shared", stack_name=SHARED_STACK_NAME)
+    app.synth()
+    return out
+
+
 def template_of(assembly: Path, stack: str) -> dict[str, Any]:
     return json.loads((assembly / f"{stack}.template.json").read_text())  # type: ignore[no-any-return]
 

@@ -49,6 +49,8 @@ class Org:
     slow_seconds: float = 0.0
     failures_left: int = 0
     failure_status: int = 503
+    failure_headers: dict[str, str] = field(default_factory=dict)
+    """Headers of the failure answers (a 429's ``X-Ratelimit-Reset``)."""
     requests: list[str] = field(default_factory=list)
     """Method and path of every request (never a header: those carry keys)."""
 
@@ -78,9 +80,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet: nothing of a request is logged
         pass
 
-    def _send(self, status: int, body: Any) -> None:
+    def _send(self, status: int, body: Any, headers: Optional[dict[str, str]] = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -94,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(org.slow_seconds)
         if org.failures_left > 0:
             org.failures_left -= 1
-            self._send(org.failure_status, {"errors": ["Internal Server Error"]})
+            self._send(org.failure_status, {"errors": ["Internal Server Error"]}, org.failure_headers)
             return
         api_key_id = org.api_key_id(self.headers.get("DD-API-KEY"))
         if url.path == "/api/v2/validate":

@@ -22,7 +22,17 @@ from moto.secretsmanager.models import FakeSecret, secretsmanager_backends
 
 from ddsecrets_cli import status
 from ddsecrets_cli.protect import SCHEDULE_ACTIONS, SECRET_ACTIONS
-from tests.cli_support import ROOT, Run, example_assembly, run_cli, template_of
+from tests.cli_support import (
+    ROOT,
+    SHARED_STACK_NAME,
+    STAGE_ACCOUNTS,
+    STAGE_STACK,
+    Run,
+    example_assembly,
+    run_cli,
+    stage_assembly,
+    template_of,
+)
 from tests.fake_aws import ACCOUNT, CREDENTIALS, REGION, FakeCloudTrail, MotoServer, deploy, secret_arns, utc
 from tests.local_server import LocalServer
 from tests.test_cli_preflight import IDS, KEYS
@@ -551,8 +561,13 @@ def test_an_aws_call_refused_is_exit_2_naming_the_call_and_the_reason(
     finally:
         refusing.stop()
     assert run.code == 2
-    assert run.out == ""
-    assert "AWS cloudformation GetTemplate: AccessDenied: User: arn:aws:iam::123456789012:user/ci" in run.err
+    refused = "AWS cloudformation GetTemplate: AccessDenied: User: arn:aws:iam::123456789012:user/ci"
+    assert refused in run.err
+    # --json: a report on stdout too, saying why the command could not run
+    assert run.json["ok"] is False
+    assert run.json["checks"] == []
+    assert refused in run.json["error"]
+    assert (run.json["command"], run.json["stack"]) == (command, SEED)
 
 
 def test_guard_asks_aws_in_the_region_cdk_out_deploys_the_stack_to(
@@ -594,3 +609,113 @@ def test_days_are_ascii_digits() -> None:
 
     with pytest.raises(argparse.ArgumentTypeError, match="a number of days from 1 to 90"):
         _days("\u00b2")
+
+
+# stacks inside CDK Stages, accounts, and schedules that lose their rotation settings
+
+
+def stage_assembly_with(tmp_path: Path, change: Any) -> tuple[Path, dict[str, Any]]:
+    """A copy of :func:`stage_assembly` whose ``Prod/DatadogSeedStack`` template (in the stage's
+    nested assembly) is passed through ``change``; also that stack's template as synthesized."""
+    out = tmp_path / "cdk.out"
+    shutil.copytree(stage_assembly(), out)
+    (template_file,) = (out / "assembly-Prod").glob(f"Prod{STAGE_STACK}*.template.json")
+    synthesized = json.loads(template_file.read_text())
+    template = copy.deepcopy(synthesized)
+    change(template)
+    template_file.write_text(json.dumps(template))
+    return out, synthesized
+
+
+def test_guard_reads_a_stack_inside_a_stage_from_the_stages_nested_assembly(moto_url: str, tmp_path: Path) -> None:
+    """``cdk deploy Prod/DatadogSeedStack`` deploys ``Prod-DatadogSeedStack``; guard must read the
+    stage's nested assembly (before 5.8.0: "not in cdk.out", exit 2 for every staged stack)."""
+    cdk_out, synthesized = stage_assembly_with(tmp_path, other_site)
+    stack = f"Prod-{STAGE_STACK}"
+    deploy(moto_url, stack, synthesized, PARAMETERS)
+    run = guard(f"Prod/{STAGE_STACK}", cdk_out)
+    assert run.code == 1, run.out + run.err
+    assert (admin_id(synthesized), "SecretString not written again") in fails(run)
+    assert f"cloudformation GetTemplate {stack}" in run.err
+    same = guard(stack, stage_assembly_with(tmp_path / "same", lambda t: None)[0])  # the CloudFormation name
+    assert same.code == 0, same.out
+    assert same.statuses()["SecretString not written again"] == ["pass"] * 3
+
+
+def test_a_cloudformation_name_two_stages_share_is_refused_naming_their_construct_paths() -> None:
+    run = guard(SHARED_STACK_NAME, stage_assembly())
+    assert run.code == 2
+    assert f"2 stacks of {stage_assembly()} have the CloudFormation name '{SHARED_STACK_NAME}'" in run.err
+    assert "construct paths Prod/Shared, Dr/Shared" in run.err or "construct paths Dr/Shared, Prod/Shared" in run.err
+    assert "pass the construct path" in run.err
+    unknown = guard("Nope", stage_assembly())
+    assert unknown.code == 2
+    assert f"Prod/{STAGE_STACK} (Prod-{STAGE_STACK})" in unknown.err  # what it has, by path and name
+
+
+@pytest.mark.parametrize("command", ["guard", "status", "protect"])
+def test_credentials_of_another_account_than_the_stacks_are_a_usage_error(moto_url: str, command: str) -> None:
+    """Dr's stacks deploy to another account than moto's: asked there, CloudFormation would say
+    "not deployed yet" and guard would pass."""
+    run = run_cli(command, "--stack", f"Dr/{STAGE_STACK}", "--cdk-out", str(stage_assembly()), "--json")
+    assert run.code == 2, run.out
+    assert (
+        f"stack Dr-{STAGE_STACK} deploys to account {STAGE_ACCOUNTS['Dr']} (cdk.out), but the AWS credentials "
+        f"are of account {ACCOUNT}" in run.json["error"]
+    )
+    assert "GetTemplate" not in run.err  # nothing asked of the wrong account
+
+
+def test_status_and_protect_select_a_staged_stack_by_construct_path_through_cdk_out(moto_url: str) -> None:
+    stack = f"Prod-{STAGE_STACK}"
+    if stack not in {s["StackName"] for s in boto3.client("cloudformation").describe_stacks()["Stacks"]}:
+        (template_file,) = (stage_assembly() / "assembly-Prod").glob(f"Prod{STAGE_STACK}*.template.json")
+        deploy(moto_url, stack, json.loads(template_file.read_text()), PARAMETERS)
+    path = ["--stack", f"Prod/{STAGE_STACK}", "--cdk-out", str(stage_assembly())]
+    protect = run_cli("protect", *path, "--json")
+    assert protect.code == 0, protect.err
+    assert len(protect.json["protected"]) == 6  # three secrets, three schedules
+    assert stack_policy(stack)["Statement"][1]["Effect"] == "Deny"
+    status_run = run_cli("status", *path, "--json")
+    assert len(status_run.json["secrets"]) == 3, status_run.err
+    assert f"ListStackResources {stack}" in status_run.err
+    without = run_cli("status", "--stack", f"Prod/{STAGE_STACK}", "--cdk-out", "/nonexistent", "--json")
+    assert without.code == 2  # no cloud assembly: --stack is the CloudFormation name, which does not exist
+    assert f"stack Prod/{STAGE_STACK} is not deployed" in without.err
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("RotationRules", "its RotationRules"),
+        ("ExternalSecretRotationRoleArn", "its ExternalSecretRotationRoleArn"),
+        ("ExternalSecretRotationMetadata", "its adminSecretArn"),
+    ],
+)
+def test_guard_fails_when_a_kept_schedule_loses_a_rotation_setting(
+    moto_url: str, tmp_path: Path, setting: str, said: str
+) -> None:
+    stack = "GuardScheduleSettings"
+    template = template_of(example_assembly(), SEED)
+    if stack not in {s["StackName"] for s in boto3.client("cloudformation").describe_stacks()["Stacks"]}:
+        deploy(moto_url, stack, template, PARAMETERS)
+    children = {
+        k: v
+        for k, v in template["Resources"].items()
+        if v["Type"] == "AWS::SecretsManager::RotationSchedule"
+        and v["Properties"].get("ExternalSecretRotationMetadata")
+    }
+    schedule = sorted(children)[0]
+    assert children[schedule]["Properties"][setting]  # the synthesized schedule has it
+
+    def drop(t: dict[str, Any]) -> None:
+        del t["Resources"][schedule]["Properties"][setting]
+
+    run = guard(stack, assembly_with(tmp_path, stack, drop))
+    assert run.code == 1, run.out
+    detail = fails(run)[(schedule, "rotation schedule kept")]
+    assert f"loses {said}" in detail
+    others = [c for c in run.json["checks"] if c["check"] == "rotation schedule kept" and c["subject"] != schedule]
+    assert {c["status"] for c in others} == {"pass"}
+    allowed = guard(stack, assembly_with(tmp_path / "allowed", stack, drop), "--allow-reseed", schedule)
+    assert allowed.code == 0

@@ -212,6 +212,22 @@ def test_server_errors_beyond_the_retries_fail(datadog: FakeDatadog, org: Org) -
     assert org.requests.count("GET /api/v2/validate") == 4
 
 
+def test_a_rate_limit_reset_is_waited_for_at_most_the_timeout(datadog: FakeDatadog, org: Org) -> None:
+    """Datadog's 429 says in ``X-Ratelimit-Reset`` how many seconds its rate-limit period has left (an
+    hour here); the client would sleep that long before its retry."""
+    import threading
+
+    org.failures_left, org.failure_status = 1, 429
+    org.failure_headers = {"X-Ratelimit-Reset": "3600"}
+    runs: list[Run] = []
+    worker = threading.Thread(target=lambda: runs.append(preflight(datadog, "--timeout", "0.5")), daemon=True)
+    worker.start()
+    worker.join(120)  # far below the hour, far above 0.5 s and the checks' own calls
+    assert not worker.is_alive(), "preflight slept the whole X-Ratelimit-Reset"
+    assert runs[0].code == 0, runs[0].out
+    assert org.requests[:2] == ["GET /api/v2/validate"] * 2  # the 429, then its retry
+
+
 def test_api_key_budget_fails_when_rotation_would_pass_fifty_keys(datadog: FakeDatadog, org: Org) -> None:
     org.app_keys[ADMIN_APP_KEY_ID].scopes = None  # may read API keys
     org.extra_api_keys = 47  # 2 stack keys + 47 = 49; the API-key secret and the admin add one each
@@ -279,7 +295,9 @@ def test_a_missing_parameter_is_a_usage_error_naming_it(datadog: FakeDatadog, mo
     run = preflight(datadog)
     assert run.code == 2
     assert "AppKey" in run.err
-    assert run.out == ""
+    # --json: the reason on stdout too, as a report with no checks
+    assert (run.json["ok"], run.json["checks"]) == (False, [])
+    assert "no value for parameter(s) AppKey" in run.json["error"]
 
 
 def test_a_key_on_the_command_line_is_refused(datadog: FakeDatadog) -> None:
@@ -287,6 +305,8 @@ def test_a_key_on_the_command_line_is_refused(datadog: FakeDatadog) -> None:
     assert run.code == 2
     assert "NoEcho" in run.err
     assert KEYS["AdminApiKey"] not in run.err
+    assert "NoEcho" in run.json["error"]
+    assert KEYS["AdminApiKey"] not in run.out
 
 
 def test_children_of_an_imported_admin_check_what_they_can(datadog: FakeDatadog, org: Org) -> None:

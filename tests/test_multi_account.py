@@ -93,3 +93,20 @@ def test_an_admin_of_another_environment_is_refused() -> None:
         match=r"`admin`: got the admin secret at 'ProdEu/Security/DatadogAdmin', in region 'eu-west-1'",
     ):
         TeamKeysStack(prod_us, "Borrowed", admin=prod_eu.security.admin, team="borrowed")
+
+
+def test_the_cli_reads_each_environments_stacks_from_the_stages_nested_assemblies() -> None:
+    """What docs/scaling.md's later deploys run: ``ddsecrets guard --stack <stage>/<stack>`` on the
+    app's cloud assembly finds each stack, its CloudFormation name and its account and region."""
+    from pathlib import Path
+
+    from ddsecrets_cli.assembly import load_from_assembly
+
+    cdk_out = Path(assembly().synth().directory)
+    for stage_id, (account, region) in ENVIRONMENTS.items():
+        for stack_id in ("Security", *(f"{team.title()}Keys" for team in TEAMS)):
+            stack = load_from_assembly(cdk_out, f"{stage_id}/{stack_id}")
+            assert (stack.name, stack.path) == (f"{stage_id}-{stack_id}", f"{stage_id}/{stack_id}")
+            assert (stack.account, stack.region) == (account, region)
+            expected = ["DatadogAdminKey"] if stack_id == "Security" else ["DatadogApiKey", "DatadogApplicationKey"]
+            assert sorted(s.type for s in stack.secrets) == expected
