@@ -290,6 +290,20 @@ def test_progress_goes_to_stderr_and_names_each_call(datadog: FakeDatadog, org: 
     assert preflight(datadog, "--quiet").err == ""
 
 
+def test_a_staged_stack_takes_its_parameters_by_cloudformation_name_as_cdk_deploy_does(datadog: FakeDatadog) -> None:
+    """``--stack Prod/DatadogSeedStack`` (construct path, in a Stage's nested assembly) and
+    ``--parameters Prod-DatadogSeedStack:Name=value`` (the CloudFormation name cdk deploy matches)."""
+    from tests.cli_support import STAGE_STACK, stage_assembly
+
+    args = ["preflight", "--stack", f"Prod/{STAGE_STACK}", "--cdk-out", str(stage_assembly()), "--json"]
+    args += ["--datadog-url", datadog.url, "--at", QUIET_TIME, "--timeout", "2", "--retries", "1"]
+    for name, value in IDS.items():
+        args += ["--parameters", f"Prod-{STAGE_STACK}:{name}={value}"]
+    run = run_cli(*args)
+    assert run.code == 0, run.out + run.err
+    assert run.statuses()["admin key pair valid"] == ["pass"]
+
+
 def test_a_missing_parameter_is_a_usage_error_naming_it(datadog: FakeDatadog, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AppKey")
     run = preflight(datadog)
