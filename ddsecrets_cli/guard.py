@@ -22,6 +22,7 @@ from ddsecrets_cli.report import Check, Progress, Status
 REPLACING_SECRET_PROPERTIES = ("Name",)
 """Properties of AWS::SecretsManager::Secret whose change replaces the secret (CloudFormation reference)."""
 REPLACING_SCHEDULE_PROPERTIES = ("SecretId",)
+NESTED_STACK = "AWS::CloudFormation::Stack"
 
 
 def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], dict[str, object]]:
@@ -62,6 +63,18 @@ def compare(
     for secret in deployed.secrets:
         checks += _secret_checks(secret, deployed, local, local_resources, renewed)
     checks += _schedule_checks(deployed, local, local_resources, renewed)
+    checks += [
+        Check(
+            logical_id,
+            "nested stack not checked",
+            Status.WARN,
+            "a nested stack (AWS::CloudFormation::Stack): its template is another file, and the Datadog secrets "
+            "in it are not compared here",
+            "keep Datadog secrets in top-level stacks, which guard reads",
+        )
+        for logical_id, resource in sorted(local_resources.items())
+        if resource.get("Type") == NESTED_STACK
+    ]
     if not checks:
         checks.append(Check(deployed.name, "Datadog secrets", Status.PASS, "the deployed stack has none"))
     return [_allow(c, allowed) for c in checks]

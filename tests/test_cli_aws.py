@@ -719,3 +719,19 @@ def test_guard_fails_when_a_kept_schedule_loses_a_rotation_setting(
     assert {c["status"] for c in others} == {"pass"}
     allowed = guard(stack, assembly_with(tmp_path / "allowed", stack, drop), "--allow-reseed", schedule)
     assert allowed.code == 0
+
+
+def test_guard_warns_that_a_nested_stacks_secrets_are_not_checked(moto_url: str, tmp_path: Path) -> None:
+    stack = deployed(moto_url, "GuardNested")
+
+    def nest(t: dict[str, Any]) -> None:
+        t["Resources"]["KeysNestedStack"] = {
+            "Type": "AWS::CloudFormation::Stack",
+            "Properties": {"TemplateURL": "https://example.com/keys.template.json"},
+        }
+
+    run = guard(stack, assembly_with(tmp_path, stack, nest))
+    assert run.code == 0, run.out  # a warning
+    (nested,) = [c for c in run.json["checks"] if c["check"] == "nested stack not checked"]
+    assert (nested["subject"], nested["status"]) == ("KeysNestedStack", "warn")
+    assert "are not compared here" in nested["detail"]
