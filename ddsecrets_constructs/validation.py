@@ -53,7 +53,10 @@ def is_unresolved(value: object) -> bool:
     Python for a ``str`` (the same rule as aws_cdk's), through jsii for anything else."""
     if type(value) is str:
         return _ANY_TOKEN_MARKER in value and _STRING_TOKEN.search(value) is not None
-    return bool(Token.is_unresolved(value))
+    try:
+        return bool(Token.is_unresolved(value))
+    except AttributeError:  # jsii cannot pass a plain Python object (no __jsii_type__): not a token
+        return False
 
 
 def _shape_of(match: str) -> str:
@@ -108,6 +111,8 @@ def describe(value: object) -> str:
         return {list: f"[{inner}]", tuple: f"({inner})"}.get(type(value), "{" + inner + "}")
     text = repr(value)
     if " object at 0x" in text or text.startswith("<"):
+        if is_unresolved(value):  # Fn.condition_if(...), Token.as_any(...): not their jsii class
+            return "a deploy-time value (token)"
         return f"{_article(type(value).__name__)} {type(value).__name__}"
     return text
 

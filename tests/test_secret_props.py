@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from aws_cdk import Annotations, RemovalPolicy
+from aws_cdk import Annotations, CfnParameter, Fn, RemovalPolicy
 from aws_cdk.assertions import Annotations as AssertAnnotations
 from aws_cdk.assertions import Match
 
@@ -12,6 +12,7 @@ from ddsecrets_constructs import (
     ApplicationKeySpec,
     DatadogAdminKeySecret,
     DatadogManagedSecrets,
+    DatadogRotationRole,
     DdSecretsValidationError,
 )
 from ddsecrets_constructs._secret_props import check_encryption_key
@@ -106,3 +107,17 @@ def test_text_props_are_checked_for_length_and_key_material(prop: str, value: st
         DatadogAdminKeySecret(stack, "Admin", **admin_props(stack, **{prop: value}))
     assert message in str(caught.value)
     assert LITERAL_API_KEY not in str(caught.value)
+
+
+def test_a_flag_that_decides_what_is_synthesized_refuses_a_deploy_time_value_saying_why() -> None:
+    """`rotate_immediately_on_update` only goes into the template (tests/test_rotation.py); these
+    decide what the library synthesizes or checks, which CloudFormation cannot change."""
+    _, stack = new_stack()
+    flag = CfnParameter(stack, "Flag").value_as_string
+    why = "True or False, known at synth time: it decides what is synthesized"
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), validate_key_format=flag)  # type: ignore[arg-type]
+    assert f"`validate_key_format`: got a deploy-time value (token); {why}" in str(caught.value)
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogRotationRole(stack, "Role", allow_get_random_password=Fn.condition_if("C", True, False))  # type: ignore[arg-type]
+    assert f"`allow_get_random_password`: got a deploy-time value (token); {why}" in str(caught.value)
