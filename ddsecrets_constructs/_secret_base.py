@@ -48,7 +48,11 @@ def check_secret_name(
     if not isinstance(name, str):
         problems.wrong_type(prop, name, "a secret name string")
     elif is_unresolved(name):
-        problems.skip(prop, "secret name characters")
+        problems.skip(
+            prop,
+            f"secret name of 1-{max_length} letters, digits and /_+=.@-, without key material"
+            + ("" if is_prefix else ", not ending in '-' and 6 characters"),
+        )
     elif not problems.refuse_key_shapes(prop, name, "a secret name without key material (it is shown everywhere)"):
         return
     elif not _SECRET_NAME.fullmatch(name) or len(name) > max_length:

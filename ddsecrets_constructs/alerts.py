@@ -274,6 +274,8 @@ def _check(
     for index, prefix in enumerate(prefixes):
         if not isinstance(prefix, str) or not prefix or (not Token.is_unresolved(prefix) and prefix.endswith("/")):
             problems.wrong_type(f"secret_name_prefixes[{index}]", prefix, "a secret name prefix without trailing '/'")
+        elif Token.is_unresolved(prefix):
+            problems.skip(f"secret_name_prefixes[{index}]", "secret name prefix without key material or trailing '/'")
         else:
             problems.refuse_key_shapes(f"secret_name_prefixes[{index}]", prefix, "a secret name prefix")
     if targets is not None and topic is not None:

@@ -175,7 +175,9 @@ class DatadogRotationRole(Construct):
             "description", description, "a description string", max_length=ROLE_DESCRIPTION_LIMIT
         )
         literal = description if isinstance(description, str) and not is_unresolved(description) else None
-        if text_ok and literal is not None and not _ROLE_DESCRIPTION.fullmatch(literal):
+        if text_ok and literal is None and description is not None:
+            problems.skip("description", "characters IAM accepts in a description: tabs, line ends and Latin-1")
+        elif text_ok and literal is not None and not _ROLE_DESCRIPTION.fullmatch(literal):
             problems.add(
                 "description",
                 describe(description),

@@ -245,7 +245,10 @@ class Problems:
         """A free-text string (a description): the right type and length, and no key in it."""
         if not self.check_type(prop, value, str, allowed, optional=optional):
             return False
-        if value is None or is_unresolved(value):
+        if value is None:
+            return True
+        if is_unresolved(value):
+            self.skip(prop, f"no key material, at most {max_length} characters")
             return True
         assert isinstance(value, str)
         if key_shapes(value):
