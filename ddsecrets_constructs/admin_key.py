@@ -30,7 +30,7 @@ from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
 from .site import DatadogSite, SiteInput, resolve_site, site_of
-from .validation import Problems, check_construct_id, is_unresolved
+from .validation import Problems, check_construct_id, gives_back_if_not_built, is_unresolved
 
 SECRET_TYPE = "DatadogAdminKey"
 
@@ -104,6 +104,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             admin_app_key_id="...")
     """
 
+    @gives_back_if_not_built
     def __init__(
         self,
         scope: Construct,
@@ -347,6 +348,7 @@ def check_admin_props(
 class ImportedDatadogAdminKeySecret(Construct):
     """An admin secret that this app does not manage; see :meth:`DatadogAdminKeySecret.from_admin_secret_attributes`."""
 
+    @gives_back_if_not_built
     def __init__(
         self,
         scope: Construct,

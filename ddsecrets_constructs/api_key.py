@@ -23,7 +23,7 @@ from .admin_key import IDatadogAdminKeySecret
 from .key_material import API_KEY, check_key_material
 from .rotation import KeyRotation
 from .rotation_role import DatadogRotationRole
-from .validation import Problems, check_construct_id
+from .validation import Problems, check_construct_id, gives_back_if_not_built
 
 SECRET_TYPE = "DatadogApiKey"
 
@@ -33,6 +33,7 @@ class DatadogApiKeySecret(DatadogChildKeySecretBase):
 
     KEY_FIELD = "apiKey"
 
+    @gives_back_if_not_built
     def __init__(
         self,
         scope: Construct,

@@ -22,7 +22,7 @@ from .admin_key import IDatadogAdminKeySecret
 from .key_material import APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation
 from .rotation_role import DatadogRotationRole
-from .validation import Problems, check_construct_id, is_unresolved
+from .validation import Problems, check_construct_id, gives_back_if_not_built, is_unresolved
 
 SECRET_TYPE = "DatadogApplicationKey"
 
@@ -32,6 +32,7 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
 
     KEY_FIELD = "appKey"
 
+    @gives_back_if_not_built
     def __init__(
         self,
         scope: Construct,

@@ -59,7 +59,7 @@ from .application_key import DatadogApplicationKeySecret, check_application_key_
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole, policies_needed
 from .site import SiteInput
-from .validation import WARNING_PREFIX, Problems, check_construct_id, is_unresolved, redact
+from .validation import WARNING_PREFIX, Problems, check_construct_id, gives_back_if_not_built, is_unresolved, redact
 
 APPLICATION_KEYS = "application-keys"
 API_KEYS = "api-keys"
@@ -127,6 +127,7 @@ class DatadogManagedSecrets(Construct):
             api_keys={"team-a": ApiKeySpec(...)})
     """
 
+    @gives_back_if_not_built
     def __init__(
         self,
         scope: Construct,

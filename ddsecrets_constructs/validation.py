@@ -16,10 +16,11 @@ printed. Values are shown with :func:`describe`, which prints what the user type
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Any, Optional, TypeVar, Union, cast
 
 from aws_cdk import Annotations, Duration, SecretValue, Token
 from constructs import Construct, IConstruct
@@ -199,7 +200,7 @@ class Problems:
     """(prop as the user wrote it, the check skipped)."""
     _warnings: list[tuple[str, str]] = field(default_factory=list)
     _undo: list[Callable[[], None]] = field(default_factory=list)
-    """What to take back if the construct is refused (see :meth:`undo_if_refused`)."""
+    """What to take back if the construct is refused, when none is being built (see :meth:`undo_if_refused`)."""
 
     def within(self, prefix: str) -> Problems:
         """A view that names props with ``prefix`` and records everything here."""
@@ -283,10 +284,12 @@ class Problems:
         return len(self._problems)
 
     def undo_if_refused(self, undo: Callable[[], None]) -> None:
-        """Run ``undo`` if :meth:`raise_if_any` refuses the construct: for what a check recorded
-        app-wide (a secret name claimed, a Datadog key held), so that a corrected construct built
-        after a refused one does not clash with a secret that was never created."""
-        self._undo.append(undo)
+        """Run ``undo`` if the construct is refused, or fails for any other reason before it is built
+        (:func:`gives_back_if_not_built`): for what a check recorded app-wide (a secret name claimed,
+        a Datadog key held), so that a corrected construct built after a failed one does not clash
+        with a secret that was never created."""
+        if not undo_if_not_built(undo):
+            self._undo.append(undo)
 
     def raise_if_any(self, scope: IConstruct) -> None:
         """Raise one error for all problems; otherwise annotate ``scope`` with the warnings."""
@@ -310,6 +313,47 @@ class Problems:
             )
         for warning_id, message in dict.fromkeys(self._warnings):
             Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", redact(message))
+
+
+_BUILDING: list[list[Callable[[], None]]] = []
+"""For each construct being built (the innermost last), what it recorded app-wide, to take back."""
+
+
+def undo_if_not_built(undo: Callable[[], None]) -> bool:
+    """Run ``undo`` if the construct being built fails (:func:`gives_back_if_not_built`); False
+    when no construct is being built."""
+    if not _BUILDING:
+        return False
+    _BUILDING[-1].append(undo)
+    return True
+
+
+_Init = TypeVar("_Init", bound=Callable[..., None])
+
+
+def gives_back_if_not_built(init: _Init) -> _Init:
+    """Wrap a construct's ``__init__`` so that what it recorded app-wide (names claimed, key ids
+    and key parameters held, API keys counted) is taken back when it raises, whatever the error:
+    our refusal, or aws_cdk's own once the checks have passed. A construct built after it in the
+    same app may then use the same names, keys and ids. What a construct built inside it records
+    (a family's secrets) is taken back with it."""
+
+    @functools.wraps(init)
+    def building(self: Construct, scope: Construct, construct_id: str, *args: Any, **kwargs: Any) -> None:
+        recorded: list[Callable[[], None]] = []
+        _BUILDING.append(recorded)
+        try:
+            init(self, scope, construct_id, *args, **kwargs)
+        except BaseException:
+            for undo in reversed(recorded):
+                undo()
+            raise
+        finally:
+            _BUILDING.pop()
+        if _BUILDING:  # built inside another construct: taken back if that one fails
+            _BUILDING[-1].extend(recorded)
+
+    return cast(_Init, building)
 
 
 def _as_tuple(expected: Expected) -> tuple[type, ...]:

@@ -8,8 +8,9 @@ from collections.abc import Callable
 import jsii
 import pytest
 from aws_cdk import CfnParameter, CfnResource, Environment, Fn, IStableAnyProducer, Lazy, SecretValue, Stack, Token
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ssm as ssm
-from aws_cdk.assertions import Annotations, Match
+from aws_cdk.assertions import Annotations, Match, Template
 
 from ddsecrets_constructs import (
     ApiKeySpec,
@@ -33,10 +34,12 @@ from ddsecrets_constructs.validation import Problems
 from tests.support import (
     ACCOUNT,
     ADMIN_ARN,
+    API_KEY_ID,
     LEGACY_APP_KEY,
     LITERAL_API_KEY,
     LITERAL_APP_KEY,
     REGION,
+    SERVICE_ACCOUNT,
     admin_props,
     api_key_id,
     new_stack,
@@ -359,6 +362,27 @@ def test_a_refused_secret_gives_its_key_parameter_back() -> None:
     with pytest.raises(DdSecretsValidationError):
         DatadogApiKeySecret(stack, "Refused", admin=admin, api_key=key.secret_value, api_key_id="not-a-uuid")
     DatadogApiKeySecret(stack, "Corrected", admin=admin, api_key=key.secret_value, api_key_id=api_key_id(stack))
+
+
+def test_a_secret_that_fails_to_build_for_any_reason_gives_back_its_key_parameter_name_and_key_id() -> None:
+    """Not only a refusal: here aws_cdk's own error, after every check passed, for the L1 reference of
+    a key (``key.key_ref``, which has a ``key_arn``) given where an ``IKey`` belongs. A secret built
+    after it in the same app may take the same key parameter, secret name and key id, and is counted
+    in the API-key budget instead of it (4 keys: 2 for the imported admin, 2 for one API-key secret)."""
+    _, stack = new_stack(api_key_limit=4)
+    admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+    )
+    key = DatadogKeyParameter(stack, "Key", kind=DatadogKeyKind.API_KEY)
+    props = {"admin": admin, "api_key": key.secret_value, "api_key_id": API_KEY_ID, "secret_name": "datadog/agent"}
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - any error but ours
+        DatadogApiKeySecret(stack, "Failed", **props, encryption_key=kms.Key(stack, "Kms").key_ref)  # type: ignore[arg-type]
+    assert not isinstance(caught.value, DdSecretsValidationError)
+    built = DatadogApiKeySecret(stack, "Built", **props)
+    secret = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(built.secret.node.default_child)]
+    assert secret["Properties"]["Name"] == "datadog/agent"
+    assert {"Ref": "Key"} in secret["Properties"]["SecretString"]["Fn::Join"][1]
+    assert API_KEY_ID in "".join(p for p in secret["Properties"]["SecretString"]["Fn::Join"][1] if isinstance(p, str))
 
 
 def test_a_key_parameter_with_a_default_is_warned_as_plaintext_without_showing_it(stack: Stack) -> None:
