@@ -33,7 +33,7 @@ from ._arns import secret_arn_by_name
 from ._secret_base import DatadogKeySecretBase
 from ._secret_props import check_encryption_key, check_flag
 from .admin_key import IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
-from .validation import Problems, check_construct_id
+from .validation import Problems, check_construct_id, gives_back_if_not_built
 
 FAILURE_EVENTS = patterns.FAILURE_EVENTS
 SUCCESS_EVENT = patterns.SUCCESS_EVENT
@@ -55,6 +55,7 @@ class DatadogRotationAlerts(Construct):
     :class:`DatadogManagedSecrets` has :meth:`~DatadogManagedSecrets.add_rotation_alerts`.
     """
 
+    @gives_back_if_not_built
     def __init__(
         self,
         scope: Construct,

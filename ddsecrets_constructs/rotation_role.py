@@ -39,7 +39,7 @@ from . import _iam_budget as budget
 from . import _nag
 from ._secret_props import check_flag
 from .defaults import ADMIN_READ_ACTIONS, KMS_ACTIONS_TO_READ, KMS_ACTIONS_TO_ROTATE, ROTATION_ACTIONS
-from .validation import Problems, check_construct_id, describe, is_unresolved
+from .validation import Problems, check_construct_id, describe, gives_back_if_not_built, is_unresolved
 
 SECRETS_MANAGER = "secretsmanager.amazonaws.com"
 ADMIN_SECRETS = "admin secrets"
@@ -150,6 +150,7 @@ class DatadogRotationRole(Construct):
     application keys if you like; an admin secret needs a role of its own (the default).
     """
 
+    @gives_back_if_not_built
     def __init__(
         self,
         scope: Construct,

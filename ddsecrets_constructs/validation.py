@@ -332,11 +332,13 @@ _Init = TypeVar("_Init", bound=Callable[..., None])
 
 
 def gives_back_if_not_built(init: _Init) -> _Init:
-    """Wrap a construct's ``__init__`` so that what it recorded app-wide (names claimed, key ids
-    and key parameters held, API keys counted) is taken back when it raises, whatever the error:
-    our refusal, or aws_cdk's own once the checks have passed. A construct built after it in the
-    same app may then use the same names, keys and ids. What a construct built inside it records
-    (a family's secrets) is taken back with it."""
+    """Wrap a construct's ``__init__`` so that a construct that raises, whatever the error (our
+    refusal, or aws_cdk's own once the checks have passed), leaves nothing behind: what it recorded
+    app-wide (names claimed, key ids and key parameters held, API keys counted) is taken back, and
+    the construct leaves its scope, so that nothing half-built is synthesized (a family's keys role
+    without keys fails synthesis) and a construct built after it in the same app may use the same
+    id, names, keys and ids. What a construct built inside it records (a family's secrets) is
+    taken back with it."""
 
     @functools.wraps(init)
     def building(self: Construct, scope: Construct, construct_id: str, *args: Any, **kwargs: Any) -> None:
@@ -347,6 +349,7 @@ def gives_back_if_not_built(init: _Init) -> _Init:
         except BaseException:
             for undo in reversed(recorded):
                 undo()
+            _leave_scope(self, scope, construct_id)
             raise
         finally:
             _BUILDING.pop()
@@ -354,6 +357,14 @@ def gives_back_if_not_built(init: _Init) -> _Init:
             _BUILDING[-1].extend(recorded)
 
     return cast(_Init, building)
+
+
+def _leave_scope(construct: Construct, scope: object, construct_id: object) -> None:
+    """Take ``construct`` out of ``scope`` if it got there (not when another construct holds the id)."""
+    if isinstance(scope, Construct) and isinstance(construct_id, str):
+        found = scope.node.try_find_child(construct_id)
+        if found is construct:
+            scope.node.try_remove_child(found.node.id)
 
 
 def _as_tuple(expected: Expected) -> tuple[type, ...]:

@@ -367,8 +367,9 @@ def test_a_refused_secret_gives_its_key_parameter_back() -> None:
 def test_a_secret_that_fails_to_build_for_any_reason_gives_back_its_key_parameter_name_and_key_id() -> None:
     """Not only a refusal: here aws_cdk's own error, after every check passed, for the L1 reference of
     a key (``key.key_ref``, which has a ``key_arn``) given where an ``IKey`` belongs. A secret built
-    after it in the same app may take the same key parameter, secret name and key id, and is counted
-    in the API-key budget instead of it (4 keys: 2 for the imported admin, 2 for one API-key secret)."""
+    after it in the same app may take the same construct id, key parameter, secret name and key id,
+    and is counted in the API-key budget instead of it (4 keys: 2 for the imported admin, 2 for one
+    API-key secret). A construct refused for an id already taken leaves the one holding it alone."""
     _, stack = new_stack(api_key_limit=4)
     admin = DatadogAdminKeySecret.from_admin_secret_attributes(
         stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
@@ -376,9 +377,11 @@ def test_a_secret_that_fails_to_build_for_any_reason_gives_back_its_key_paramete
     key = DatadogKeyParameter(stack, "Key", kind=DatadogKeyKind.API_KEY)
     props = {"admin": admin, "api_key": key.secret_value, "api_key_id": API_KEY_ID, "secret_name": "datadog/agent"}
     with pytest.raises(Exception) as caught:  # noqa: PT011 - any error but ours
-        DatadogApiKeySecret(stack, "Failed", **props, encryption_key=kms.Key(stack, "Kms").key_ref)  # type: ignore[arg-type]
+        DatadogApiKeySecret(stack, "Agent", **props, encryption_key=kms.Key(stack, "Kms").key_ref)  # type: ignore[arg-type]
     assert not isinstance(caught.value, DdSecretsValidationError)
-    built = DatadogApiKeySecret(stack, "Built", **props)
+    built = DatadogApiKeySecret(stack, "Agent", **props)
+    with pytest.raises(Exception, match="There is already a Construct with name 'Agent'"):
+        DatadogApiKeySecret(stack, "Agent", **props)
     secret = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(built.secret.node.default_child)]
     assert secret["Properties"]["Name"] == "datadog/agent"
     assert {"Ref": "Key"} in secret["Properties"]["SecretString"]["Fn::Join"][1]
