@@ -777,3 +777,22 @@ def test_every_policy_that_can_read_an_admin_secret_warns_that_its_principal_can
     assert "the admin secret at 'TestStack/Admin'" in warnings["/TestStack/ViaTheSecret/DefaultPolicy/Resource"]
     assert "every secret, admin secrets included" in warnings["/TestStack/ViaStar/DefaultPolicy/Resource"]
     assert all("key minter" in w for w in warnings.values())
+
+
+def test_an_admin_whose_logical_id_is_overridden_is_matched_by_its_new_logical_id() -> None:
+    """CloudFormation starts a generated name with the logical id the template has, read when the
+    policies are checked (at synthesis), not when the admin was built."""
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    cfn_secret = admin.secret.node.default_child
+    assert isinstance(cfn_secret, cdk.CfnResource)
+    old = stack.resolve(cfn_secret.logical_id)
+    cfn_secret.override_logical_id("RenamedAdmin")
+    read = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue"}
+    for name, resource in {"NewName": "RenamedAdmin-*", "OldName": f"{old}-*"}.items():
+        statement = {**read, "Resource": secret_arn(stack, resource)}
+        iam.CfnManagedPolicy(stack, name, policy_document={"Version": "2012-10-17", "Statement": [statement]})
+    admin.grant_read(iam.Role(stack, "ViaGrantRead", assumed_by=iam.AccountRootPrincipal()))
+    warnings = reader_warnings(stack)
+    assert set(warnings) == {"/TestStack/NewName", "/TestStack/ViaGrantRead/DefaultPolicy/Resource"}
+    assert "the admin secret at 'TestStack/Admin'" in warnings["/TestStack/NewName"]
