@@ -12,6 +12,7 @@ taken to match, so the warning errs on the side of a look too many.
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
 
 from .rotation_role import DatadogRotationRole
-from .validation import WARNING_PREFIX, is_unresolved
+from .validation import WARNING_PREFIX, is_unresolved, undo_if_not_built
 
 WARNING_ID = f"{WARNING_PREFIX}:adminSecretReader"
 _READ_ACTION = "secretsmanager:getsecretvalue"
@@ -292,4 +293,9 @@ def watch_admin(admin_secret_arn: str, admin_path: str, leaf: IConstruct, *, nam
     if readers is None:
         readers = _BY_STACK[stack] = _AdminReaders()
         Aspects.of(leaf).add(readers)
-    readers.watched.append(_Watched(admin_secret_arn, admin_path, leaf, name_generated))
+        # A family that fails after building its admin leaves the tree with the Aspect: the next
+        # admin of the stack adds another.
+        undo_if_not_built(functools.partial(_BY_STACK.pop, stack, None))
+    watched = _Watched(admin_secret_arn, admin_path, leaf, name_generated)
+    readers.watched.append(watched)
+    undo_if_not_built(functools.partial(readers.watched.remove, watched))

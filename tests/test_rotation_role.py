@@ -19,6 +19,7 @@ from aws_cdk.assertions import Match, Template
 from constructs import Construct
 
 from ddsecrets_constructs import (
+    ApiKeySpec,
     ApplicationKeySpec,
     DatadogAdminKeySecret,
     DatadogApiKeySecret,
@@ -796,3 +797,43 @@ def test_an_admin_whose_logical_id_is_overridden_is_matched_by_its_new_logical_i
     warnings = reader_warnings(stack)
     assert set(warnings) == {"/TestStack/NewName", "/TestStack/ViaGrantRead/DefaultPolicy/Resource"}
     assert "the admin secret at 'TestStack/Admin'" in warnings["/TestStack/NewName"]
+
+
+def test_a_family_that_failed_once_its_admin_was_built_leaves_the_reader_check_as_if_never_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A family that fails after building its admin (aws_cdk's error on a key, simulated here) leaves
+    the tree, and the check forgets its admin: the Aspect, when it was on that admin, is added again
+    by the next admin of the stack, and a pattern over the name of the admin that left warns nothing."""
+
+    def fails(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("aws_cdk refused a key")
+
+    def failed_family(stack: cdk.Stack) -> None:
+        with monkeypatch.context() as patched:
+            patched.setattr(DatadogApiKeySecret, "_create_child", fails)
+            with pytest.raises(RuntimeError, match="aws_cdk refused a key"):
+                DatadogManagedSecrets(
+                    stack,
+                    "Datadog",
+                    **admin_props(stack),
+                    api_keys={"agent": ApiKeySpec(api_key=param(stack, "Agent"), api_key_id=api_key_id(stack))},
+                )
+
+    _, first = new_stack()  # the family's admin was the stack's first: the Aspect was on it
+    failed_family(first)
+    DatadogAdminKeySecret(first, "Admin", **admin_props(first)).grant_read(
+        iam.Role(first, "Reader", assumed_by=iam.AccountRootPrincipal())
+    )
+    warnings = reader_warnings(first)
+    assert list(warnings) == ["/TestStack/Reader/DefaultPolicy/Resource"]
+    assert "the admin secret at 'TestStack/Admin'" in warnings["/TestStack/Reader/DefaultPolicy/Resource"]
+    _, second = new_stack()  # an admin of the stack before it: the Aspect stays on that one
+    DatadogAdminKeySecret(second, "Admin", **admin_props(second))
+    failed_family(second)
+    iam.Role(second, "Reader", assumed_by=iam.AccountRootPrincipal()).add_to_policy(
+        iam.PolicyStatement(
+            actions=["secretsmanager:GetSecretValue"], resources=[secret_arn(second, "TestStack/Datadog/admin-*")]
+        )
+    )
+    assert reader_warnings(second) == {}
