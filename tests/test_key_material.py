@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import jsii
 import pytest
-from aws_cdk import CfnParameter, CfnResource, Environment, Fn, IStableAnyProducer, Lazy, SecretValue, Stack, Token
+from aws_cdk import Aws, CfnParameter, CfnResource, Environment, Fn, IStableAnyProducer, Lazy, SecretValue, Stack, Token
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ssm as ssm
 from aws_cdk.assertions import Annotations, Match, Template
@@ -423,3 +423,60 @@ def test_a_key_parameter_of_another_stack_warns_that_its_export_shows_the_key(
     assert "list-exports" in warning
     if own_parameter_of_the_same_id:  # this stack's own parameter is still free for its own secret
         DatadogApiKeySecret(stack, "Own", admin=admin, api_key=own.secret_value, api_key_id=api_key_id(stack))
+
+
+# Key material hidden in an intrinsic function: CloudFormation writes it, joined, into the secret.
+HALF = len(LITERAL_API_KEY) // 2
+LITERAL_KEY_PARTS: dict[str, Callable[[Stack], str]] = {
+    "Join": lambda s: Token.as_string({"Fn::Join": ["", [LITERAL_API_KEY[:HALF], LITERAL_API_KEY[HALF:]]]}),
+    "JoinApplicationKey": lambda s: Token.as_string({"Fn::Join": ["", [LITERAL_APP_KEY[:10], LITERAL_APP_KEY[10:]]]}),
+    "SubVariable": lambda s: Fn.sub(LITERAL_API_KEY[:HALF] + "${Rest}", {"Rest": LITERAL_API_KEY[HALF:]}),
+    "Base64": lambda s: Fn.base64(LITERAL_API_KEY),
+    "SelectByParameter": lambda s: Fn.select(
+        CfnParameter(s, "Index", type="Number").value_as_number, [LITERAL_API_KEY, "x"]
+    ),  # type: ignore[arg-type]
+}
+# Deploy-time values alone, or whose literal parts are names: no key in the template.
+NO_LITERAL_KEY: dict[str, Callable[[Stack], str]] = {
+    "Parameter": lambda s: CfnParameter(s, "Plain", no_echo=True).value_as_string,
+    "Import": lambda s: Fn.import_value("datadog-agent-key"),
+    "HalvesAroundTheAccount": lambda s: Fn.join("", [LITERAL_API_KEY[:HALF], Aws.ACCOUNT_ID, LITERAL_API_KEY[HALF:]]),
+    "DynamicReferenceToAHexName": lambda s: SecretValue.secrets_manager(
+        Fn.join("", ["datadog/", Aws.ACCOUNT_ID, f"/{LITERAL_API_KEY}"]), json_field="apiKey"
+    ).unsafe_unwrap(),
+}
+
+
+@pytest.fixture(scope="module")
+def literal_key_parts() -> dict[str, list[str]]:
+    """One API key secret per entry of both tables, in one stack: its warnings, by entry."""
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+    )
+    for name, make in {**LITERAL_KEY_PARTS, **NO_LITERAL_KEY}.items():
+        value = SecretValue.unsafe_plain_text(make(stack))
+        DatadogApiKeySecret(stack, name, admin=admin, api_key=value, api_key_id=api_key_id(stack))
+    found = Annotations.from_stack(stack).find_warning("*", Match.any_value())
+    return {
+        name: [str(w.entry.data) for w in found if w.id == f"/TestStack/{name}"]
+        for name in LITERAL_KEY_PARTS | NO_LITERAL_KEY
+    }
+
+
+@pytest.mark.parametrize("name", LITERAL_KEY_PARTS)
+def test_a_key_in_the_literal_parts_of_an_intrinsic_is_warned_as_plaintext_without_showing_it(
+    literal_key_parts: dict[str, list[str]], name: str
+) -> None:
+    (plaintext,) = [m for m in literal_key_parts[name] if "plaintextKeyMaterial" in m]
+    assert plaintext.startswith("`api_key` is a deploy-time value whose literal parts hold a Datadog")
+    assert "the key is written into the template and the cloud assembly" in plaintext
+    assert not any(key in m for m in literal_key_parts[name] for key in (LITERAL_API_KEY, LITERAL_APP_KEY[10:]))
+
+
+@pytest.mark.parametrize("name", NO_LITERAL_KEY)
+def test_a_deploy_time_key_without_key_shaped_literal_parts_is_not_warned_as_plaintext(
+    literal_key_parts: dict[str, list[str]], name: str
+) -> None:
+    assert not any("plaintextKeyMaterial" in m for m in literal_key_parts[name])
+    assert any("deployTimeValuesNotChecked" in m for m in literal_key_parts[name])
