@@ -26,7 +26,7 @@ from . import _nag
 from ._names import claim
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
 from ._secret_string import Field, secret_value_props
-from ._stack_facts import adopt, facts_of, path_of
+from ._stack_facts import adopt, facts_of, path_of, same_app
 from .key_material import fixed_text
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
@@ -246,6 +246,13 @@ class DatadogKeySecretBase(Construct):
         if role is None or not problems.check_type("rotation_role", role, DatadogRotationRole, "a DatadogRotationRole"):
             return
         assert isinstance(role, DatadogRotationRole)
+        if not same_app(role, self):
+            problems.add(
+                "rotation_role",
+                f"the DatadogRotationRole at {path_of(role)!r}, of another App",
+                "a role of this app, in the secret's stack: the constructs of one App cannot refer to those of another",
+            )
+            return
         if not same_stack(role, self):
             problems.add(
                 "rotation_role",

@@ -25,12 +25,12 @@ from ._partitions import partition_of
 from ._secret_base import DatadogKeySecretBase, SecretOptions, take_over
 from ._secret_props import check_encryption_key, check_flag, check_rotation
 from ._secret_string import PlainField
-from ._stack_facts import path_of
+from ._stack_facts import check_construct_id, path_of
 from .key_material import API_KEY, APP_KEY, check_key_material, check_uuid
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
 from .site import DatadogSite, SiteInput, resolve_site, site_of
-from .validation import Problems, check_construct_id, gives_back_if_not_built, is_unresolved
+from .validation import Problems, gives_back_if_not_built, is_unresolved
 
 SECRET_TYPE = "DatadogAdminKey"
 

@@ -32,8 +32,9 @@ from . import _alert_patterns as patterns
 from ._arns import secret_arn_by_name
 from ._secret_base import DatadogKeySecretBase
 from ._secret_props import check_encryption_key, check_flag
+from ._stack_facts import check_construct_id
 from .admin_key import IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
-from .validation import Problems, check_construct_id, gives_back_if_not_built
+from .validation import Problems, gives_back_if_not_built
 
 FAILURE_EVENTS = patterns.FAILURE_EVENTS
 SUCCESS_EVENT = patterns.SUCCESS_EVENT

@@ -18,12 +18,12 @@ from ._child_secret import CheckedKey, DatadogChildKeySecretBase
 from ._key_ids import check_key_id
 from ._secret_base import SecretOptions, take_over
 from ._secret_string import PlainField
-from ._stack_facts import path_of
+from ._stack_facts import check_construct_id, path_of
 from .admin_key import IDatadogAdminKeySecret
 from .key_material import API_KEY, check_key_material
 from .rotation import KeyRotation
 from .rotation_role import DatadogRotationRole
-from .validation import Problems, check_construct_id, gives_back_if_not_built
+from .validation import Problems, gives_back_if_not_built
 
 SECRET_TYPE = "DatadogApiKey"
 

@@ -14,8 +14,9 @@ from typing import Optional
 from aws_cdk import CfnParameter, SecretValue
 from constructs import Construct
 
+from ._stack_facts import check_construct_id
 from .key_material import API_KEY, APP_KEY, KeyFormat
-from .validation import DdSecretsValidationError, Problems, check_construct_id, describe, is_unresolved
+from .validation import DdSecretsValidationError, Problems, describe, is_unresolved
 
 _DESCRIPTION_LIMIT = 4000  # CloudFormation's limit for a parameter description
 _ADMIN_SCOPES = "api_keys_write, api_keys_delete, org_app_keys_read, org_app_keys_write, service_account_write"

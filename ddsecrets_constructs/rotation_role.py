@@ -38,8 +38,9 @@ from constructs import Construct, IValidation
 from . import _iam_budget as budget
 from . import _nag
 from ._secret_props import check_flag
+from ._stack_facts import check_construct_id
 from .defaults import ADMIN_READ_ACTIONS, KMS_ACTIONS_TO_READ, KMS_ACTIONS_TO_ROTATE, ROTATION_ACTIONS
-from .validation import Problems, check_construct_id, describe, gives_back_if_not_built, is_unresolved
+from .validation import Problems, describe, gives_back_if_not_built, is_unresolved
 
 SECRETS_MANAGER = "secretsmanager.amazonaws.com"
 ADMIN_SECRETS = "admin secrets"

@@ -369,21 +369,3 @@ def _leave_scope(construct: Construct, scope: object, construct_id: object) -> N
 
 def _as_tuple(expected: Expected) -> tuple[type, ...]:
     return expected if isinstance(expected, tuple) else (expected,)
-
-
-def check_construct_id(scope: object, construct_id: object, construct_class: str) -> None:
-    """Refuse a construct id that is not a string or holds a key, before the construct exists.
-
-    Called before ``super().__init__`` so that a refused id never reaches the construct tree
-    (``tree.json`` in the cloud assembly).
-    """
-    problems = Problems()
-    if not isinstance(scope, Construct):
-        problems.wrong_type("scope", scope, f"the parent construct of the {construct_class} (a Stack or a Construct)")
-    if problems.check_type("construct_id", construct_id, str, "a construct id string such as 'Datadog'"):
-        problems.refuse_key_shapes("construct_id", construct_id, "a construct id such as 'Datadog'")
-    if len(problems):
-        # Read only now: the path is a jsii round trip, and most constructs are fine.
-        parent = scope.node.path if isinstance(scope, Construct) else describe(scope)
-        shown = construct_id if isinstance(construct_id, str) else describe(construct_id)
-        raise DdSecretsValidationError(f"{parent}/{shown}" if parent else str(shown), problems._problems)
