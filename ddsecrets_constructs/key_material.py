@@ -210,8 +210,9 @@ def _literal_text(value: Any) -> str:
             separator, parts = argument
             if isinstance(separator, str) and isinstance(parts, list):
                 return separator.join(_literal_text(part) for part in parts)
-        if function == "Fn::Sub":
-            template, variables = (argument, {}) if isinstance(argument, str) else (argument, None)
+        if function == "Fn::Sub":  # "template", or ["template", {variable: value}]
+            template: Any = argument
+            variables: Any = {}
             if isinstance(argument, list) and len(argument) == 2:
                 template, variables = argument
             if isinstance(template, str) and isinstance(variables, dict):

@@ -315,11 +315,11 @@ class Problems:
             Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", redact(message))
 
 
-_BUILDING: list[list[Callable[[], None]]] = []
+_BUILDING: list[list[Callable[[], object]]] = []
 """For each construct being built (the innermost last), what it recorded app-wide, to take back."""
 
 
-def undo_if_not_built(undo: Callable[[], None]) -> bool:
+def undo_if_not_built(undo: Callable[[], object]) -> bool:
     """Run ``undo`` if the construct being built fails (:func:`gives_back_if_not_built`); False
     when no construct is being built."""
     if not _BUILDING:
@@ -342,7 +342,7 @@ def gives_back_if_not_built(init: _Init) -> _Init:
 
     @functools.wraps(init)
     def building(self: Construct, scope: Construct, construct_id: str, *args: Any, **kwargs: Any) -> None:
-        recorded: list[Callable[[], None]] = []
+        recorded: list[Callable[[], object]] = []
         _BUILDING.append(recorded)
         try:
             init(self, scope, construct_id, *args, **kwargs)

@@ -4,6 +4,7 @@ the Datadog formats; every deploy-time source that skips a check says so; ids ar
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jsii
 import pytest
@@ -375,14 +376,20 @@ def test_a_secret_that_fails_to_build_for_any_reason_gives_back_its_key_paramete
         stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
     )
     key = DatadogKeyParameter(stack, "Key", kind=DatadogKeyKind.API_KEY)
-    props = {"admin": admin, "api_key": key.secret_value, "api_key_id": API_KEY_ID, "secret_name": "datadog/agent"}
+    props: dict[str, Any] = {
+        "admin": admin,
+        "api_key": key.secret_value,
+        "api_key_id": API_KEY_ID,
+        "secret_name": "datadog/agent",
+    }
     with pytest.raises(Exception) as caught:  # noqa: PT011 - any error but ours
         DatadogApiKeySecret(stack, "Agent", **props, encryption_key=kms.Key(stack, "Kms").key_ref)  # type: ignore[arg-type]
     assert not isinstance(caught.value, DdSecretsValidationError)
     built = DatadogApiKeySecret(stack, "Agent", **props)
     with pytest.raises(Exception, match="There is already a Construct with name 'Agent'"):
         DatadogApiKeySecret(stack, "Agent", **props)
-    secret = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(built.secret.node.default_child)]
+    logical_id = stack.get_logical_id(built.secret.node.default_child)  # type: ignore[arg-type]
+    secret = Template.from_stack(stack).to_json()["Resources"][logical_id]
     assert secret["Properties"]["Name"] == "datadog/agent"
     assert {"Ref": "Key"} in secret["Properties"]["SecretString"]["Fn::Join"][1]
     assert API_KEY_ID in "".join(p for p in secret["Properties"]["SecretString"]["Fn::Join"][1] if isinstance(p, str))
@@ -434,7 +441,7 @@ LITERAL_KEY_PARTS: dict[str, Callable[[Stack], str]] = {
     "Base64": lambda s: Fn.base64(LITERAL_API_KEY),
     "SelectByParameter": lambda s: Fn.select(
         CfnParameter(s, "Index", type="Number").value_as_number, [LITERAL_API_KEY, "x"]
-    ),  # type: ignore[arg-type]
+    ),
 }
 # Deploy-time values alone, or whose literal parts are names: no key in the template.
 NO_LITERAL_KEY: dict[str, Callable[[Stack], str]] = {

@@ -411,7 +411,7 @@ def test_a_family_that_fails_to_build_gives_back_its_prefix_names_key_parameters
         "api_keys": {"agent": ApiKeySpec(api_key=param(stack, "Agent"), api_key_id=api_key_id(stack))},
     }
     with pytest.raises(Exception) as caught:  # noqa: PT011 - any error but ours
-        DatadogManagedSecrets(stack, "Datadog", **props, encryption_key=kms.Key(stack, "Kms").key_ref)
+        DatadogManagedSecrets(stack, "Datadog", **props, encryption_key=kms.Key(stack, "Kms").key_ref)  # type: ignore[arg-type]
     assert not isinstance(caught.value, DdSecretsValidationError)
     DatadogManagedSecrets(stack, "Datadog", **props)
     names = {

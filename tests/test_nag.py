@@ -248,7 +248,7 @@ def test_a_family_that_failed_after_building_secrets_is_not_counted_and_hides_no
         with pytest.raises(RuntimeError, match="aws_cdk refused a key"):
             family_with_one_key(stack, "Failed")
     _, family = family_with_one_key(stack)
-    secretsmanager.Secret(family.node.find_child("ApplicationKeys"), "Mine")
+    secretsmanager.Secret(cast(Construct, family.node.find_child("ApplicationKeys")), "Mine")
     with pytest.raises(
         RuntimeError, match=r"the secret at 'TestStack/Datadog/ApplicationKeys/Mine/Resource' is inside"
     ):
