@@ -12,6 +12,7 @@ taken to match, so the warning errs on the side of a look too many.
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
 
 from .rotation_role import DatadogRotationRole
-from .validation import WARNING_PREFIX, is_unresolved
+from .validation import WARNING_PREFIX, is_unresolved, undo_if_not_built
 
 WARNING_ID = f"{WARNING_PREFIX}:adminSecretReader"
 _READ_ACTION = "secretsmanager:getsecretvalue"
@@ -176,12 +177,15 @@ class _AdminReaders:
     """One per stack holding admin secrets: their resolved ARNs (``Ref``) and construct paths."""
 
     def __init__(self) -> None:
+        self.watched: list[_Watched] = []
         self.admins: dict[str, _Admin] = {}
 
     def visit(self, leaf: IConstruct) -> None:
         """Called once, on the leaf it was added to: scan the whole stack in one call (an Aspect on
         the stack would cost a jsii round trip for every construct)."""
-        for node in Stack.of(leaf).node.find_all():
+        stack = Stack.of(leaf)
+        self.admins = dict(watched.admin(stack) for watched in self.watched)
+        for node in stack.node.find_all():
             self._check(node)
 
     def _check(self, node: IConstruct) -> None:
@@ -244,6 +248,41 @@ class _AdminReaders:
 _BY_STACK: weakref.WeakKeyDictionary[Stack, _AdminReaders] = weakref.WeakKeyDictionary()
 
 
+@dataclass(frozen=True)
+class _Watched:
+    """An admin secret as registered; what the policies are compared with is read at synthesis."""
+
+    arn: str
+    path: str
+    leaf: IConstruct
+    name_generated: bool
+
+    def admin(self, stack: Stack) -> tuple[str, _Admin]:
+        """The admin's resolved ARN (its ``Ref``) and its ARN's fields, read now: the logical id
+        (``override_logical_id``), which the ``Ref`` names and a generated name starts with, may
+        have changed since the admin was built."""
+        leaf = self.leaf
+        name = leaf.name if isinstance(leaf, secretsmanager.CfnSecret) else None
+        # Without a name given, CloudFormation generates one (the L2's lazy physical name is a token).
+        generated_from = (
+            str(stack.resolve(leaf.logical_id))
+            if isinstance(leaf, secretsmanager.CfnSecret) and self.name_generated
+            else None
+        )
+
+        def known(value: Optional[str]) -> Optional[str]:
+            return _UNKNOWN if value is None or is_unresolved(value) else value
+
+        return repr(stack.resolve(self.arn)), _Admin(
+            path=self.path,
+            partition=known(stack.partition),
+            region=known(stack.region),
+            account=known(stack.account),
+            name=known(name),
+            generated_from=generated_from,
+        )
+
+
 def watch_admin(admin_secret_arn: str, admin_path: str, leaf: IConstruct, *, name_generated: bool = False) -> None:
     """Register an admin secret of ``leaf``'s stack; the first one adds the Aspect to ``leaf`` (a
     construct without children, e.g. the admin's ``AWS::SecretsManager::Secret``).
@@ -254,20 +293,9 @@ def watch_admin(admin_secret_arn: str, admin_path: str, leaf: IConstruct, *, nam
     if readers is None:
         readers = _BY_STACK[stack] = _AdminReaders()
         Aspects.of(leaf).add(readers)
-    name = leaf.name if isinstance(leaf, secretsmanager.CfnSecret) else None
-    # Without a name given, CloudFormation generates one (the L2's lazy physical name is a token).
-    generated_from = (
-        str(stack.resolve(leaf.logical_id)) if isinstance(leaf, secretsmanager.CfnSecret) and name_generated else None
-    )
-
-    def known(value: Optional[str]) -> Optional[str]:
-        return _UNKNOWN if value is None or is_unresolved(value) else value
-
-    readers.admins[repr(stack.resolve(admin_secret_arn))] = _Admin(
-        path=admin_path,
-        partition=known(stack.partition),
-        region=known(stack.region),
-        account=known(stack.account),
-        name=known(name),
-        generated_from=generated_from,
-    )
+        # A family that fails after building its admin leaves the tree with the Aspect: the next
+        # admin of the stack adds another.
+        undo_if_not_built(functools.partial(_BY_STACK.pop, stack, None))
+    watched = _Watched(admin_secret_arn, admin_path, leaf, name_generated)
+    readers.watched.append(watched)
+    undo_if_not_built(functools.partial(readers.watched.remove, watched))

@@ -23,7 +23,7 @@ from ._secret_base import (
 )
 from ._secret_props import check_flag, check_rotation
 from ._secret_string import Field
-from ._stack_facts import facts_of
+from ._stack_facts import facts_of, path_of, same_app
 from .admin_key import (
     CROSS_ACCOUNT_REASON,
     DatadogAdminKeySecret,
@@ -69,7 +69,15 @@ def check_child_rotation(
 
 
 def check_same_environment(problems: Problems, child: Construct, admin: DatadogAdminKeySecret) -> None:
-    """Refuse an admin of this app that lives in another account or region than the child."""
+    """Refuse an admin of another app, or of this app in another account or region than the child."""
+    if not same_app(child, admin):
+        problems.add(
+            "admin",
+            f"the DatadogAdminKeySecret at {path_of(admin)!r}, of another App",
+            "an admin secret of this app: the constructs of one App cannot refer to those of another; build "
+            "the admin in this app, or import it with DatadogAdminKeySecret.from_admin_secret_attributes(...)",
+        )
+        return
     mine, theirs = facts_of(child), facts_of(admin)
     if mine.path == theirs.path:
         return  # one stack: one account and region

@@ -20,6 +20,7 @@ of their own, and the admin says so in the ``apiKeyBudgetPerAdmin`` warning.
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from aws_cdk import Token
 from constructs import IConstruct
 
 from ._stack_facts import facts_of, path_of
-from .validation import Problems, describe
+from .validation import Problems, describe, undo_if_not_built
 
 LIMIT_CONTEXT_KEY = "ddsecrets:datadogApiKeyLimit"
 """Context key overriding the per-organisation API-key limit (for an org whose limit Datadog raised)."""
@@ -161,10 +162,10 @@ def check(
 def record(scope: IConstruct, org: Organization, *, admin: Optional[str] = None, api_key: Optional[str] = None) -> None:
     """Count one built admin or API-key secret (by construct path) for ``org``."""
     counted = _COUNTS.setdefault(facts_of(scope).root, {}).setdefault(org.key, _Count())
-    if admin is not None and admin not in counted.admins:
-        counted.admins.append(admin)
-    if api_key is not None and api_key not in counted.api_keys:
-        counted.api_keys.append(api_key)
+    for path, paths in ((admin, counted.admins), (api_key, counted.api_keys)):
+        if path is not None and path not in paths:
+            paths.append(path)
+            undo_if_not_built(functools.partial(paths.remove, path))  # not counted if it fails to build
 
 
 def imported_admin_id(arn: object, path: str) -> str:

@@ -13,6 +13,7 @@ acknowledged one by one, as cdk-nag requires.
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from typing import Optional
 from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
+
+from .validation import undo_if_not_built
 
 EXTERNAL_ROTATION_REASON = (
     "The secret is rotated by Secrets Manager managed external rotation (an "
@@ -58,6 +61,11 @@ class _StackSecrets:
     groups: list[str] = field(default_factory=list)
     in_groups: set[str] = field(default_factory=set)
 
+    def forget(self, path_in_group: Optional[str]) -> None:
+        """Uncount a secret whose construct failed to build (and left the tree)."""
+        self.created -= 1
+        self.in_groups.discard(path_in_group or "")
+
 
 _BY_STACK: weakref.WeakKeyDictionary[Stack, _StackSecrets] = weakref.WeakKeyDictionary()
 
@@ -73,13 +81,16 @@ def own_secret(stack: Stack, path_in_group: Optional[str] = None) -> None:
     secrets.created += 1
     if path_in_group is not None:
         secrets.in_groups.add(path_in_group)
+    undo_if_not_built(functools.partial(secrets.forget, path_in_group))  # not counted if it fails to build
 
 
 def acknowledge_key_group(group: IConstruct, path: str, stack: Stack) -> None:
     """Acknowledge the rotation rules once for a family's group of key secrets (``path``), which
     :func:`secrets_hidden_by_key_groups` then keeps free of any other secret."""
     acknowledge_external_rotation(group)
-    _of(stack).groups.append(path)
+    groups = _of(stack).groups
+    groups.append(path)
+    undo_if_not_built(functools.partial(groups.remove, path))
 
 
 def secrets_hidden_by_key_groups(stack: Stack, constructs: Sequence[IConstruct]) -> list[str]:

@@ -77,6 +77,9 @@ class _Claims:
 
 _CLAIMS: weakref.WeakKeyDictionary[IConstruct, _Claims] = weakref.WeakKeyDictionary()
 
+CHECK = "name used by no other construct of the app, and not under a family's secret_name_prefix"
+"""How the check is named where a deploy-time name skips it."""
+
 
 def claim(
     problems: Problems,
@@ -94,7 +97,10 @@ def claim(
     prefix may use names under it. ``owner_path``: the path of a construct not created yet, in
     ``owner``'s stack (a family claims its keys' names before it builds them).
     """
-    if name is None or not isinstance(name, str) or is_unresolved(name):
+    if name is None or not isinstance(name, str):
+        return
+    if is_unresolved(name):
+        problems.skip(prop, CHECK)
         return
     facts = facts_of(owner)
     path = owner_path if owner_path is not None else path_of(owner)

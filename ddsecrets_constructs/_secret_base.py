@@ -13,9 +13,9 @@ import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, TypeVar
+from typing import Optional, TypeVar, Union
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import IResolvable, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -26,7 +26,7 @@ from . import _nag
 from ._names import claim
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
 from ._secret_string import Field, secret_value_props
-from ._stack_facts import adopt, facts_of, path_of
+from ._stack_facts import adopt, facts_of, path_of, same_app
 from .key_material import fixed_text
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
@@ -48,7 +48,11 @@ def check_secret_name(
     if not isinstance(name, str):
         problems.wrong_type(prop, name, "a secret name string")
     elif is_unresolved(name):
-        problems.skip(prop, "secret name characters")
+        problems.skip(
+            prop,
+            f"secret name of 1-{max_length} letters, digits and /_+=.@-, without key material"
+            + ("" if is_prefix else ", not ending in '-' and 6 characters"),
+        )
     elif not problems.refuse_key_shapes(prop, name, "a secret name without key material (it is shown everywhere)"):
         return
     elif not _SECRET_NAME.fullmatch(name) or len(name) > max_length:
@@ -72,7 +76,8 @@ class SecretOptions:
     removal_policy: RemovalPolicy
     secret_name: Optional[str]
     description: Optional[str]
-    rotate_immediately_on_update: bool
+    rotate_immediately_on_update: Union[bool, str, IResolvable]
+    """True, False, or a deploy-time value (a parameter's value, ``Fn.condition_if(...)``)."""
 
 
 # A DatadogManagedSecrets family checks the props of the secrets it creates, then hands each one
@@ -241,6 +246,13 @@ class DatadogKeySecretBase(Construct):
         if role is None or not problems.check_type("rotation_role", role, DatadogRotationRole, "a DatadogRotationRole"):
             return
         assert isinstance(role, DatadogRotationRole)
+        if not same_app(role, self):
+            problems.add(
+                "rotation_role",
+                f"the DatadogRotationRole at {path_of(role)!r}, of another App",
+                "a role of this app, in the secret's stack: the constructs of one App cannot refer to those of another",
+            )
+            return
         if not same_stack(role, self):
             problems.add(
                 "rotation_role",
@@ -261,7 +273,7 @@ class DatadogKeySecretBase(Construct):
         check_secret_name(problems, "secret_name", options.secret_name)
         claim(problems, "secret_name", self, options.secret_name)
         check_description(problems, options.description)
-        check_flag(problems, "rotate_immediately_on_update", options.rotate_immediately_on_update)
+        check_flag(problems, "rotate_immediately_on_update", options.rotate_immediately_on_update, deploy_time=True)
 
     def _estimated_arn_length(self, secret_name: Optional[str]) -> int:
         """Upper bound of this secret's resolved ARN, for the IAM size budgets (known before it exists)."""
@@ -311,7 +323,7 @@ class DatadogKeySecretBase(Construct):
             external_secret_rotation_role_arn=self._rotation_role.role_arn,
             external_secret_rotation_metadata=metadata,
             rotation_rules=rendered.rotation_rules(),
-            rotate_immediately_on_update=options.rotate_immediately_on_update,
+            rotate_immediately_on_update=_flag(options.rotate_immediately_on_update),
         )
         self._schedule_node = self._rotation_schedule.node
         self._wait_for(policies)
@@ -349,3 +361,8 @@ def key_arn_of(key: Optional[kms.IKey]) -> Optional[str]:
 
 def same_stack(a: Construct, b: Construct) -> bool:
     return facts_of(a).path == facts_of(b).path
+
+
+def _flag(value: Union[bool, str, IResolvable]) -> Union[bool, IResolvable]:
+    """A boolean property: a parameter's value (a string token) is passed on as it is, a ``Ref``."""
+    return Token.as_any(value) if isinstance(value, str) else value

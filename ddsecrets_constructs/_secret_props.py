@@ -10,7 +10,7 @@ from __future__ import annotations
 from aws_cdk import RemovalPolicy
 
 from .rotation import KeyRotation
-from .validation import Problems
+from .validation import Problems, describe, is_unresolved
 
 SECRET_DESCRIPTION_LIMIT = 2048  # Secrets Manager's limit for a secret description
 ROTATION_ALLOWED = "a KeyRotation, e.g. KeyRotation.cron(hour='6', day='1', window=Duration.hours(2))"
@@ -49,8 +49,23 @@ def check_removal_policy(problems: Problems, value: object, prop: str = "removal
         )
 
 
-def check_flag(problems: Problems, prop: str, value: object) -> bool:
-    """A bool prop; returns the value to use (its default, True or False, when it is invalid)."""
+def check_flag(problems: Problems, prop: str, value: object, *, deploy_time: bool = False) -> bool:
+    """A bool prop; returns the value to use (its default, True or False, when it is invalid).
+
+    ``deploy_time``: the prop only goes into the template, so a deploy-time value (a condition, a
+    parameter) is accepted and its check listed; a flag that decides what is synthesized refuses one.
+    """
+    if not isinstance(value, bool) and is_unresolved(value):
+        if deploy_time:
+            problems.skip(prop, "True or False")
+        else:
+            problems.add(
+                prop,
+                describe(value),
+                "True or False, known at synth time: it decides what is synthesized, which a value known only "
+                "at deploy time cannot change",
+            )
+        return True
     problems.check_type(prop, value, bool, "True or False")
     return value if isinstance(value, bool) else True
 

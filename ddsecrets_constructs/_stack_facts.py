@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 from aws_cdk import Stack
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from ._partitions import partition_of
-from .validation import is_unresolved
+from .validation import DdSecretsValidationError, Problems, describe, is_unresolved
 
 
 @dataclass(frozen=True)
@@ -90,3 +90,46 @@ def adopt(child: IConstruct, scope: IConstruct, construct_id: str) -> None:
     # constructs rewrites a "/" in an id ("a/b" becomes "a--b"): such a path is read from node.
     if parent is not None and "/" not in construct_id:
         _PATHS[child] = f"{parent}/{construct_id}" if parent else construct_id
+
+
+def same_app(a: IConstruct, b: IConstruct) -> bool:
+    """Whether ``a`` and ``b`` are in one app (the constructs of one App cannot refer to another's)."""
+    return facts_of(a).root is facts_of(b).root
+
+
+def check_construct_id(scope: object, construct_id: object, construct_class: str) -> None:
+    """Refuse a scope outside any stack (an App, a Stage) and a construct id that is not a string
+    or holds a key, before the construct exists.
+
+    Called before ``super().__init__`` so that a refused id never reaches the construct tree
+    (``tree.json`` in the cloud assembly), and so that a scope without a stack gets this error, not
+    aws_cdk's. The scope's stack is read once and kept (:func:`facts_of`), for the construct too.
+    """
+    problems = Problems()
+    if not isinstance(scope, Construct):
+        problems.wrong_type("scope", scope, f"the parent construct of the {construct_class} (a Stack or a Construct)")
+    elif not _in_a_stack(scope):
+        path = path_of(scope)
+        problems.add(
+            "scope",
+            f"the {type(scope).__name__} (the root of the construct tree)" if not path else describe(scope),
+            "a Stack, or a construct inside one, e.g. cdk.Stack(app, 'Datadog'): what this construct makes or "
+            "refers to belongs to a stack's template",
+        )
+    if problems.check_type("construct_id", construct_id, str, "a construct id string such as 'Datadog'"):
+        problems.refuse_key_shapes("construct_id", construct_id, "a construct id such as 'Datadog'")
+    if len(problems):
+        # Read only now: the path is a jsii round trip, and most constructs are fine.
+        parent = path_of(scope) if isinstance(scope, Construct) else describe(scope)
+        shown = construct_id if isinstance(construct_id, str) else describe(construct_id)
+        raise DdSecretsValidationError(f"{parent}/{shown}" if parent else str(shown), problems._problems)
+
+
+def _in_a_stack(scope: Construct) -> bool:
+    if isinstance(scope, Stack) or scope in _OF_SCOPE:
+        return True
+    try:
+        facts_of(scope)
+    except RuntimeError:  # jsii: "... should be created in the scope of a Stack, but no Stack found"
+        return False
+    return True

@@ -32,8 +32,9 @@ from . import _alert_patterns as patterns
 from ._arns import secret_arn_by_name
 from ._secret_base import DatadogKeySecretBase
 from ._secret_props import check_encryption_key, check_flag
+from ._stack_facts import check_construct_id
 from .admin_key import IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
-from .validation import Problems, check_construct_id
+from .validation import Problems, gives_back_if_not_built
 
 FAILURE_EVENTS = patterns.FAILURE_EVENTS
 SUCCESS_EVENT = patterns.SUCCESS_EVENT
@@ -55,6 +56,7 @@ class DatadogRotationAlerts(Construct):
     :class:`DatadogManagedSecrets` has :meth:`~DatadogManagedSecrets.add_rotation_alerts`.
     """
 
+    @gives_back_if_not_built
     def __init__(
         self,
         scope: Construct,
@@ -274,6 +276,8 @@ def _check(
     for index, prefix in enumerate(prefixes):
         if not isinstance(prefix, str) or not prefix or (not Token.is_unresolved(prefix) and prefix.endswith("/")):
             problems.wrong_type(f"secret_name_prefixes[{index}]", prefix, "a secret name prefix without trailing '/'")
+        elif Token.is_unresolved(prefix):
+            problems.skip(f"secret_name_prefixes[{index}]", "secret name prefix without key material or trailing '/'")
         else:
             problems.refuse_key_shapes(f"secret_name_prefixes[{index}]", prefix, "a secret name prefix")
     if targets is not None and topic is not None:

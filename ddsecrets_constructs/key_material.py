@@ -30,7 +30,7 @@ from aws_cdk import CfnParameter, Reference, SecretValue, Stack, Tokenization
 from constructs import IConstruct
 
 from ._stack_facts import facts_of, facts_of_stack, path_of
-from .validation import Problems, describe, is_unresolved
+from .validation import Problems, describe, is_unresolved, key_shapes
 
 USE_THE_HELPER = "create it with DatadogKeyParameter(scope, id, kind=DatadogKeyKind...)"
 
@@ -110,6 +110,7 @@ def check_key_material(
     resolved = _resolved(stack, value)
     format_check = f"Datadog {key_format.kind} format"
     if isinstance(resolved, dict):
+        _warn_literal_key_parts(problems, prop, resolved)
         owner = f"`{prop}` of {owner_path or path_of(scope)}"
         _check_deploy_time_source(stack, problems, prop, owner, value, resolved, key_format, format_check)
         return
@@ -184,6 +185,55 @@ def resolve_ahead(stack: Stack, values: Sequence[object]) -> None:
 
 
 _SSM_IS_VISIBLE = "which anyone allowed ssm:GetParameter (and the console) can read in clear"
+_DEPLOY_TIME = "\x00"
+"""Where a value known only at deploy time goes in :func:`_literal_text`: no key shape runs across it."""
+_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_DYNAMIC_REFERENCES = re.compile(r"\{\{resolve:.*?\}\}", re.DOTALL)
+
+
+def _literal_text(value: Any) -> str:
+    """The literal strings of a resolved intrinsic as CloudFormation puts them together: an
+    ``Fn::Join`` joined by its separator, an ``Fn::Sub`` with its literal variables in place; a
+    ``Ref``, an attribute or an import (names, not values) as :data:`_DEPLOY_TIME`; the choices of
+    any other function (``Fn::Select``, ``Fn::If``, ``Fn::Base64``...) apart."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return _DEPLOY_TIME.join(_literal_text(v) for v in value)
+    if not isinstance(value, dict):
+        return _DEPLOY_TIME
+    if len(value) == 1:
+        ((function, argument),) = value.items()
+        if function in ("Ref", "Fn::GetAtt", "Fn::ImportValue"):
+            return _DEPLOY_TIME
+        if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
+            separator, parts = argument
+            if isinstance(separator, str) and isinstance(parts, list):
+                return separator.join(_literal_text(part) for part in parts)
+        if function == "Fn::Sub":  # "template", or ["template", {variable: value}]
+            template: Any = argument
+            variables: Any = {}
+            if isinstance(argument, list) and len(argument) == 2:
+                template, variables = argument
+            if isinstance(template, str) and isinstance(variables, dict):
+                return _SUB_VARIABLE.sub(
+                    lambda m: _literal_text(variables[m[1]]) if m[1] in variables else _DEPLOY_TIME, template
+                )
+    return _DEPLOY_TIME.join(_literal_text(v) for v in value.values())
+
+
+def _warn_literal_key_parts(problems: Problems, prop: str, resolved: dict[str, Any]) -> None:
+    """A key written in the literal parts of an intrinsic (``Fn.join``, ``Fn.sub``, ``Fn.base64`` of
+    literals...) is in the template in clear, as a literal key is. Dynamic references (the name of
+    a secret or parameter) and deploy-time values alone are not."""
+    shapes = key_shapes(_DYNAMIC_REFERENCES.sub(_DEPLOY_TIME, _literal_text(resolved)))
+    if shapes:
+        problems.warn(
+            "plaintextKeyMaterial",
+            f"`{problems.name(prop)}` is a deploy-time value whose literal parts hold {shapes[0]}: the key is "
+            "written into the template and the cloud assembly in clear, as a literal key is. Use "
+            "DatadogKeyParameter or a Secrets Manager dynamic reference outside tests.",
+        )
 
 
 def _check_deploy_time_source(

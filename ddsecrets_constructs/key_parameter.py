@@ -14,8 +14,9 @@ from typing import Optional
 from aws_cdk import CfnParameter, SecretValue
 from constructs import Construct
 
+from ._stack_facts import check_construct_id
 from .key_material import API_KEY, APP_KEY, KeyFormat
-from .validation import DdSecretsValidationError, Problems, check_construct_id
+from .validation import DdSecretsValidationError, Problems, describe, is_unresolved
 
 _DESCRIPTION_LIMIT = 4000  # CloudFormation's limit for a parameter description
 _ADMIN_SCOPES = "api_keys_write, api_keys_delete, org_app_keys_read, org_app_keys_write, service_account_write"
@@ -91,7 +92,15 @@ class DatadogKeyParameter(CfnParameter):
         check_construct_id(scope, construct_id, "DatadogKeyParameter")
         problems = Problems()
         problems.check_type("kind", kind, DatadogKeyKind, "a DatadogKeyKind, e.g. DatadogKeyKind.API_KEY")
-        problems.check_text("description", description, "a description string", max_length=1000)
+        if isinstance(description, str) and is_unresolved(description):
+            problems.add(
+                "description",
+                describe(description),
+                "a literal description: CloudFormation takes no intrinsic function in a parameter's Description "
+                "(the template would not deploy)",
+            )
+        else:
+            problems.check_text("description", description, "a description string", max_length=1000)
         if len(problems):
             assert isinstance(scope, Construct)
             raise DdSecretsValidationError(f"{scope.node.path}/{construct_id}", problems._problems)

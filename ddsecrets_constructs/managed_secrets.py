@@ -45,7 +45,7 @@ from ._child_secret import (
 from ._names import claim
 from ._secret_base import check_secret_name, hand_over
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
-from ._stack_facts import adopt, facts_of, path_of
+from ._stack_facts import adopt, check_construct_id, facts_of, path_of
 from .admin_key import (
     CheckedAdmin,
     DatadogAdminKeySecret,
@@ -59,7 +59,7 @@ from .application_key import DatadogApplicationKeySecret, check_application_key_
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole, policies_needed
 from .site import SiteInput
-from .validation import WARNING_PREFIX, Problems, check_construct_id, is_unresolved, redact
+from .validation import WARNING_PREFIX, Problems, gives_back_if_not_built, is_unresolved, redact
 
 APPLICATION_KEYS = "application-keys"
 API_KEYS = "api-keys"
@@ -127,6 +127,7 @@ class DatadogManagedSecrets(Construct):
             api_keys={"team-a": ApiKeySpec(...)})
     """
 
+    @gives_back_if_not_built
     def __init__(
         self,
         scope: Construct,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Optional
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Token
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from ._schedule import MIN_GAP, ScheduleAnalysis, analyse, first_clash
@@ -23,6 +23,13 @@ from ._schedule_words import describe_schedule
 from .validation import Problems, describe, duration_millis, is_unresolved
 
 _WINDOW_ALLOWED = "`window` must be a Duration of whole hours from 1 to 24, e.g. Duration.hours(2)"
+_DEPLOY_TIME_WINDOW = (
+    "; a window known only at deploy time as Duration.hours(<number token>), e.g. "
+    "Duration.hours(param.value_as_number) or Duration.hours(Token.as_number(<string token>)), which "
+    "CloudFormation receives as '<hours>h'"
+)
+WINDOW_RULES = "rotation window of whole hours from 1 to 24, ending by 24:00 UTC and before the next window opens"
+"""How the window checks are named where a deploy-time window skips them."""
 _INTERVAL_ALLOWED = "`interval` must be a Duration of whole hours (at least 4) or whole days (at most 999)"
 _CRON_FIELD = re.compile(r"\S+")
 _CRON_EXAMPLES = {
@@ -55,10 +62,14 @@ class RenderedRotation:
     analysis: Optional[ScheduleAnalysis]
     rotation: Optional[KeyRotation] = None
     """The KeyRotation it was rendered from."""
+    deploy_time_duration: Optional[str] = None
+    """The ``Duration`` property of a window known only at deploy time (``"<token>h"``)."""
 
     @property
     def duration(self) -> Optional[str]:
         """The ``Duration`` property (``"2h"``), or None for the Secrets Manager default window."""
+        if self.deploy_time_duration is not None:
+            return self.deploy_time_duration
         return None if self.window_hours is None else f"{self.window_hours}h"
 
     def rotation_rules(self) -> secretsmanager.CfnRotationSchedule.RotationRulesProperty:
@@ -68,7 +79,7 @@ class RenderedRotation:
     def words(self) -> Optional[str]:
         """The schedule as a person says it ("monthly on the 15th, 02:00-04:00 UTC", with an en dash), None for a token
         or an expression too unusual to put in words."""
-        if is_unresolved(self.schedule_expression):
+        if is_unresolved(self.schedule_expression) or self.deploy_time_duration is not None:
             return None
         return describe_schedule(self.schedule_expression, self.window_hours)
 
@@ -194,20 +205,27 @@ class KeyRotation:
         if self._rendered is not None:
             return self._rendered
         count = len(problems)
-        window_hours = self._window_hours(problems, prop)
+        window = self._window_hours(problems, prop)
         expression = self._render_expression(problems, prop)
         if expression is None or len(problems) > count:
             return None
+        # A window known only at deploy time: written as its token, its rules and the distance to
+        # other windows unchecked; a literal expression is still checked (with the default window).
+        window_hours, deploy_time = (None, window) if isinstance(window, str) else (window, None)
+        if deploy_time is not None:
+            problems.skip(prop, WINDOW_RULES)
         if is_unresolved(expression):
             problems.skip(prop, "schedule expression rules and window distance from the admin's")
-            return RenderedRotation(expression, window_hours, None, self)
+            return RenderedRotation(expression, window_hours, None, self, deploy_time)
         analysis = analyse(expression, window_hours)
-        words = describe_schedule(expression, window_hours)
+        words = describe_schedule(expression, window_hours) if deploy_time is None else None
         received = repr(self) if words is None else f"{self!r} ({words})"
         for error in analysis.errors:
             problems.add(prop, received, error)
         if analysis.errors:
             return None
+        if deploy_time is not None:
+            return RenderedRotation(expression, None, None, self, deploy_time)
         # A valid literal schedule records nothing, so the next render (each child of a family
         # renders the family's schedule) can reuse it instead of reading the Durations through jsii.
         self._rendered = RenderedRotation(expression, window_hours, analysis, self)
@@ -279,17 +297,22 @@ class KeyRotation:
             return f"rate({days} {'day' if days == 1 else 'days'})"
         return f"rate({whole} {'hour' if whole == 1 else 'hours'})"
 
-    def _window_hours(self, problems: Problems, prop: str) -> Optional[int]:
+    def _window_hours(self, problems: Problems, prop: str) -> Optional[int | str]:
+        """The window in whole hours; for a window known only at deploy time, its ``Duration``
+        property (``"<token>h"``); None for the default window or when it is invalid (recorded)."""
         window = self._window
         if window is None:
             return None
         if not isinstance(window, Duration):
-            problems.add(prop, repr(self), _WINDOW_ALLOWED)
+            problems.add(prop, repr(self), _WINDOW_ALLOWED + (_DEPLOY_TIME_WINDOW if is_unresolved(window) else ""))
             return None
         hours = _hours(window)
         if hours is None:
-            problems.add(prop, repr(self), f"{_WINDOW_ALLOWED}, known at synth time")
-            return None
+            try:  # Duration.hours(<token>): the token itself; in another unit it cannot be converted
+                return f"{Token.as_string(window.to_hours())}h"
+            except RuntimeError:  # jsii: "Duration must be specified as 'Duration.hours()' here ..."
+                problems.add(prop, repr(self), _WINDOW_ALLOWED + _DEPLOY_TIME_WINDOW)
+                return None
         if not hours.is_integer() or not 1 <= hours <= 24:
             problems.add(prop, repr(self), _WINDOW_ALLOWED)
             return None

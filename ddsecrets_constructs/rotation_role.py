@@ -38,8 +38,9 @@ from constructs import Construct, IValidation
 from . import _iam_budget as budget
 from . import _nag
 from ._secret_props import check_flag
+from ._stack_facts import check_construct_id
 from .defaults import ADMIN_READ_ACTIONS, KMS_ACTIONS_TO_READ, KMS_ACTIONS_TO_ROTATE, ROTATION_ACTIONS
-from .validation import Problems, check_construct_id, describe, is_unresolved
+from .validation import Problems, describe, gives_back_if_not_built, is_unresolved
 
 SECRETS_MANAGER = "secretsmanager.amazonaws.com"
 ADMIN_SECRETS = "admin secrets"
@@ -150,6 +151,7 @@ class DatadogRotationRole(Construct):
     application keys if you like; an admin secret needs a role of its own (the default).
     """
 
+    @gives_back_if_not_built
     def __init__(
         self,
         scope: Construct,
@@ -175,7 +177,9 @@ class DatadogRotationRole(Construct):
             "description", description, "a description string", max_length=ROLE_DESCRIPTION_LIMIT
         )
         literal = description if isinstance(description, str) and not is_unresolved(description) else None
-        if text_ok and literal is not None and not _ROLE_DESCRIPTION.fullmatch(literal):
+        if text_ok and literal is None and description is not None:
+            problems.skip("description", "characters IAM accepts in a description: tabs, line ends and Latin-1")
+        elif text_ok and literal is not None and not _ROLE_DESCRIPTION.fullmatch(literal):
             problems.add(
                 "description",
                 describe(description),

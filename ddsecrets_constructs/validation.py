@@ -16,10 +16,11 @@ printed. Values are shown with :func:`describe`, which prints what the user type
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Any, Optional, TypeVar, Union, cast
 
 from aws_cdk import Annotations, Duration, SecretValue, Token
 from constructs import Construct, IConstruct
@@ -53,7 +54,10 @@ def is_unresolved(value: object) -> bool:
     Python for a ``str`` (the same rule as aws_cdk's), through jsii for anything else."""
     if type(value) is str:
         return _ANY_TOKEN_MARKER in value and _STRING_TOKEN.search(value) is not None
-    return bool(Token.is_unresolved(value))
+    try:
+        return bool(Token.is_unresolved(value))
+    except AttributeError:  # jsii cannot pass a plain Python object (no __jsii_type__): not a token
+        return False
 
 
 def _shape_of(match: str) -> str:
@@ -108,6 +112,8 @@ def describe(value: object) -> str:
         return {list: f"[{inner}]", tuple: f"({inner})"}.get(type(value), "{" + inner + "}")
     text = repr(value)
     if " object at 0x" in text or text.startswith("<"):
+        if is_unresolved(value):  # Fn.condition_if(...), Token.as_any(...): not their jsii class
+            return "a deploy-time value (token)"
         return f"{_article(type(value).__name__)} {type(value).__name__}"
     return text
 
@@ -194,7 +200,7 @@ class Problems:
     """(prop as the user wrote it, the check skipped)."""
     _warnings: list[tuple[str, str]] = field(default_factory=list)
     _undo: list[Callable[[], None]] = field(default_factory=list)
-    """What to take back if the construct is refused (see :meth:`undo_if_refused`)."""
+    """What to take back if the construct is refused, when none is being built (see :meth:`undo_if_refused`)."""
 
     def within(self, prefix: str) -> Problems:
         """A view that names props with ``prefix`` and records everything here."""
@@ -240,7 +246,10 @@ class Problems:
         """A free-text string (a description): the right type and length, and no key in it."""
         if not self.check_type(prop, value, str, allowed, optional=optional):
             return False
-        if value is None or is_unresolved(value):
+        if value is None:
+            return True
+        if is_unresolved(value):
+            self.skip(prop, f"no key material, at most {max_length} characters")
             return True
         assert isinstance(value, str)
         if key_shapes(value):
@@ -275,10 +284,12 @@ class Problems:
         return len(self._problems)
 
     def undo_if_refused(self, undo: Callable[[], None]) -> None:
-        """Run ``undo`` if :meth:`raise_if_any` refuses the construct: for what a check recorded
-        app-wide (a secret name claimed, a Datadog key held), so that a corrected construct built
-        after a refused one does not clash with a secret that was never created."""
-        self._undo.append(undo)
+        """Run ``undo`` if the construct is refused, or fails for any other reason before it is built
+        (:func:`gives_back_if_not_built`): for what a check recorded app-wide (a secret name claimed,
+        a Datadog key held), so that a corrected construct built after a failed one does not clash
+        with a secret that was never created."""
+        if not undo_if_not_built(undo):
+            self._undo.append(undo)
 
     def raise_if_any(self, scope: IConstruct) -> None:
         """Raise one error for all problems; otherwise annotate ``scope`` with the warnings."""
@@ -304,23 +315,57 @@ class Problems:
             Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", redact(message))
 
 
+_BUILDING: list[list[Callable[[], object]]] = []
+"""For each construct being built (the innermost last), what it recorded app-wide, to take back."""
+
+
+def undo_if_not_built(undo: Callable[[], object]) -> bool:
+    """Run ``undo`` if the construct being built fails (:func:`gives_back_if_not_built`); False
+    when no construct is being built."""
+    if not _BUILDING:
+        return False
+    _BUILDING[-1].append(undo)
+    return True
+
+
+_Init = TypeVar("_Init", bound=Callable[..., None])
+
+
+def gives_back_if_not_built(init: _Init) -> _Init:
+    """Wrap a construct's ``__init__`` so that a construct that raises, whatever the error (our
+    refusal, or aws_cdk's own once the checks have passed), leaves nothing behind: what it recorded
+    app-wide (names claimed, key ids and key parameters held, API keys counted) is taken back, and
+    the construct leaves its scope, so that nothing half-built is synthesized (a family's keys role
+    without keys fails synthesis) and a construct built after it in the same app may use the same
+    id, names, keys and ids. What a construct built inside it records (a family's secrets) is
+    taken back with it."""
+
+    @functools.wraps(init)
+    def building(self: Construct, scope: Construct, construct_id: str, *args: Any, **kwargs: Any) -> None:
+        recorded: list[Callable[[], object]] = []
+        _BUILDING.append(recorded)
+        try:
+            init(self, scope, construct_id, *args, **kwargs)
+        except BaseException:
+            for undo in reversed(recorded):
+                undo()
+            _leave_scope(self, scope, construct_id)
+            raise
+        finally:
+            _BUILDING.pop()
+        if _BUILDING:  # built inside another construct: taken back if that one fails
+            _BUILDING[-1].extend(recorded)
+
+    return cast(_Init, building)
+
+
+def _leave_scope(construct: Construct, scope: object, construct_id: object) -> None:
+    """Take ``construct`` out of ``scope`` if it got there (not when another construct holds the id)."""
+    if isinstance(scope, Construct) and isinstance(construct_id, str):
+        found = scope.node.try_find_child(construct_id)
+        if found is construct:
+            scope.node.try_remove_child(found.node.id)
+
+
 def _as_tuple(expected: Expected) -> tuple[type, ...]:
     return expected if isinstance(expected, tuple) else (expected,)
-
-
-def check_construct_id(scope: object, construct_id: object, construct_class: str) -> None:
-    """Refuse a construct id that is not a string or holds a key, before the construct exists.
-
-    Called before ``super().__init__`` so that a refused id never reaches the construct tree
-    (``tree.json`` in the cloud assembly).
-    """
-    problems = Problems()
-    if not isinstance(scope, Construct):
-        problems.wrong_type("scope", scope, f"the parent construct of the {construct_class} (a Stack or a Construct)")
-    if problems.check_type("construct_id", construct_id, str, "a construct id string such as 'Datadog'"):
-        problems.refuse_key_shapes("construct_id", construct_id, "a construct id such as 'Datadog'")
-    if len(problems):
-        # Read only now: the path is a jsii round trip, and most constructs are fine.
-        parent = scope.node.path if isinstance(scope, Construct) else describe(scope)
-        shown = construct_id if isinstance(construct_id, str) else describe(construct_id)
-        raise DdSecretsValidationError(f"{parent}/{shown}" if parent else str(shown), problems._problems)

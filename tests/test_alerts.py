@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Template
 
 from ddsecrets_constructs import (
     DatadogAdminKeySecret,
@@ -33,6 +35,7 @@ from tests.support import (
     only,
     param,
     resource_of,
+    skipped_checks,
     warnings_of,
 )
 
@@ -405,3 +408,15 @@ def test_family_key_option_needs_a_family_key() -> None:
     family = DatadogManagedSecrets(stack, "Datadog", **admin_props(stack))
     with pytest.raises(DdSecretsValidationError, match="use_family_key"):
         family.add_rotation_alerts(use_family_key=True)
+
+
+def test_a_deploy_time_prefix_is_watched_as_the_token_and_its_checks_are_listed() -> None:
+    app, stack = new_stack()
+    prefix = cdk.CfnParameter(stack, "Prefix").value_as_string
+    alerts = DatadogRotationAlerts(stack, "Alerts", secret_name_prefixes=[prefix])
+    configuration = Built(app, stack, Template.from_stack(stack))
+    assert "Prefix" in json.dumps(rule_json(configuration, alerts.rule)["Properties"]["EventPattern"])
+    (message,) = [m for m in warnings_of(configuration, "/Alerts") if "deployTimeValuesNotChecked" in m]
+    assert skipped_checks(message) == {
+        "secret name prefix without key material or trailing '/'": ["secret_name_prefixes[0]"]
+    }

@@ -4,12 +4,14 @@ the Datadog formats; every deploy-time source that skips a check says so; ids ar
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jsii
 import pytest
-from aws_cdk import CfnParameter, CfnResource, Environment, Fn, IStableAnyProducer, Lazy, SecretValue, Stack, Token
+from aws_cdk import Aws, CfnParameter, CfnResource, Environment, Fn, IStableAnyProducer, Lazy, SecretValue, Stack, Token
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ssm as ssm
-from aws_cdk.assertions import Annotations, Match
+from aws_cdk.assertions import Annotations, Match, Template
 
 from ddsecrets_constructs import (
     ApiKeySpec,
@@ -33,10 +35,12 @@ from ddsecrets_constructs.validation import Problems
 from tests.support import (
     ACCOUNT,
     ADMIN_ARN,
+    API_KEY_ID,
     LEGACY_APP_KEY,
     LITERAL_API_KEY,
     LITERAL_APP_KEY,
     REGION,
+    SERVICE_ACCOUNT,
     admin_props,
     api_key_id,
     new_stack,
@@ -361,6 +365,36 @@ def test_a_refused_secret_gives_its_key_parameter_back() -> None:
     DatadogApiKeySecret(stack, "Corrected", admin=admin, api_key=key.secret_value, api_key_id=api_key_id(stack))
 
 
+def test_a_secret_that_fails_to_build_for_any_reason_gives_back_its_key_parameter_name_and_key_id() -> None:
+    """Not only a refusal: here aws_cdk's own error, after every check passed, for the L1 reference of
+    a key (``key.key_ref``, which has a ``key_arn``) given where an ``IKey`` belongs. A secret built
+    after it in the same app may take the same construct id, key parameter, secret name and key id,
+    and is counted in the API-key budget instead of it (4 keys: 2 for the imported admin, 2 for one
+    API-key secret). A construct refused for an id already taken leaves the one holding it alone."""
+    _, stack = new_stack(api_key_limit=4)
+    admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+    )
+    key = DatadogKeyParameter(stack, "Key", kind=DatadogKeyKind.API_KEY)
+    props: dict[str, Any] = {
+        "admin": admin,
+        "api_key": key.secret_value,
+        "api_key_id": API_KEY_ID,
+        "secret_name": "datadog/agent",
+    }
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - any error but ours
+        DatadogApiKeySecret(stack, "Agent", **props, encryption_key=kms.Key(stack, "Kms").key_ref)  # type: ignore[arg-type]
+    assert not isinstance(caught.value, DdSecretsValidationError)
+    built = DatadogApiKeySecret(stack, "Agent", **props)
+    with pytest.raises(Exception, match="There is already a Construct with name 'Agent'"):
+        DatadogApiKeySecret(stack, "Agent", **props)
+    logical_id = stack.get_logical_id(built.secret.node.default_child)  # type: ignore[arg-type]
+    secret = Template.from_stack(stack).to_json()["Resources"][logical_id]
+    assert secret["Properties"]["Name"] == "datadog/agent"
+    assert {"Ref": "Key"} in secret["Properties"]["SecretString"]["Fn::Join"][1]
+    assert API_KEY_ID in "".join(p for p in secret["Properties"]["SecretString"]["Fn::Join"][1] if isinstance(p, str))
+
+
 def test_a_key_parameter_with_a_default_is_warned_as_plaintext_without_showing_it(stack: Stack) -> None:
     """A NoEcho parameter's Default is in the template in clear: warned like a literal key."""
     parameter = CfnParameter(
@@ -396,3 +430,60 @@ def test_a_key_parameter_of_another_stack_warns_that_its_export_shows_the_key(
     assert "list-exports" in warning
     if own_parameter_of_the_same_id:  # this stack's own parameter is still free for its own secret
         DatadogApiKeySecret(stack, "Own", admin=admin, api_key=own.secret_value, api_key_id=api_key_id(stack))
+
+
+# Key material hidden in an intrinsic function: CloudFormation writes it, joined, into the secret.
+HALF = len(LITERAL_API_KEY) // 2
+LITERAL_KEY_PARTS: dict[str, Callable[[Stack], str]] = {
+    "Join": lambda s: Token.as_string({"Fn::Join": ["", [LITERAL_API_KEY[:HALF], LITERAL_API_KEY[HALF:]]]}),
+    "JoinApplicationKey": lambda s: Token.as_string({"Fn::Join": ["", [LITERAL_APP_KEY[:10], LITERAL_APP_KEY[10:]]]}),
+    "SubVariable": lambda s: Fn.sub(LITERAL_API_KEY[:HALF] + "${Rest}", {"Rest": LITERAL_API_KEY[HALF:]}),
+    "Base64": lambda s: Fn.base64(LITERAL_API_KEY),
+    "SelectByParameter": lambda s: Fn.select(
+        CfnParameter(s, "Index", type="Number").value_as_number, [LITERAL_API_KEY, "x"]
+    ),
+}
+# Deploy-time values alone, or whose literal parts are names: no key in the template.
+NO_LITERAL_KEY: dict[str, Callable[[Stack], str]] = {
+    "Parameter": lambda s: CfnParameter(s, "Plain", no_echo=True).value_as_string,
+    "Import": lambda s: Fn.import_value("datadog-agent-key"),
+    "HalvesAroundTheAccount": lambda s: Fn.join("", [LITERAL_API_KEY[:HALF], Aws.ACCOUNT_ID, LITERAL_API_KEY[HALF:]]),
+    "DynamicReferenceToAHexName": lambda s: SecretValue.secrets_manager(
+        Fn.join("", ["datadog/", Aws.ACCOUNT_ID, f"/{LITERAL_API_KEY}"]), json_field="apiKey"
+    ).unsafe_unwrap(),
+}
+
+
+@pytest.fixture(scope="module")
+def literal_key_parts() -> dict[str, list[str]]:
+    """One API key secret per entry of both tables, in one stack: its warnings, by entry."""
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+    )
+    for name, make in {**LITERAL_KEY_PARTS, **NO_LITERAL_KEY}.items():
+        value = SecretValue.unsafe_plain_text(make(stack))
+        DatadogApiKeySecret(stack, name, admin=admin, api_key=value, api_key_id=api_key_id(stack))
+    found = Annotations.from_stack(stack).find_warning("*", Match.any_value())
+    return {
+        name: [str(w.entry.data) for w in found if w.id == f"/TestStack/{name}"]
+        for name in LITERAL_KEY_PARTS | NO_LITERAL_KEY
+    }
+
+
+@pytest.mark.parametrize("name", LITERAL_KEY_PARTS)
+def test_a_key_in_the_literal_parts_of_an_intrinsic_is_warned_as_plaintext_without_showing_it(
+    literal_key_parts: dict[str, list[str]], name: str
+) -> None:
+    (plaintext,) = [m for m in literal_key_parts[name] if "plaintextKeyMaterial" in m]
+    assert plaintext.startswith("`api_key` is a deploy-time value whose literal parts hold a Datadog")
+    assert "the key is written into the template and the cloud assembly" in plaintext
+    assert not any(key in m for m in literal_key_parts[name] for key in (LITERAL_API_KEY, LITERAL_APP_KEY[10:]))
+
+
+@pytest.mark.parametrize("name", NO_LITERAL_KEY)
+def test_a_deploy_time_key_without_key_shaped_literal_parts_is_not_warned_as_plaintext(
+    literal_key_parts: dict[str, list[str]], name: str
+) -> None:
+    assert not any("plaintextKeyMaterial" in m for m in literal_key_parts[name])
+    assert any("deployTimeValuesNotChecked" in m for m in literal_key_parts[name])

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from aws_cdk import Stack
+from aws_cdk import CfnParameter, Stack
 from aws_cdk.assertions import Template
 
 from ddsecrets_constructs import DatadogKeyKind, DatadogKeyParameter, DdSecretsValidationError
@@ -112,3 +112,15 @@ def test_the_logical_id_is_the_construct_id_without_other_characters_than_letter
     _, stack = new_stack()
     parameter = DatadogKeyParameter(stack, "Agent-Api-Key", kind=DatadogKeyKind.API_KEY)
     assert stack.resolve(parameter.logical_id) == "AgentApiKey"
+
+
+def test_fails_on_a_deploy_time_description_which_a_parameter_cannot_have() -> None:
+    _, stack = new_stack()
+    description = CfnParameter(stack, "Purpose").value_as_string
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogKeyParameter(stack, "AgentKey", kind=DatadogKeyKind.API_KEY, description=description)
+    assert str(caught.value) == (
+        "TestStack/AgentKey: 1 invalid prop:\n  - `description`: got a deploy-time value (token); a literal "
+        "description: CloudFormation takes no intrinsic function in a parameter's Description (the template "
+        "would not deploy)"
+    )

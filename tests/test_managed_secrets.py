@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from aws_cdk import CfnParameter, Duration, SecretValue
-from aws_cdk.assertions import Annotations, Match
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Annotations, Match, Template
 
 from ddsecrets_constructs import (
     ApiKeySpec,
@@ -396,3 +397,25 @@ def test_a_key_built_outside_a_family_still_checks_its_props(family: Any) -> Non
         DatadogApiKeySecret(
             stack, "ApiKey", admin=family.refs["family"].admin, api_key=param(stack, "ApiKey"), api_key_id="not-a-uuid"
         )
+
+
+def test_a_family_that_fails_to_build_gives_back_its_prefix_names_key_parameters_and_key_ids() -> None:
+    """aws_cdk's own error, after the family's checks passed (an L1 key reference where an ``IKey``
+    belongs): nothing of it is left to synthesize (its keys role, made before its admin failed,
+    would fail synthesis), and a family built after it in the same app may take the same id,
+    prefix, keys and ids."""
+    _, stack = new_stack()
+    props: dict[str, Any] = {
+        **admin_props(stack),
+        "secret_name_prefix": "datadog",
+        "api_keys": {"agent": ApiKeySpec(api_key=param(stack, "Agent"), api_key_id=api_key_id(stack))},
+    }
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - any error but ours
+        DatadogManagedSecrets(stack, "Datadog", **props, encryption_key=kms.Key(stack, "Kms").key_ref)  # type: ignore[arg-type]
+    assert not isinstance(caught.value, DdSecretsValidationError)
+    DatadogManagedSecrets(stack, "Datadog", **props)
+    names = {
+        resource["Properties"]["Name"]
+        for resource in Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret").values()
+    }
+    assert names == {"datadog/admin", "datadog/api-keys/agent"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any, Optional, cast
 
 import aws_cdk as cdk
 import pytest
@@ -16,8 +16,14 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, 
 from constructs import Construct
 
 import ddsecrets_constructs._nag as nag
-from ddsecrets_constructs import ApiKeySpec, ApplicationKeySpec, DatadogAdminKeySecret, DatadogManagedSecrets
-from tests.support import Built, api_key_id, app_key_id, built
+from ddsecrets_constructs import (
+    ApiKeySpec,
+    ApplicationKeySpec,
+    DatadogAdminKeySecret,
+    DatadogApplicationKeySecret,
+    DatadogManagedSecrets,
+)
+from tests.support import Built, admin_props, api_key_id, app_key_id, built, new_stack
 
 PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks)
 WITH_KMS_KEY = ["admin_all_options", "family", "family_60", "family_all_options"]
@@ -102,13 +108,13 @@ def test_acknowledgments_sit_on_secrets_key_groups_and_the_get_random_password_p
             assert statement["Action"] == "secretsmanager:GetRandomPassword"
 
 
-def family_with_one_key() -> tuple[cdk.App, DatadogManagedSecrets]:
-    """An app whose stack holds a family with one application key, ``ci``."""
-    from tests.support import admin_props, new_stack
-
-    app, stack = new_stack()
+def family_with_one_key(
+    stack: Optional[cdk.Stack] = None, construct_id: str = "Datadog"
+) -> tuple[cdk.App, DatadogManagedSecrets]:
+    """An app whose stack (a new one by default) holds a family with one application key, ``ci``."""
+    app, stack = new_stack() if stack is None else (cast(cdk.App, stack.node.root), stack)
     spec = ApplicationKeySpec(app_key=SecretValue.secrets_manager("seed", json_field="k"), app_key_id=app_key_id(stack))
-    return app, DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), application_keys={"ci": spec})
+    return app, DatadogManagedSecrets(stack, construct_id, **admin_props(stack), application_keys={"ci": spec})
 
 
 def test_a_secret_a_user_adds_to_a_family_is_still_flagged() -> None:
@@ -161,8 +167,6 @@ REPORTED_BY = {
 
 @pytest.mark.parametrize("where", ["role", "library_policy"])
 def test_acknowledgments_never_hide_a_statement_a_user_adds(where: str) -> None:
-    from tests.support import admin_props, new_stack
-
     app, stack = new_stack()
     family = DatadogManagedSecrets(
         stack,
@@ -226,3 +230,26 @@ def test_get_random_password_wildcard_is_acknowledged_on_its_policy_only() -> No
     assert not any(rule.startswith("AwsSolutions-IAM5") for rule in found), found
     acks = [rule for construct, rule in acknowledged(configuration) if isinstance(construct, iam.CfnManagedPolicy)]
     assert acks == [GET_RANDOM_PASSWORD_ACK] * 2  # the admin's role and the keys' shared role
+
+
+def test_a_family_that_failed_after_building_secrets_is_not_counted_and_hides_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A family that fails once its admin is built (aws_cdk's error on a key, simulated here) leaves
+    the tree: its secret is not counted among the library's, so a secret put inside a later family's
+    group of keys is still refused."""
+
+    def fails(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("aws_cdk refused a key")
+
+    app, stack = new_stack()
+    with monkeypatch.context() as patched:
+        patched.setattr(DatadogApplicationKeySecret, "_create_child", fails)
+        with pytest.raises(RuntimeError, match="aws_cdk refused a key"):
+            family_with_one_key(stack, "Failed")
+    _, family = family_with_one_key(stack)
+    secretsmanager.Secret(cast(Construct, family.node.find_child("ApplicationKeys")), "Mine")
+    with pytest.raises(
+        RuntimeError, match=r"the secret at 'TestStack/Datadog/ApplicationKeys/Mine/Resource' is inside"
+    ):
+        app.synth()

@@ -7,14 +7,33 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from aws_cdk import Duration, Token
+from aws_cdk import CfnCondition, CfnParameter, Duration, Fn, Token
 from aws_cdk.assertions import Template
 
-from ddsecrets_constructs import DatadogAdminKeySecret, DatadogApiKeySecret, DdSecretsValidationError, KeyRotation
+from ddsecrets_constructs import (
+    DatadogAdminKeySecret,
+    DatadogApiKeySecret,
+    DatadogApplicationKeySecret,
+    DdSecretsValidationError,
+    KeyRotation,
+)
 from ddsecrets_constructs.defaults import ADMIN_ROTATION, KEY_ROTATION
 from ddsecrets_constructs.rotation import RenderedRotation, check_windows_apart
 from ddsecrets_constructs.validation import Problems
-from tests.support import ROTATION_VARIANTS, admin_props, api_key_id, api_keys_rotating, built, new_stack, param
+from tests.support import (
+    ROTATION_VARIANTS,
+    Built,
+    admin_props,
+    api_key_id,
+    api_keys_rotating,
+    app_key_id,
+    built,
+    new_stack,
+    param,
+    schedule_resource,
+    skipped_checks,
+    warnings_of,
+)
 
 
 def render(rotation: KeyRotation) -> tuple[Optional[RenderedRotation], list[str]]:
@@ -380,3 +399,112 @@ def test_readme_defaults_table_says_each_default_schedule_in_words_and_as_the_ex
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     expected = f"| {row} | {rendered.words}: `{rendered.schedule_expression}`, window `{rendered.duration}` |"
     assert any(line.startswith(expected) for line in readme.splitlines()), expected
+
+
+# --- deploy-time windows and flags -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def deploy_time_schedules() -> Built:
+    """An admin whose window and update flag are CloudFormation values (a Number parameter, a
+    condition), an API key whose window comes from a String parameter through ``Token.as_number``,
+    and an application key whose update flag is a parameter's string."""
+    app, stack = new_stack()
+    admin_window = CfnParameter(stack, "AdminWindow", type="Number")
+    key_window = CfnParameter(stack, "KeyWindow")
+    CfnCondition(stack, "RotateNow", expression=Fn.condition_equals(CfnParameter(stack, "Now").value_as_string, "yes"))
+    admin = DatadogAdminKeySecret(
+        stack,
+        "Admin",
+        **admin_props(stack),
+        rotation=KeyRotation.cron(hour="2", day="15", window=Duration.hours(admin_window.value_as_number)),
+        rotate_immediately_on_update=Fn.condition_if("RotateNow", True, False),
+    )
+    api_key = DatadogApiKeySecret(
+        stack,
+        "ApiKey",
+        admin=admin,
+        api_key=param(stack, "ApiKey"),
+        api_key_id=api_key_id(stack),
+        rotation=KeyRotation.expression(
+            "cron(0 6 1 * ? *)", window=Duration.hours(Token.as_number(key_window.value_as_string))
+        ),
+    )
+    app_key = DatadogApplicationKeySecret(
+        stack,
+        "AppKey",
+        admin=admin,
+        app_key=param(stack, "AppKey"),
+        app_key_id=app_key_id(stack),
+        rotate_immediately_on_update=CfnParameter(stack, "RotateAppKey").value_as_string,  # type: ignore[arg-type]
+    )
+    return Built(app, stack, Template.from_stack(stack), {"admin": admin, "api_key": api_key, "app_key": app_key})
+
+
+def schedule_properties(configuration: Built, name: str) -> dict[str, Any]:
+    return schedule_resource(configuration, configuration.refs[name])["Properties"]  # type: ignore[no-any-return]
+
+
+def test_a_deploy_time_window_reaches_the_template_as_the_token(deploy_time_schedules: Built) -> None:
+    admin = schedule_properties(deploy_time_schedules, "admin")
+    assert admin["RotationRules"] == {
+        "ScheduleExpression": "cron(0 2 15 * ? *)",
+        "Duration": {"Fn::Join": ["", [{"Ref": "AdminWindow"}, "h"]]},
+    }
+    api_key = schedule_properties(deploy_time_schedules, "api_key")
+    assert api_key["RotationRules"] == {
+        "ScheduleExpression": "cron(0 6 1 * ? *)",
+        "Duration": {"Fn::Join": ["", [{"Ref": "KeyWindow"}, "h"]]},
+    }
+
+
+def test_a_deploy_time_rotate_immediately_on_update_reaches_the_template_as_the_token(
+    deploy_time_schedules: Built,
+) -> None:
+    admin = schedule_properties(deploy_time_schedules, "admin")
+    assert admin["RotateImmediatelyOnUpdate"] == {"Fn::If": ["RotateNow", True, False]}
+    assert schedule_properties(deploy_time_schedules, "app_key")["RotateImmediatelyOnUpdate"] == {"Ref": "RotateAppKey"}
+
+
+def test_what_a_deploy_time_window_or_flag_skips_is_listed(deploy_time_schedules: Built) -> None:
+    def skipped(path: str) -> dict[str, list[str]]:
+        (message,) = [m for m in warnings_of(deploy_time_schedules, path) if "deployTimeValuesNotChecked" in m]
+        return skipped_checks(message)
+
+    admin = skipped("/Admin")
+    assert admin[WINDOW_RULES] == ["rotation"]
+    assert admin["True or False"] == ["rotate_immediately_on_update"]
+    api_key = skipped("/ApiKey")
+    assert api_key[WINDOW_RULES] == ["rotation"]
+    # Neither window is known: how far apart they are cannot be checked.
+    assert api_key["window distance from the admin secret's rotation"] == ["rotation"]
+    app_key = skipped("/AppKey")
+    assert app_key["True or False"] == ["rotate_immediately_on_update"]
+    assert app_key["window distance from the admin secret's rotation"] == ["rotation"]
+
+
+WINDOW_RULES = "rotation window of whole hours from 1 to 24, ending by 24:00 UTC and before the next window opens"
+
+
+def test_a_deploy_time_schedule_with_a_literal_expression_still_checks_the_expression() -> None:
+    window = Duration.hours(Token.as_number({"Ref": "Window"}))
+    rendered, errors = render(KeyRotation.cron(hour="2", minute="30", window=window))
+    assert rendered is None
+    assert any("minutes must be 0" in error for error in errors)
+
+
+@pytest.mark.parametrize(
+    ("window", "received"),
+    [
+        (Duration.days(Token.as_number({"Ref": "Days"})), "window=a deploy-time Duration (token)"),
+        (Duration.minutes(Token.as_number({"Ref": "Minutes"})), "window=a deploy-time Duration (token)"),
+        (Token.as_string({"Ref": "Window"}), "window=a deploy-time value (token)"),
+    ],
+)
+def test_a_deploy_time_window_not_given_in_hours_is_refused_saying_how_to_give_one(window: Any, received: str) -> None:
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), rotation=KeyRotation.cron(hour="2", window=window))
+    message = str(caught.value)
+    assert received in message
+    assert "a window known only at deploy time as Duration.hours(<number token>)" in message

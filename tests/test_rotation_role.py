@@ -19,6 +19,7 @@ from aws_cdk.assertions import Match, Template
 from constructs import Construct
 
 from ddsecrets_constructs import (
+    ApiKeySpec,
     ApplicationKeySpec,
     DatadogAdminKeySecret,
     DatadogApiKeySecret,
@@ -777,3 +778,62 @@ def test_every_policy_that_can_read_an_admin_secret_warns_that_its_principal_can
     assert "the admin secret at 'TestStack/Admin'" in warnings["/TestStack/ViaTheSecret/DefaultPolicy/Resource"]
     assert "every secret, admin secrets included" in warnings["/TestStack/ViaStar/DefaultPolicy/Resource"]
     assert all("key minter" in w for w in warnings.values())
+
+
+def test_an_admin_whose_logical_id_is_overridden_is_matched_by_its_new_logical_id() -> None:
+    """CloudFormation starts a generated name with the logical id the template has, read when the
+    policies are checked (at synthesis), not when the admin was built."""
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    cfn_secret = admin.secret.node.default_child
+    assert isinstance(cfn_secret, cdk.CfnResource)
+    old = stack.resolve(cfn_secret.logical_id)
+    cfn_secret.override_logical_id("RenamedAdmin")
+    read = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue"}
+    for name, resource in {"NewName": "RenamedAdmin-*", "OldName": f"{old}-*"}.items():
+        statement = {**read, "Resource": secret_arn(stack, resource)}
+        iam.CfnManagedPolicy(stack, name, policy_document={"Version": "2012-10-17", "Statement": [statement]})
+    admin.grant_read(iam.Role(stack, "ViaGrantRead", assumed_by=iam.AccountRootPrincipal()))
+    warnings = reader_warnings(stack)
+    assert set(warnings) == {"/TestStack/NewName", "/TestStack/ViaGrantRead/DefaultPolicy/Resource"}
+    assert "the admin secret at 'TestStack/Admin'" in warnings["/TestStack/NewName"]
+
+
+def test_a_family_that_failed_once_its_admin_was_built_leaves_the_reader_check_as_if_never_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A family that fails after building its admin (aws_cdk's error on a key, simulated here) leaves
+    the tree, and the check forgets its admin: the Aspect, when it was on that admin, is added again
+    by the next admin of the stack, and a pattern over the name of the admin that left warns nothing."""
+
+    def fails(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("aws_cdk refused a key")
+
+    def failed_family(stack: cdk.Stack) -> None:
+        with monkeypatch.context() as patched:
+            patched.setattr(DatadogApiKeySecret, "_create_child", fails)
+            with pytest.raises(RuntimeError, match="aws_cdk refused a key"):
+                DatadogManagedSecrets(
+                    stack,
+                    "Datadog",
+                    **admin_props(stack),
+                    api_keys={"agent": ApiKeySpec(api_key=param(stack, "Agent"), api_key_id=api_key_id(stack))},
+                )
+
+    _, first = new_stack()  # the family's admin was the stack's first: the Aspect was on it
+    failed_family(first)
+    DatadogAdminKeySecret(first, "Admin", **admin_props(first)).grant_read(
+        iam.Role(first, "Reader", assumed_by=iam.AccountRootPrincipal())
+    )
+    warnings = reader_warnings(first)
+    assert list(warnings) == ["/TestStack/Reader/DefaultPolicy/Resource"]
+    assert "the admin secret at 'TestStack/Admin'" in warnings["/TestStack/Reader/DefaultPolicy/Resource"]
+    _, second = new_stack()  # an admin of the stack before it: the Aspect stays on that one
+    DatadogAdminKeySecret(second, "Admin", **admin_props(second))
+    failed_family(second)
+    iam.Role(second, "Reader", assumed_by=iam.AccountRootPrincipal()).add_to_policy(
+        iam.PolicyStatement(
+            actions=["secretsmanager:GetSecretValue"], resources=[secret_arn(second, "TestStack/Datadog/admin-*")]
+        )
+    )
+    assert reader_warnings(second) == {}

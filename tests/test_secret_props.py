@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from aws_cdk import Annotations, RemovalPolicy
+from aws_cdk import Annotations, CfnParameter, Fn, RemovalPolicy, Stack
 from aws_cdk.assertions import Annotations as AssertAnnotations
 from aws_cdk.assertions import Match
 
@@ -11,7 +11,9 @@ from ddsecrets_constructs import (
     ApiKeySpec,
     ApplicationKeySpec,
     DatadogAdminKeySecret,
+    DatadogApiKeySecret,
     DatadogManagedSecrets,
+    DatadogRotationRole,
     DdSecretsValidationError,
 )
 from ddsecrets_constructs._secret_props import check_encryption_key
@@ -24,6 +26,7 @@ from tests.support import (
     built,
     new_stack,
     param,
+    skipped_checks,
     warnings_of,
 )
 
@@ -106,3 +109,76 @@ def test_text_props_are_checked_for_length_and_key_material(prop: str, value: st
         DatadogAdminKeySecret(stack, "Admin", **admin_props(stack, **{prop: value}))
     assert message in str(caught.value)
     assert LITERAL_API_KEY not in str(caught.value)
+
+
+def test_a_flag_that_decides_what_is_synthesized_refuses_a_deploy_time_value_saying_why() -> None:
+    """`rotate_immediately_on_update` only goes into the template (tests/test_rotation.py); these
+    decide what the library synthesizes or checks, which CloudFormation cannot change."""
+    _, stack = new_stack()
+    flag = CfnParameter(stack, "Flag").value_as_string
+    why = "True or False, known at synth time: it decides what is synthesized"
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), validate_key_format=flag)  # type: ignore[arg-type]
+    assert f"`validate_key_format`: got a deploy-time value (token); {why}" in str(caught.value)
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogRotationRole(stack, "Role", allow_get_random_password=Fn.condition_if("C", True, False))  # type: ignore[arg-type]
+    assert f"`allow_get_random_password`: got a deploy-time value (token); {why}" in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def deploy_time_texts() -> tuple[Stack, dict[str, dict[str, list[str]]]]:
+    """A secret and a family key whose name and descriptions come from parameters, and a role whose
+    description does: what each `deployTimeValuesNotChecked` warning lists, by construct path."""
+    _, stack = new_stack()
+
+    def text(name: str) -> str:
+        return CfnParameter(stack, name).value_as_string
+
+    admin = DatadogAdminKeySecret(
+        stack, "Admin", **admin_props(stack), secret_name=text("AdminName"), description=text("AdminDescription")
+    )
+    DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        api_keys={
+            "agent": ApiKeySpec(
+                api_key=param(stack, "AgentKey"), api_key_id=api_key_id(stack), description=text("AgentDescription")
+            )
+        },
+    )
+    role = DatadogRotationRole(stack, "Role", description=text("RoleDescription"))
+    DatadogApiKeySecret(
+        stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=api_key_id(stack), rotation_role=role
+    )
+    found = AssertAnnotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("deployTimeValuesNotChecked")
+    )
+    return stack, {w.id: skipped_checks(str(w.entry.data)) for w in found}
+
+
+def test_a_deploy_time_secret_name_lists_every_check_it_skips(
+    deploy_time_texts: tuple[Stack, dict[str, dict[str, list[str]]]],
+) -> None:
+    skipped = deploy_time_texts[1]["/TestStack/Admin"]
+    assert skipped[SECRET_NAME_RULES] == ["secret_name"]
+    assert skipped[NAME_CLAIM] == ["secret_name"]
+
+
+def test_a_deploy_time_description_lists_every_check_it_skips(
+    deploy_time_texts: tuple[Stack, dict[str, dict[str, list[str]]]],
+) -> None:
+    warnings = deploy_time_texts[1]
+    assert warnings["/TestStack/Admin"]["no key material, at most 2048 characters"] == ["description"]
+    assert warnings["/TestStack/Datadog"]["no key material, at most 2048 characters"] == [
+        "api_keys['agent'].description"
+    ]
+    role = warnings["/TestStack/Role"]
+    assert role["no key material, at most 1000 characters"] == ["description"]
+    assert role["characters IAM accepts in a description: tabs, line ends and Latin-1"] == ["description"]
+
+
+SECRET_NAME_RULES = (
+    "secret name of 1-512 letters, digits and /_+=.@-, without key material, not ending in '-' and 6 characters"
+)
+NAME_CLAIM = "name used by no other construct of the app, and not under a family's secret_name_prefix"

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, Stack
 
@@ -282,3 +283,79 @@ def test_the_sweep_covers_every_public_construct_and_value_object() -> None:
     }
     assert public - swept == {"DatadogKeyKind", "DdSecretsValidationError"}  # an enum and the error itself
     assert len(CASES) > 250
+
+
+# --- constructs outside a stack, and an admin of another app --------------------------------------
+
+IN_A_STACK = (
+    "a Stack, or a construct inside one, e.g. cdk.Stack(app, 'Datadog'): what this construct makes or "
+    "refers to belongs to a stack's template"
+)
+CONSTRUCTS: dict[str, Callable[..., Any]] = {
+    "DatadogAdminKeySecret": DatadogAdminKeySecret,
+    "DatadogApplicationKeySecret": DatadogApplicationKeySecret,
+    "DatadogApiKeySecret": DatadogApiKeySecret,
+    "DatadogManagedSecrets": DatadogManagedSecrets,
+    "from_admin_secret_attributes": DatadogAdminKeySecret.from_admin_secret_attributes,
+    "ImportedDatadogAdminKeySecret": ImportedDatadogAdminKeySecret,
+    "DatadogKeyParameter": DatadogKeyParameter,
+    "DatadogRotationRole": DatadogRotationRole,
+    "DatadogRotationAlerts": DatadogRotationAlerts,
+}
+
+
+@pytest.mark.parametrize("name", CONSTRUCTS)
+@pytest.mark.parametrize("outside", ["App", "Stage"])
+def test_a_construct_outside_a_stack_is_refused_naming_its_path_and_what_to_give(name: str, outside: str) -> None:
+    app = cdk.App()
+    scope = app if outside == "App" else cdk.Stage(app, "Prod")
+    create = CONSTRUCTS[name]
+    required = {  # checked after the scope: any value will do
+        p.name: None
+        for p in inspect.signature(create.__init__ if inspect.isclass(create) else create).parameters.values()
+        if p.kind is p.KEYWORD_ONLY and p.default is inspect.Parameter.empty
+    }
+    with pytest.raises(DdSecretsValidationError) as caught:
+        create(scope, "Datadog", **required)
+    received = "the App (the root of the construct tree)" if outside == "App" else "a Stage ('Prod')"
+    path = "Datadog" if outside == "App" else "Prod/Datadog"
+    assert str(caught.value) == f"{path}: 1 invalid prop:\n  - `scope`: got {received}; {IN_A_STACK}"
+    assert scope.node.try_find_child("Datadog") is None
+
+
+def test_an_admin_of_another_app_is_refused_as_admin() -> None:
+    _, stack = new_stack()
+    _, elsewhere = new_stack()
+    admin = DatadogAdminKeySecret(elsewhere, "Admin", **admin_props(elsewhere))
+    expected = (
+        "`admin`: got the DatadogAdminKeySecret at 'TestStack/Admin', of another App; an admin secret of this "
+        "app: the constructs of one App cannot refer to those of another; build the admin in this app, or "
+        "import it with DatadogAdminKeySecret.from_admin_secret_attributes(...)"
+    )
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogApiKeySecret(stack, "ApiKey", admin=admin, api_key=param(stack, "Key"), api_key_id=api_key_id(stack))
+    assert str(caught.value) == f"TestStack/ApiKey: 1 invalid prop:\n  - {expected}"
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogManagedSecrets(
+            stack,
+            "Datadog",
+            admin=admin,
+            application_keys={"ci": ApplicationKeySpec(app_key=param(stack, "Ci"), app_key_id=app_key_id(stack))},
+        )
+    assert str(caught.value) == f"TestStack/Datadog: 1 invalid prop:\n  - {expected}"
+
+
+def test_a_rotation_role_of_another_app_is_refused() -> None:
+    _, stack = new_stack()
+    _, elsewhere = new_stack()
+    role = DatadogRotationRole(elsewhere, "Role")
+    admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+    )
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogApiKeySecret(
+            stack, "ApiKey", admin=admin, api_key=param(stack, "Key"), api_key_id=api_key_id(stack), rotation_role=role
+        )
+    assert "`rotation_role`: got the DatadogRotationRole at 'TestStack/Role', of another App; a role of this app" in (
+        str(caught.value)
+    )
