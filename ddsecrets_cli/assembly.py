@@ -78,6 +78,8 @@ class StackTemplate:
     """The account the cloud assembly deploys the stack to, when the stack names one."""
     path: Optional[str] = None
     """The stack's construct path in the cloud assembly (what ``cdk deploy`` selects it by)."""
+    deploy_role: Optional[DeployRole] = None
+    """The role ``cdk deploy`` assumes for the stack, when the cloud assembly names one."""
 
     @property
     def parameters(self) -> dict[str, dict[str, Any]]:
@@ -95,6 +97,15 @@ class StackTemplate:
 
 
 @dataclass(frozen=True)
+class DeployRole:
+    """The role ``cdk deploy`` assumes in the stack's account (the bootstrap's deploy role)."""
+
+    arn: str
+    """``arn:${AWS::Partition}:iam::<account>:role/...`` as the manifest writes it."""
+    external_id: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class StackArtifact:
     """A stack of a cloud assembly, as its manifest describes it."""
 
@@ -105,6 +116,7 @@ class StackArtifact:
     template_file: Path
     account: Optional[str]
     region: Optional[str]
+    deploy_role: Optional[DeployRole] = None
 
 
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
@@ -133,6 +145,11 @@ def stack_artifacts(cdk_out: Path) -> list[StackArtifact]:
                     template_file=cdk_out / properties["templateFile"],
                     account=account if account and account != "unknown-account" else None,
                     region=region if region and region != "unknown-region" else None,
+                    deploy_role=(
+                        DeployRole(properties["assumeRoleArn"], properties.get("assumeRoleExternalId"))
+                        if isinstance(properties.get("assumeRoleArn"), str)
+                        else None
+                    ),
                 )
             )
     return found
@@ -180,6 +197,7 @@ def load_from_assembly(cdk_out: Path, stack_name: str) -> StackTemplate:
     artifact = find_stack(cdk_out, stack_name)
     stack = parse(artifact.name, json.loads(artifact.template_file.read_text()))
     stack.region, stack.account, stack.path = artifact.region, artifact.account, artifact.path
+    stack.deploy_role = artifact.deploy_role
     return stack
 
 

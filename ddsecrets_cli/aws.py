@@ -11,11 +11,15 @@ import argparse
 import json
 from typing import Any, Optional
 
-from ddsecrets_cli.assembly import StackTemplate, find_stack_if_synthesized, parse
+from ddsecrets_cli.assembly import DeployRole, StackTemplate, find_stack_if_synthesized, parse
 from ddsecrets_cli.report import Progress, UsageError
 
 
 class Aws:
+    _session: Any
+    _clients: dict[str, Any]
+    progress: Progress
+
     @classmethod
     def for_stack(
         cls,
@@ -26,20 +30,55 @@ class Aws:
         stack_name: str,
         stack_region: Optional[str],
         stack_account: Optional[str],
+        deploy_role: Optional[DeployRole] = None,
     ) -> Aws:
-        """Clients for the account and region ``cdk deploy`` sends the stack to (from ``cdk.out``):
-        its region unless ``region`` (``--region``) says otherwise, and credentials of its account.
-        Asked with another account's credentials, CloudFormation would answer for a stack of that
-        account (or none: "not deployed yet"), not for the one the deploy changes."""
+        """Clients for the account and region ``cdk deploy`` sends the stack to (from ``cdk.out``).
+        Asked elsewhere, CloudFormation would answer for another stack of that name, or for none
+        ("not deployed yet": guard would pass), so a ``--region`` other than the stack's is refused,
+        and credentials of another account than the stack's are used, as ``cdk deploy`` uses them,
+        to assume the stack's deploy role (``assumeRoleArn`` in ``cdk.out``); without one, or if
+        the role then is of another account, they are refused."""
+        if region is not None and stack_region is not None and region != stack_region:
+            raise UsageError(
+                f"--region {region}: stack {stack_name} deploys to {stack_region} (cdk.out), where cdk deploy "
+                "sends it; leave --region out"
+            )
         aws = cls(profile, region or stack_region, progress)
-        if stack_account is not None:
-            caller = aws.call("sts", "get_caller_identity")["Account"]
-            if caller != stack_account:
-                raise UsageError(
-                    f"stack {stack_name} deploys to account {stack_account} (cdk.out), but the AWS credentials "
-                    f"are of account {caller}: use credentials of account {stack_account} (--profile)"
-                )
+        if stack_account is None:
+            return aws
+        identity = aws.call("sts", "get_caller_identity")
+        if identity["Account"] != stack_account and deploy_role is not None:
+            partition = str(identity.get("Arn", "arn:aws:")).split(":")[1] or "aws"
+            aws.assume(deploy_role.arn.replace("${AWS::Partition}", partition), deploy_role.external_id)
+            identity = aws.call("sts", "get_caller_identity")
+        if identity["Account"] != stack_account:
+            raise UsageError(
+                f"stack {stack_name} deploys to account {stack_account} (cdk.out), but the AWS credentials are of "
+                f"account {identity['Account']}"
+                + ("" if deploy_role is None else " (after assuming the stack's deploy role)")
+                + f": use credentials of account {stack_account} (--profile)"
+            )
         return aws
+
+    def assume(self, role_arn: str, external_id: Optional[str]) -> None:
+        """Go on with the credentials of ``role_arn`` (``sts:AssumeRole``, as ``cdk deploy`` does)."""
+        import boto3
+
+        self.progress.step(f"AWS: sts AssumeRole {role_arn}")
+        credentials = self.call(
+            "sts",
+            "assume_role",
+            RoleArn=role_arn,
+            RoleSessionName="ddsecrets",
+            **({"ExternalId": external_id} if external_id else {}),
+        )["Credentials"]
+        self._session = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self._session.region_name,
+        )
+        self._clients.clear()
 
     def __init__(self, profile: Optional[str], region: Optional[str], progress: Progress) -> None:
         import boto3
@@ -48,8 +87,12 @@ class Aws:
         self._session = boto3.Session(profile_name=profile, region_name=region)
         # Bounded, like the Datadog calls: a few retries, then a clear failure.
         self._config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=30)
-        self._clients: dict[str, Any] = {}
+        self._clients = {}
         self.progress = progress
+
+    def where(self, stack_name: str) -> dict[str, object]:
+        """What the report says about the stack it read: its CloudFormation name and region."""
+        return {"cloudformation": {"stackName": stack_name, "region": self._session.region_name}}
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -134,6 +177,7 @@ def connect_to_stack(args: argparse.Namespace, progress: Progress) -> tuple[Aws,
         stack_name=found.name,
         stack_region=found.region,
         stack_account=found.account,
+        deploy_role=found.deploy_role,
     )
     return aws, found.name
 

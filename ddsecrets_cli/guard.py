@@ -28,8 +28,8 @@ NESTED_STACK = "AWS::CloudFormation::Stack"
 def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], dict[str, object]]:
     local = assembly.load_from_assembly(args.cdk_out, args.stack)
     # `--stack` may be the construct path `cdk deploy` selects by (what `make deploy` passes); AWS
-    # knows the stack by its CloudFormation name. Parameters prefixed with either count.
-    given = parse_assignments((local.name, args.stack), args.parameters)
+    # knows the stack by its CloudFormation name, and so does `cdk deploy --parameters`.
+    given = parse_assignments(local.name, args.parameters, construct_path=local.path)
     aws = Aws.for_stack(
         args.profile,
         args.region,
@@ -37,13 +37,15 @@ def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], 
         stack_name=local.name,
         stack_region=local.region,
         stack_account=local.account,
+        deploy_role=local.deploy_role,
     )
+    where = aws.where(local.name)
     try:
         deployed = aws.deployed_template(local.name)
     except StackMissingError:
-        return [Check(local.name, "stack deployed", Status.PASS, "not deployed yet: nothing to overwrite")], {}
+        return [Check(local.name, "stack deployed", Status.PASS, "not deployed yet: nothing to overwrite")], where
     current = aws.deployed_parameters(local.name)
-    return compare(deployed, local, given, current, allowed=set(args.allow_reseed)), {}
+    return compare(deployed, local, given, current, allowed=set(args.allow_reseed)), where
 
 
 def compare(
@@ -63,6 +65,18 @@ def compare(
     for secret in deployed.secrets:
         checks += _secret_checks(secret, deployed, local, local_resources, renewed)
     checks += _schedule_checks(deployed, local, local_resources, renewed)
+    checks += [
+        Check(
+            logical_id,
+            "nested stack kept",
+            Status.FAIL,
+            "the nested stack is removed (or renamed): CloudFormation deletes it, and the Datadog secrets in it "
+            "are deleted or, retained, no longer rotated",
+            _how(logical_id),
+        )
+        for logical_id, resource in sorted(deployed.resources().items())
+        if resource.get("Type") == NESTED_STACK and local_resources.get(logical_id, {}).get("Type") != NESTED_STACK
+    ]
     checks += [
         Check(
             logical_id,
@@ -212,7 +226,7 @@ def _schedule_checks(
                     subject,
                     "rotation schedule kept",
                     Status.FAIL,
-                    f"the schedule of {secret.logical_id} loses " + "; ".join(lost),
+                    f"the schedule of {secret.logical_id} " + "; ".join(lost),
                     _how(subject),
                 )
             )
@@ -230,19 +244,45 @@ ROTATION_SETTINGS = {
 
 
 def _rotation_settings_lost(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """The rotation settings ``before`` has and ``after`` does not: the schedule is kept, but the
-    secret no longer rotates (or rotates as it did) once they are gone."""
+    """What the schedule loses of the settings ``before`` has: the schedule is kept, but the secret
+    no longer rotates, or not as it did. A setting under ``Fn::If`` counts as lost (where the
+    condition is false it is gone); a changed ``adminSecretArn`` too (another admin's service
+    account may not own the key)."""
+    lost = [f"loses {ROTATION_SETTINGS[k]}" for k in ROTATION_SETTINGS if k in _settings(before) - _settings(after)]
+    admin_before, admin_after = _admin_arn(before), _admin_arn(after)
+    if admin_before is not None and admin_after is not None and _canonical(admin_before) != _canonical(admin_after):
+        lost.append(
+            "changes its adminSecretArn (the key would rotate with another admin secret, whose service account "
+            "may not own it)"
+        )
+    return lost
 
-    def present(properties: dict[str, Any]) -> set[str]:
-        found = {k for k in ("RotationRules", "ExternalSecretRotationRoleArn") if properties.get(k)}
-        metadata = properties.get("ExternalSecretRotationMetadata")
-        if isinstance(metadata, list) and any(
-            isinstance(item, dict) and item.get("Key") == "adminSecretArn" for item in metadata
-        ):
-            found.add("adminSecretArn")
-        return found
 
-    return [ROTATION_SETTINGS[k] for k in ROTATION_SETTINGS if k in present(before) - present(after)]
+def _settings(properties: dict[str, Any]) -> set[str]:
+    """The rotation settings ``properties`` hold unconditionally."""
+    found = {
+        k
+        for k in ("RotationRules", "ExternalSecretRotationRoleArn")
+        if properties.get(k) and not _conditional(properties[k])
+    }
+    if _admin_arn(properties) is not None:
+        found.add("adminSecretArn")
+    return found
+
+
+def _admin_arn(properties: dict[str, Any]) -> Any:
+    """The ``adminSecretArn`` metadata value, None when there is none (or only under ``Fn::If``)."""
+    metadata = properties.get("ExternalSecretRotationMetadata")
+    if not isinstance(metadata, list):
+        return None
+    for item in metadata:
+        if isinstance(item, dict) and item.get("Key") == "adminSecretArn":
+            return None if _conditional(item.get("Value")) else item.get("Value")
+    return None
+
+
+def _conditional(value: Any) -> bool:
+    return isinstance(value, dict) and "Fn::If" in value
 
 
 def _condition_checks(

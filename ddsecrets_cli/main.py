@@ -167,7 +167,7 @@ def _preflight(args: argparse.Namespace, progress: Progress) -> Result:
     from ddsecrets_cli.datadog import Endpoint
 
     stack = assembly.load_from_assembly(args.cdk_out, args.stack)
-    given = parameters.parse_assignments((stack.name, args.stack), args.parameters)
+    given = parameters.parse_assignments(stack.name, args.parameters, construct_path=stack.path)
     values = parameters.resolve(args.stack, stack.parameters, preflight.parameters_needed(stack), given)
 
     def endpoint_for(site: str) -> Endpoint:

@@ -19,20 +19,39 @@ from typing import Any, Optional
 from ddsecrets_cli.report import UsageError
 
 
-def parse_assignments(stack_names: Sequence[str], assignments: Sequence[str]) -> dict[str, str]:
-    """``Name=value`` / ``Stack:Name=value`` pairs, ``Stack`` one of ``stack_names`` (the stack's
-    CloudFormation name, which ``cdk deploy`` matches, and the ``--stack`` given); pairs of another
-    stack are ignored, as cdk does."""
-    values: dict[str, str] = {}
-    for assignment in assignments:
-        name, sep, value = assignment.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--parameters {assignment!r}: expected Name=value or {stack_names[0]}:Name=value")
-        stack, colon, bare = name.rpartition(":")
-        if colon and stack not in stack_names:
-            continue
-        values[bare if colon else name] = value
-    return values
+def parse_assignments(
+    stack_name: str, assignments: Sequence[str], *, construct_path: Optional[str] = None
+) -> dict[str, str]:
+    """The parameter values ``cdk deploy --parameters`` gives the stack of CloudFormation name
+    ``stack_name``, read as cdk reads them (aws-cdk's ``parseParameters`` and
+    ``buildParameterMap``): the name is the text before the first ``=``, the last assignment of a
+    name wins, ``Stack:Name`` is split at the first ``:`` (and cut at the next one), and a value
+    for this stack wins over a bare ``Name=value``, in any order. Values for other stacks are
+    ignored, as cdk ignores them; one prefixed with the stack's construct path is refused, since
+    cdk matches only the CloudFormation name. No value is ever shown (it may be a key)."""
+    keyed: dict[str, str] = {}
+    for position, assignment in enumerate(assignments, start=1):
+        key, sep, value = assignment.partition("=")
+        if not sep or not key:
+            raise UsageError(
+                f"--parameters number {position}: expected Name=value or {stack_name}:Name=value (the argument is "
+                "not shown: it may hold a key)"
+            )
+        keyed[key] = value
+    everywhere: dict[str, str] = {}
+    mine: dict[str, str] = {}
+    for key, value in keyed.items():
+        parts = key.split(":")
+        if len(parts) == 1 or not parts[1]:
+            everywhere[parts[0]] = value
+        elif parts[0] == stack_name:
+            mine[parts[1]] = value
+        elif parts[0] == construct_path:
+            raise UsageError(
+                f"--parameters {parts[0]}:{parts[1]}=…: cdk deploy matches parameters by the stack's CloudFormation "
+                f"name, not its construct path, and would not use this value; write {stack_name}:{parts[1]}=…"
+            )
+    return {**everywhere, **mine}
 
 
 def is_no_echo(definition: Mapping[str, Any]) -> bool:

@@ -56,12 +56,14 @@ def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], 
     body = aws.call("cloudformation", "get_stack_policy", StackName=stack_name).get("StackPolicyBody") or "{}"
     in_force = json.loads(body)
     if in_force != policy:
-        return [Check(stack_name, "stack policy", Status.FAIL, "the policy read back differs from the one set")], {}
+        failed = Check(stack_name, "stack policy", Status.FAIL, "the policy read back differs from the one set")
+        return [failed], aws.where(stack_name)
     if args.off:
         detail = "every update allowed (the secrets are no longer protected)"
-        return [Check(stack_name, "stack policy", Status.PASS, detail)], {"policy": policy}
+        return [Check(stack_name, "stack policy", Status.PASS, detail)], {**aws.where(stack_name), "policy": policy}
     protected = [r.split("/", 1)[1] for s in policy["Statement"][1:] for r in s["Resource"]]
     detail = (
         f"CloudFormation refuses to modify, replace or delete {len(deployed.secrets)} secret(s) and their schedules"
     )
-    return [Check(stack_name, "stack policy", Status.PASS, detail)], {"policy": policy, "protected": protected}
+    extra = {**aws.where(stack_name), "policy": policy, "protected": protected}
+    return [Check(stack_name, "stack policy", Status.PASS, detail)], extra

@@ -48,7 +48,7 @@ def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], 
     events = _rotation_events(aws, now - dt.timedelta(days=args.days))
     healths = [_health(aws, s.logical_id, s.type, physical.get(s.logical_id), events, now) for s in deployed.secrets]
     checks = [_as_check(h) for h in healths]
-    return checks, {"secrets": [asdict(h) for h in healths]}
+    return checks, {**aws.where(stack_name), "secrets": [asdict(h) for h in healths]}
 
 
 def _rotation_events(aws: Aws, since: dt.datetime) -> list[dict[str, Any]]:

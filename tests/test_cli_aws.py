@@ -653,17 +653,84 @@ def test_a_cloudformation_name_two_stages_share_is_refused_naming_their_construc
     assert f"Prod/{STAGE_STACK} (Prod-{STAGE_STACK})" in unknown.err  # what it has, by path and name
 
 
+def without_deploy_roles(tmp_path: Path) -> Path:
+    """:func:`stage_assembly` without the ``assumeRoleArn`` cdk synth writes for each stack."""
+    out = tmp_path / "cdk.out"
+    shutil.copytree(stage_assembly(), out)
+    for manifest_file in out.glob("assembly-*/manifest.json"):
+        manifest = json.loads(manifest_file.read_text())
+        for artifact in manifest["artifacts"].values():
+            artifact.get("properties", {}).pop("assumeRoleArn", None)
+        manifest_file.write_text(json.dumps(manifest))
+    return out
+
+
 @pytest.mark.parametrize("command", ["guard", "status", "protect"])
-def test_credentials_of_another_account_than_the_stacks_are_a_usage_error(moto_url: str, command: str) -> None:
+def test_credentials_of_another_account_than_the_stacks_are_a_usage_error_without_a_deploy_role(
+    moto_url: str, command: str, tmp_path: Path
+) -> None:
     """Dr's stacks deploy to another account than moto's: asked there, CloudFormation would say
     "not deployed yet" and guard would pass."""
-    run = run_cli(command, "--stack", f"Dr/{STAGE_STACK}", "--cdk-out", str(stage_assembly()), "--json")
+    cdk_out = without_deploy_roles(tmp_path)
+    run = run_cli(command, "--stack", f"Dr/{STAGE_STACK}", "--cdk-out", str(cdk_out), "--json")
     assert run.code == 2, run.out
     assert (
         f"stack Dr-{STAGE_STACK} deploys to account {STAGE_ACCOUNTS['Dr']} (cdk.out), but the AWS credentials "
-        f"are of account {ACCOUNT}" in run.json["error"]
+        f"are of account {ACCOUNT}: use credentials of account {STAGE_ACCOUNTS['Dr']}" in run.json["error"]
     )
     assert "GetTemplate" not in run.err  # nothing asked of the wrong account
+
+
+def test_guard_reads_a_stack_of_another_account_through_its_deploy_role_as_cdk_deploy_does(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """Credentials of a deployment account: ``cdk deploy`` assumes the stack's deploy role
+    (``assumeRoleArn``), and so does guard, reading the stack in the stack's own account."""
+    cdk_out, _ = stage_assembly_with(tmp_path, lambda t: None)
+    (template_file,) = (cdk_out / "assembly-Dr").glob(f"Dr{STAGE_STACK}*.template.json")
+    manifest = json.loads((cdk_out / "assembly-Dr" / "manifest.json").read_text())
+    role = next(
+        a["properties"]["assumeRoleArn"]
+        for a in manifest["artifacts"].values()
+        if "assumeRoleArn" in a.get("properties", {})
+    )
+    role = role.replace("${AWS::Partition}", "aws")
+    credentials = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    in_dr = boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+    assert in_dr.client("sts").get_caller_identity()["Account"] == STAGE_ACCOUNTS["Dr"]
+    template = json.loads(template_file.read_text())
+    in_dr.client("ssm").put_parameter(
+        Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String", Overwrite=True
+    )
+    in_dr.client("cloudformation").create_stack(
+        StackName=f"Dr-{STAGE_STACK}",
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    other_site(template)
+    template_file.write_text(json.dumps(template))
+    run = guard(f"Dr/{STAGE_STACK}", cdk_out)
+    assert run.code == 1, run.out + run.err  # found in Dr's account, and the re-seed refused
+    assert (admin_id(template), "SecretString not written again") in fails(run)
+    assert f"sts AssumeRole {role}" in run.err
+    assert run.json["cloudformation"] == {"stackName": f"Dr-{STAGE_STACK}", "region": REGION}
+
+
+def test_a_region_other_than_the_stacks_is_refused(moto_url: str) -> None:
+    """``cdk deploy`` sends the stack to its region from cdk.out; asked elsewhere, guard would find
+    nothing there and pass."""
+    run = guard(f"Prod/{STAGE_STACK}", stage_assembly(), "--region", "us-east-1")
+    assert run.code == 2
+    assert f"--region us-east-1: stack Prod-{STAGE_STACK} deploys to {REGION} (cdk.out)" in run.json["error"]
+    assert "GetTemplate" not in run.err
+    same = guard(f"Prod/{STAGE_STACK}", stage_assembly(), "--region", REGION)
+    assert same.code != 2, same.err
 
 
 def test_status_and_protect_select_a_staged_stack_by_construct_path_through_cdk_out(moto_url: str) -> None:
@@ -679,9 +746,14 @@ def test_status_and_protect_select_a_staged_stack_by_construct_path_through_cdk_
     status_run = run_cli("status", *path, "--json")
     assert len(status_run.json["secrets"]) == 3, status_run.err
     assert f"ListStackResources {stack}" in status_run.err
+    assert status_run.json["cloudformation"] == {"stackName": stack, "region": REGION}
     without = run_cli("status", "--stack", f"Prod/{STAGE_STACK}", "--cdk-out", "/nonexistent", "--json")
     assert without.code == 2  # no cloud assembly: --stack is the CloudFormation name, which does not exist
     assert f"stack Prod/{STAGE_STACK} is not deployed" in without.err
+    # a cloud assembly without the stack: --stack is the CloudFormation name
+    elsewhere = deployed(moto_url, "StatusNotInCdkOut")
+    fallback = run_cli("status", "--stack", elsewhere, "--cdk-out", str(stage_assembly()), "--json")
+    assert len(fallback.json["secrets"]) == 3, fallback.err
 
 
 @pytest.mark.parametrize(
@@ -735,3 +807,85 @@ def test_guard_warns_that_a_nested_stacks_secrets_are_not_checked(moto_url: str,
     (nested,) = [c for c in run.json["checks"] if c["check"] == "nested stack not checked"]
     assert (nested["subject"], nested["status"]) == ("KeysNestedStack", "warn")
     assert "are not compared here" in nested["detail"]
+
+
+def test_guard_reads_parameters_as_cdk_deploy_does(moto_url: str, tmp_path: Path) -> None:
+    """cdk: the stack's own value wins over a bare one in any order, ``Stack:Name:x`` is parameter
+    ``Name`` of ``Stack``, and the last of one name wins; a construct-path prefix, which cdk does not
+    match, is refused; a malformed argument is never shown (it may hold a key)."""
+    stack = deployed(moto_url, "GuardParameterOrder")
+    cdk_out = assembly_with(tmp_path, stack, lambda t: None)
+    current, new = IDS["ServiceAccountId"], f"{'0' * 8}-0000-4000-8000-{'0' * 12}"
+
+    def fails_with(*assignments: str) -> bool:
+        run = guard(stack, cdk_out, *(a for assignment in assignments for a in ("--parameters", assignment)))
+        assert run.code in (0, 1), run.err
+        return run.code == 1
+
+    assert fails_with(f"{stack}:ServiceAccountId={new}", f"ServiceAccountId={current}")
+    assert fails_with(f"ServiceAccountId={current}", f"{stack}:ServiceAccountId={new}")
+    assert fails_with(f"{stack}:ServiceAccountId:x={new}")
+    assert fails_with(f"{stack}:ServiceAccountId={current}", f"{stack}:ServiceAccountId={new}")
+    assert not fails_with(f"{stack}:ServiceAccountId={new}", f"{stack}:ServiceAccountId={current}")
+    assert not fails_with(f"OtherStack:ServiceAccountId={new}")
+
+    staged = guard(
+        f"Prod/{STAGE_STACK}", stage_assembly(), "--parameters", f"Prod/{STAGE_STACK}:ServiceAccountId={new}"
+    )
+    assert staged.code == 2
+    assert f"write Prod-{STAGE_STACK}:ServiceAccountId=…" in staged.json["error"]
+
+    key = KEYS["AdminApiKey"]
+    malformed = guard(stack, cdk_out, "--parameters", f"{stack}:AdminApiKey:{key}")  # ':' typed for '='
+    assert malformed.code == 2
+    assert "--parameters number 1: expected Name=value" in malformed.err
+    assert key not in malformed.out + malformed.err
+
+
+def test_guard_fails_when_a_nested_stack_is_removed() -> None:
+    """Compared directly (moto would fetch the nested stack's template from S3)."""
+    from ddsecrets_cli.assembly import parse
+    from ddsecrets_cli.guard import compare
+
+    synthesized = template_of(example_assembly(), SEED)
+    deployed_template = copy.deepcopy(synthesized)
+    deployed_template["Resources"]["KeysNestedStack"] = {
+        "Type": "AWS::CloudFormation::Stack",
+        "Properties": {"TemplateURL": "https://example.com/keys.template.json"},
+    }
+    checks = compare(parse(SEED, deployed_template), parse(SEED, synthesized), {}, {}, allowed=set())
+    (removed,) = [c for c in checks if c.subject == "KeysNestedStack"]
+    assert (removed.check, removed.status) == ("nested stack kept", "fail")
+    assert "CloudFormation deletes it" in removed.detail
+    kept = compare(parse(SEED, deployed_template), parse(SEED, deployed_template), {}, {}, allowed=set())
+    assert {(c.check, c.status) for c in kept if c.subject == "KeysNestedStack"} == {
+        ("nested stack not checked", "warn")
+    }
+
+
+def test_guard_fails_when_a_schedule_setting_becomes_conditional_or_names_another_admin(
+    moto_url: str, tmp_path: Path
+) -> None:
+    stack = "GuardScheduleSettingsChanged"
+    template = template_of(example_assembly(), SEED)
+    deploy(moto_url, stack, template, PARAMETERS)
+    schedule = sorted(
+        k
+        for k, v in template["Resources"].items()
+        if v["Type"] == "AWS::SecretsManager::RotationSchedule"
+        and v["Properties"].get("ExternalSecretRotationMetadata")
+    )[0]
+
+    def conditional_rules(t: dict[str, Any]) -> None:
+        t.setdefault("Conditions", {})["Rotate"] = {"Fn::Equals": ["a", "a"]}
+        rules = t["Resources"][schedule]["Properties"]["RotationRules"]
+        t["Resources"][schedule]["Properties"]["RotationRules"] = {"Fn::If": ["Rotate", rules, {"Ref": "AWS::NoValue"}]}
+
+    def other_admin(t: dict[str, Any]) -> None:
+        (metadata,) = t["Resources"][schedule]["Properties"]["ExternalSecretRotationMetadata"]
+        metadata["Value"] = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-admin-AbCdEf"
+
+    conditional = guard(stack, assembly_with(tmp_path / "if", stack, conditional_rules))
+    assert "loses its RotationRules" in fails(conditional)[(schedule, "rotation schedule kept")]
+    changed = guard(stack, assembly_with(tmp_path / "admin", stack, other_admin))
+    assert "changes its adminSecretArn" in fails(changed)[(schedule, "rotation schedule kept")]
