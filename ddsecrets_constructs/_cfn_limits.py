@@ -19,6 +19,7 @@ the stack at synth serves both.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Optional
 
@@ -27,7 +28,7 @@ from aws_cdk import CfnOutput, CfnParameter, CfnResource, Stack
 from constructs import IConstruct, IValidation
 
 from . import _nag
-from .validation import WARNING_PREFIX
+from .validation import WARNING_PREFIX, undo_if_not_built
 
 RESOURCES = 500
 PARAMETERS = 200
@@ -43,7 +44,9 @@ def watch(family: IConstruct, *, keys: int) -> None:
     if families is None:
         families = _FAMILIES[stack] = []
         stack.node.add_validation(_StackFitsCloudFormation(stack, families))
-    families.append((family.node.path, keys))
+    entry = (family.node.path, keys)
+    families.append(entry)
+    undo_if_not_built(functools.partial(families.remove, entry))  # a family that fails is not listed
 
 
 def count(stack: Stack, found: Optional[list[IConstruct]] = None) -> dict[str, int]:

@@ -56,8 +56,16 @@ def check_flag(problems: Problems, prop: str, value: object, *, deploy_time: boo
     parameter) is accepted and its check listed; a flag that decides what is synthesized refuses one.
     """
     if not isinstance(value, bool) and is_unresolved(value):
-        if deploy_time:
-            problems.skip(prop, "True or False")
+        if deploy_time and isinstance(value, (int, float, list)):
+            # A number or list token: jsii cannot hand it to a Boolean property.
+            problems.add(
+                prop,
+                describe(value),
+                "True or False, or a deploy-time string or condition that resolves to 'true' or 'false' "
+                "(a String parameter's value_as_string, Fn.condition_if(...)); not a number or a list",
+            )
+        elif deploy_time:
+            problems.skip(prop, "'true' or 'false'")
         else:
             problems.add(
                 prop,

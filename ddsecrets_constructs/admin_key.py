@@ -122,7 +122,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         removal_policy: RemovalPolicy = defaults.REMOVAL_POLICY,
         secret_name: Optional[str] = None,
         description: Optional[str] = None,
-        rotate_immediately_on_update: Union[bool, IResolvable] = defaults.ADMIN_ROTATES_IMMEDIATELY,
+        rotate_immediately_on_update: Union[bool, str, IResolvable] = defaults.ADMIN_ROTATES_IMMEDIATELY,
         validate_key_format: bool = True,
         datadog_organization: Optional[str] = None,
     ) -> None:

@@ -49,7 +49,7 @@ class DatadogApplicationKeySecret(DatadogChildKeySecretBase):
         removal_policy: RemovalPolicy = defaults.REMOVAL_POLICY,
         secret_name: Optional[str] = None,
         description: Optional[str] = None,
-        rotate_immediately_on_update: Union[bool, IResolvable] = defaults.KEY_ROTATES_IMMEDIATELY,
+        rotate_immediately_on_update: Union[bool, str, IResolvable] = defaults.KEY_ROTATES_IMMEDIATELY,
         validate_key_format: bool = True,
     ) -> None:
         """

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from typing import Optional
 
-from aws_cdk import CfnParameter, SecretValue
+from aws_cdk import CfnParameter, SecretValue, Stack
 from constructs import Construct
 
 from ._stack_facts import check_construct_id
@@ -92,7 +92,13 @@ class DatadogKeyParameter(CfnParameter):
         check_construct_id(scope, construct_id, "DatadogKeyParameter")
         problems = Problems()
         problems.check_type("kind", kind, DatadogKeyKind, "a DatadogKeyKind, e.g. DatadogKeyKind.API_KEY")
-        if isinstance(description, str) and is_unresolved(description):
+        # A Lazy of plain text resolves to a literal Description: checked as that text.
+        resolved = (
+            Stack.of(scope).resolve(description)
+            if isinstance(description, str) and is_unresolved(description)
+            else description
+        )
+        if resolved is not description and not isinstance(resolved, str):
             problems.add(
                 "description",
                 describe(description),
@@ -100,7 +106,7 @@ class DatadogKeyParameter(CfnParameter):
                 "(the template would not deploy)",
             )
         else:
-            problems.check_text("description", description, "a description string", max_length=1000)
+            problems.check_text("description", resolved, "a description string", max_length=1000)
         if len(problems):
             assert isinstance(scope, Construct)
             raise DdSecretsValidationError(f"{scope.node.path}/{construct_id}", problems._problems)

@@ -15,6 +15,7 @@ printed. Values are shown with :func:`describe`, which prints what the user type
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import re
@@ -22,8 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional, TypeVar, Union, cast
 
+import jsii
 from aws_cdk import Annotations, Duration, SecretValue, Token
-from constructs import Construct, IConstruct
+from constructs import Construct, IConstruct, IValidation
 
 WARNING_PREFIX = "ddsecrets-constructs"
 """Prefix of every warning id this library emits, e.g. ``ddsecrets-constructs:customSite``."""
@@ -333,12 +335,15 @@ _Init = TypeVar("_Init", bound=Callable[..., None])
 
 def gives_back_if_not_built(init: _Init) -> _Init:
     """Wrap a construct's ``__init__`` so that a construct that raises, whatever the error (our
-    refusal, or aws_cdk's own once the checks have passed), leaves nothing behind: what it recorded
-    app-wide (names claimed, key ids and key parameters held, API keys counted) is taken back, and
-    the construct leaves its scope, so that nothing half-built is synthesized (a family's keys role
-    without keys fails synthesis) and a construct built after it in the same app may use the same
-    id, names, keys and ids. What a construct built inside it records (a family's secrets) is
-    taken back with it."""
+    refusal, or aws_cdk's own once the checks have passed), gives back what it recorded app-wide
+    (names claimed, key ids and key parameters held, API keys counted), so that a construct built
+    after it in the same app may use the same names, keys and ids. What a construct built inside
+    it records (a family's secrets) is taken back with it.
+
+    The construct itself: one that failed before it made anything (a refusal) leaves its scope, and
+    its id may be used again; one that made children is half-built and may already be referred to
+    from outside it (a shared role's policy, a queue's policy for its rule), so it stays, and
+    synthesis fails naming it (:class:`_FailedWhileBuilt`) instead of writing it half-built."""
 
     @functools.wraps(init)
     def building(self: Construct, scope: Construct, construct_id: str, *args: Any, **kwargs: Any) -> None:
@@ -346,10 +351,11 @@ def gives_back_if_not_built(init: _Init) -> _Init:
         _BUILDING.append(recorded)
         try:
             init(self, scope, construct_id, *args, **kwargs)
-        except BaseException:
+        except BaseException as error:
             for undo in reversed(recorded):
-                undo()
-            _leave_scope(self, scope, construct_id)
+                with contextlib.suppress(Exception):  # the error the user must see is the one raised
+                    undo()
+            _after_failure(self, scope, construct_id, error)
             raise
         finally:
             _BUILDING.pop()
@@ -359,12 +365,33 @@ def gives_back_if_not_built(init: _Init) -> _Init:
     return cast(_Init, building)
 
 
-def _leave_scope(construct: Construct, scope: object, construct_id: object) -> None:
-    """Take ``construct`` out of ``scope`` if it got there (not when another construct holds the id)."""
-    if isinstance(scope, Construct) and isinstance(construct_id, str):
-        found = scope.node.try_find_child(construct_id)
-        if found is construct:
-            scope.node.try_remove_child(found.node.id)
+def _after_failure(construct: Construct, scope: object, construct_id: object, error: BaseException) -> None:
+    """Take ``construct`` out of ``scope`` if it got there and made nothing; keep a half-built one
+    with a validation that fails synthesis (never another construct holding the id)."""
+    if not (isinstance(scope, Construct) and isinstance(construct_id, str)):
+        return
+    found = scope.node.try_find_child(construct_id)
+    if found is not construct:
+        return
+    if not construct.node.children:
+        scope.node.try_remove_child(construct.node.id)
+        return
+    construct.node.add_validation(_FailedWhileBuilt(construct.node.id, type(error).__name__))
+
+
+@jsii.implements(IValidation)
+class _FailedWhileBuilt:
+    """A construct whose ``__init__`` raised after it made children: never synthesized half-built."""
+
+    def __init__(self, construct_id: str, error: str) -> None:
+        self._id, self._error = construct_id, error
+
+    def validate(self) -> list[str]:
+        return [
+            f"this construct failed while it was built ({self._error}) and is half-built: it is not synthesized. "
+            f"Fix what raised the error, or take it out of its scope before synthesis "
+            f"(scope.node.try_remove_child({self._id!r})); what it recorded (names, keys, key ids) was given back"
+        ]
 
 
 def _as_tuple(expected: Expected) -> tuple[type, ...]:

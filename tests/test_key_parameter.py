@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import jsii
 import pytest
-from aws_cdk import CfnParameter, Stack
+from aws_cdk import CfnParameter, IStableStringProducer, Lazy, Stack
 from aws_cdk.assertions import Template
 
 from ddsecrets_constructs import DatadogKeyKind, DatadogKeyParameter, DdSecretsValidationError
@@ -112,6 +113,28 @@ def test_the_logical_id_is_the_construct_id_without_other_characters_than_letter
     _, stack = new_stack()
     parameter = DatadogKeyParameter(stack, "Agent-Api-Key", kind=DatadogKeyKind.API_KEY)
     assert stack.resolve(parameter.logical_id) == "AgentApiKey"
+
+
+def test_a_lazy_description_of_plain_text_is_written_and_checked_as_that_text() -> None:
+    """A ``Lazy`` that resolves to plain text is a literal Description (it synthesized before 5.8.0)."""
+    _, stack = new_stack()
+    lazy = Lazy.string(producer=_Text("API key of the agent"))
+    DatadogKeyParameter(stack, "AgentKey", kind=DatadogKeyKind.API_KEY, description=lazy)
+    written = Template.from_stack(stack).to_json()["Parameters"]["AgentKey"]["Description"]
+    assert written.startswith("API key of the agent. ")
+    with pytest.raises(DdSecretsValidationError, match="`description`"):  # checked as the text it is
+        DatadogKeyParameter(
+            stack, "Other", kind=DatadogKeyKind.API_KEY, description=Lazy.string(producer=_Text("x" * 1001))
+        )
+
+
+@jsii.implements(IStableStringProducer)
+class _Text:
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def produce(self) -> str:
+        return self._text
 
 
 def test_fails_on_a_deploy_time_description_which_a_parameter_cannot_have() -> None:

@@ -401,9 +401,8 @@ def test_a_key_built_outside_a_family_still_checks_its_props(family: Any) -> Non
 
 def test_a_family_that_fails_to_build_gives_back_its_prefix_names_key_parameters_and_key_ids() -> None:
     """aws_cdk's own error, after the family's checks passed (an L1 key reference where an ``IKey``
-    belongs): nothing of it is left to synthesize (its keys role, made before its admin failed,
-    would fail synthesis), and a family built after it in the same app may take the same id,
-    prefix, keys and ids."""
+    belongs): it is kept half-built and synthesis refuses it, naming it; taken out of the tree, a
+    family built after it in the same app may take the same id, prefix, keys and ids."""
     _, stack = new_stack()
     props: dict[str, Any] = {
         **admin_props(stack),
@@ -413,6 +412,9 @@ def test_a_family_that_fails_to_build_gives_back_its_prefix_names_key_parameters
     with pytest.raises(Exception) as caught:  # noqa: PT011 - any error but ours
         DatadogManagedSecrets(stack, "Datadog", **props, encryption_key=kms.Key(stack, "Kms").key_ref)  # type: ignore[arg-type]
     assert not isinstance(caught.value, DdSecretsValidationError)
+    with pytest.raises(Exception, match=r"this construct failed while it was built"):
+        Template.from_stack(stack)
+    stack.node.try_remove_child("Datadog")
     DatadogManagedSecrets(stack, "Datadog", **props)
     names = {
         resource["Properties"]["Name"]

@@ -436,7 +436,7 @@ def deploy_time_schedules() -> Built:
         admin=admin,
         app_key=param(stack, "AppKey"),
         app_key_id=app_key_id(stack),
-        rotate_immediately_on_update=CfnParameter(stack, "RotateAppKey").value_as_string,  # type: ignore[arg-type]
+        rotate_immediately_on_update=CfnParameter(stack, "RotateAppKey").value_as_string,
     )
     return Built(app, stack, Template.from_stack(stack), {"admin": admin, "api_key": api_key, "app_key": app_key})
 
@@ -473,13 +473,13 @@ def test_what_a_deploy_time_window_or_flag_skips_is_listed(deploy_time_schedules
 
     admin = skipped("/Admin")
     assert admin[WINDOW_RULES] == ["rotation"]
-    assert admin["True or False"] == ["rotate_immediately_on_update"]
+    assert admin["'true' or 'false'"] == ["rotate_immediately_on_update"]
     api_key = skipped("/ApiKey")
     assert api_key[WINDOW_RULES] == ["rotation"]
     # Neither window is known: how far apart they are cannot be checked.
     assert api_key["window distance from the admin secret's rotation"] == ["rotation"]
     app_key = skipped("/AppKey")
-    assert app_key["True or False"] == ["rotate_immediately_on_update"]
+    assert app_key["'true' or 'false'"] == ["rotate_immediately_on_update"]
     assert app_key["window distance from the admin secret's rotation"] == ["rotation"]
 
 
@@ -508,3 +508,18 @@ def test_a_deploy_time_window_not_given_in_hours_is_refused_saying_how_to_give_o
     message = str(caught.value)
     assert received in message
     assert "a window known only at deploy time as Duration.hours(<number token>)" in message
+
+
+@pytest.mark.parametrize(
+    "value", [Token.as_number({"Ref": "Now"}), Token.as_list({"Ref": "Now"})], ids=["number", "list"]
+)
+def test_a_number_or_list_token_for_rotate_immediately_on_update_is_refused_saying_what_to_give(value: Any) -> None:
+    """jsii cannot hand a number or a list to the Boolean property: refused with our error, before
+    anything is built (before, the check let it through and aws_cdk failed half-way)."""
+    _, stack = new_stack()
+    with pytest.raises(DdSecretsValidationError) as refused:
+        DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), rotate_immediately_on_update=value)
+    message = str(refused.value)
+    assert "`rotate_immediately_on_update`" in message
+    assert "not a number or a list" in message
+    assert stack.node.try_find_child("Admin") is None  # nothing half-built left
