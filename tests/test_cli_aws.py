@@ -889,3 +889,26 @@ def test_guard_fails_when_a_schedule_setting_becomes_conditional_or_names_anothe
     assert "loses its RotationRules" in fails(conditional)[(schedule, "rotation schedule kept")]
     changed = guard(stack, assembly_with(tmp_path / "admin", stack, other_admin))
     assert "changes its adminSecretArn" in fails(changed)[(schedule, "rotation schedule kept")]
+
+
+def test_a_stack_in_a_stage_inside_a_stage_is_read_from_the_nested_assembly_of_each(tmp_path: Path) -> None:
+    """``directoryName`` is relative to the assembly that names it: an inner stage's stacks are two
+    directories down."""
+    import aws_cdk as cdk
+
+    from ddsecrets_cli.assembly import load_from_assembly
+    from examples.seed_stack import SeedStack
+
+    app = cdk.App(outdir=str(tmp_path), context=json.loads((ROOT / "cdk.json").read_text())["context"])
+    inner = cdk.Stage(cdk.Stage(app, "Outer"), "Inner", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    SeedStack(inner, "Seed")
+    app.synth()
+    stack = load_from_assembly(tmp_path, "Outer/Inner/Seed")
+    assert (stack.name, stack.path, stack.account, stack.region) == (
+        "Outer-Inner-Seed",
+        "Outer/Inner/Seed",
+        ACCOUNT,
+        REGION,
+    )
+    assert sorted(s.type for s in stack.secrets) == ["DatadogAdminKey", "DatadogApiKey", "DatadogApplicationKey"]
+    assert load_from_assembly(tmp_path, "Outer-Inner-Seed").path == "Outer/Inner/Seed"
