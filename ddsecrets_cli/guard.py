@@ -65,7 +65,16 @@ def compare(
     for secret in deployed.secrets:
         checks += _secret_checks(secret, deployed, local, local_resources, renewed)
     checks += _schedule_checks(deployed, local, local_resources, renewed)
-    checks += [
+    checks += _nested_stack_checks(deployed, local_resources)
+    if not checks:
+        checks.append(Check(deployed.name, "Datadog secrets", Status.PASS, "the deployed stack has none"))
+    return [_allow(c, allowed) for c in checks]
+
+
+def _nested_stack_checks(deployed: StackTemplate, local_resources: dict[str, dict[str, Any]]) -> list[Check]:
+    """A nested stack removed fails (the secrets in it go with it); one kept is a warning, as its
+    template, another file, is not compared."""
+    removed = [
         Check(
             logical_id,
             "nested stack kept",
@@ -77,7 +86,7 @@ def compare(
         for logical_id, resource in sorted(deployed.resources().items())
         if resource.get("Type") == NESTED_STACK and local_resources.get(logical_id, {}).get("Type") != NESTED_STACK
     ]
-    checks += [
+    kept = [
         Check(
             logical_id,
             "nested stack not checked",
@@ -89,9 +98,7 @@ def compare(
         for logical_id, resource in sorted(local_resources.items())
         if resource.get("Type") == NESTED_STACK
     ]
-    if not checks:
-        checks.append(Check(deployed.name, "Datadog secrets", Status.PASS, "the deployed stack has none"))
-    return [_allow(c, allowed) for c in checks]
+    return removed + kept
 
 
 def _secret_checks(
