@@ -30,6 +30,8 @@ _DEPLOY_TIME_WINDOW = (
 )
 WINDOW_RULES = "rotation window of whole hours from 1 to 24, ending by 24:00 UTC and before the next window opens"
 """How the window checks are named where a deploy-time window skips them."""
+SHORTEST_WINDOW_HOURS = 1
+"""The shortest rotation window Secrets Manager takes (a ``Duration`` of whole hours from 1)."""
 _INTERVAL_ALLOWED = "`interval` must be a Duration of whole hours (at least 4) or whole days (at most 999)"
 _CRON_FIELD = re.compile(r"\S+")
 _CRON_EXAMPLES = {
@@ -64,6 +66,9 @@ class RenderedRotation:
     """The KeyRotation it was rendered from."""
     deploy_time_duration: Optional[str] = None
     """The ``Duration`` property of a window known only at deploy time (``"<token>h"``)."""
+    shortest: Optional[ScheduleAnalysis] = None
+    """For a window known only at deploy time: the analysis with the shortest window (1 hour), whose
+    clashes every window has."""
 
     @property
     def duration(self) -> Optional[str]:
@@ -225,7 +230,8 @@ class KeyRotation:
         if analysis.errors:
             return None
         if deploy_time is not None:
-            return RenderedRotation(expression, None, None, self, deploy_time)
+            shortest = analyse(expression, SHORTEST_WINDOW_HOURS)
+            return RenderedRotation(expression, None, None, self, deploy_time, None if shortest.errors else shortest)
         # A valid literal schedule records nothing, so the next render (each child of a family
         # renders the family's schedule) can reuse it instead of reading the Durations through jsii.
         self._rendered = RenderedRotation(expression, window_hours, analysis, self)
@@ -338,7 +344,23 @@ def check_windows_apart(
     if child is None or admin is None:
         return
     if child.analysis is None or admin.analysis is None:
-        problems.skip(prop, "window distance from the admin secret's rotation")
+        # A window known only at deploy time: a clash with its shortest window is a clash with any.
+        child_at_least, admin_at_least = child.analysis or child.shortest, admin.analysis or admin.shortest
+        certain = (
+            None if child_at_least is None or admin_at_least is None else first_clash(child_at_least, admin_at_least)
+        )
+        if certain is None:
+            problems.skip(prop, "window distance from the admin secret's rotation")
+            return
+        received = repr(child.rotation) if child.rotation is not None else repr(child.schedule_expression)
+        problems.add(
+            prop,
+            received,
+            f"its rotation windows must stay at least {int(MIN_GAP.total_seconds() // 3600)} hour away from the "
+            f"admin secret's, before and after; with a window known only at deploy time they come too close "
+            f"whatever its length (even {SHORTEST_WINDOW_HOURS} hour): {certain.where}; start the child's window "
+            "at another hour or on other days",
+        )
         return
     clash = first_clash(child.analysis, admin.analysis)
     if clash is None:

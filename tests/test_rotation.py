@@ -523,3 +523,30 @@ def test_a_number_or_list_token_for_rotate_immediately_on_update_is_refused_sayi
     assert "`rotate_immediately_on_update`" in message
     assert "not a number or a list" in message
     assert stack.node.try_find_child("Admin") is None  # nothing half-built left
+
+
+@pytest.mark.parametrize("deploy_time_side", ["child", "admin"])
+def test_a_deploy_time_window_that_clashes_whatever_its_length_is_refused(deploy_time_side: str) -> None:
+    """The admin's default window opens at 02:00 on the 15th; a child opening at 02:00 on the 15th is
+    within the hour of it whatever either window's length: a deploy-time window does not hide it."""
+    _, stack = new_stack()
+    hours = Duration.hours(CfnParameter(stack, "Window", type="Number").value_as_number)
+    admin = DatadogAdminKeySecret(
+        stack,
+        "Admin",
+        **admin_props(stack),
+        **({"rotation": KeyRotation.cron(hour="2", day="15", window=hours)} if deploy_time_side == "admin" else {}),
+    )
+    child_window = hours if deploy_time_side == "child" else Duration.hours(1)
+    with pytest.raises(DdSecretsValidationError) as refused:
+        DatadogApiKeySecret(
+            stack,
+            "ApiKey",
+            admin=admin,
+            api_key=param(stack, "ApiKey"),
+            api_key_id=api_key_id(stack),
+            rotation=KeyRotation.cron(hour="2", day="15", window=child_window),
+        )
+    message = str(refused.value)
+    assert "`rotation`" in message
+    assert "they come too close whatever its length (even 1 hour)" in message
