@@ -268,7 +268,7 @@ class DatadogKeySecretBase(Construct):
         """The props every secret built on its own has, whatever it holds: its rotation role, KMS
         key, removal policy, name (claimed app-wide), description and update flag."""
         self._check_rotation_role(problems, options.rotation_role, rotates_admin=rotates_admin, arn_length=arn_length)
-        check_encryption_key(problems, options.encryption_key)
+        check_encryption_key(problems, options.encryption_key, user=self)
         check_removal_policy(problems, options.removal_policy)
         check_secret_name(problems, "secret_name", options.secret_name)
         claim(problems, "secret_name", self, options.secret_name)

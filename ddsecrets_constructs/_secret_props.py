@@ -7,8 +7,13 @@ nor the prop; these checks run first, so that every wrong input is one
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from typing import Optional
 
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_kms as kms
+from constructs import IConstruct
+
+from ._stack_facts import check_same_app
 from .rotation import KeyRotation
 from .validation import Problems, describe, is_unresolved
 
@@ -24,7 +29,12 @@ _LOST = (
 )
 
 
-def check_encryption_key(problems: Problems, value: object, prop: str = "encryption_key") -> None:
+def check_encryption_key(
+    problems: Problems, value: object, prop: str = "encryption_key", *, user: Optional[IConstruct] = None
+) -> None:
+    """A KMS key object; with ``user``, the construct using it, a key created in another App is refused."""
+    if user is not None and isinstance(value, kms.Key):
+        check_same_app(problems, prop, value, user, "KMS key")
     # kms.IKey is a jsii interface: isinstance() cannot test it, so test what the library uses.
     # Looked up on the class first: hasattr() on the object reads key_arn through jsii (needed only
     # for jsii's InterfaceDynamicProxy, whose class has no such attribute).

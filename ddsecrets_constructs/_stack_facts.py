@@ -97,6 +97,18 @@ def same_app(a: IConstruct, b: IConstruct) -> bool:
     return facts_of(a).root is facts_of(b).root
 
 
+def check_same_app(problems: Problems, prop: str, value: object, construct: IConstruct, what: str) -> None:
+    """Refuse ``value``, a construct this one would refer to, when it belongs to another App (aws_cdk
+    fails at synthesis: the constructs of one App cannot refer to those of another). Callers pass
+    only owned resources: an imported one's attributes are plain text, which any app may use."""
+    if isinstance(value, Construct) and not same_app(value, construct):
+        problems.add(
+            prop,
+            f"the {what} at {path_of(value)!r}, of another App",
+            f"a {what} of this app: the constructs of one App cannot refer to those of another",
+        )
+
+
 def check_construct_id(scope: object, construct_id: object, construct_class: str) -> None:
     """Refuse a scope outside any stack (an App, a Stage) and a construct id that is not a string
     or holds a key, before the construct exists.

@@ -32,7 +32,7 @@ from . import _alert_patterns as patterns
 from ._arns import secret_arn_by_name
 from ._secret_base import DatadogKeySecretBase
 from ._secret_props import check_encryption_key, check_flag
-from ._stack_facts import check_construct_id
+from ._stack_facts import check_construct_id, check_same_app
 from .admin_key import IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
 from .validation import Problems, gives_back_if_not_built
 
@@ -109,8 +109,14 @@ class DatadogRotationAlerts(Construct):
             )
         if topic is not None and (isinstance(topic, (str, bytes)) or not hasattr(topic, "topic_arn")):
             problems.wrong_type("topic", topic, "an SNS topic object (sns.ITopic), e.g. sns.Topic(...)")
-        check_encryption_key(problems, encryption_key)
+        check_encryption_key(problems, encryption_key, user=self)
         _check(problems, secrets, prefixes, targets, topic, encryption_key)
+        # Owned constructs of another App (an imported admin's ARN is plain text: any app may use it).
+        for index, secret in enumerate(secrets):
+            if isinstance(secret, DatadogKeySecretBase):
+                check_same_app(problems, f"secrets[{index}]", secret, self, type(secret).__name__)
+        if isinstance(topic, sns.Topic):
+            check_same_app(problems, "topic", topic, self, "SNS topic")
         problems.raise_if_any(self)
         self._targets_given = targets is not None
         stack = Stack.of(self)

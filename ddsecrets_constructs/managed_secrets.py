@@ -194,7 +194,7 @@ class DatadogManagedSecrets(Construct):
         application_keys = _check_mapping(problems, "application_keys", application_keys, "ApplicationKeySpec")
         api_keys = _check_mapping(problems, "api_keys", api_keys, "ApiKeySpec")
         validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
-        check_encryption_key(problems, encryption_key)
+        check_encryption_key(problems, encryption_key, user=self)
         check_removal_policy(problems, removal_policy)
         key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
         prefix = secret_name_prefix if secret_name_prefix is not None else _default_prefix(self)

@@ -531,12 +531,8 @@ def test_a_deploy_time_window_that_clashes_whatever_its_length_is_refused(deploy
     within the hour of it whatever either window's length: a deploy-time window does not hide it."""
     _, stack = new_stack()
     hours = Duration.hours(CfnParameter(stack, "Window", type="Number").value_as_number)
-    admin = DatadogAdminKeySecret(
-        stack,
-        "Admin",
-        **admin_props(stack),
-        **({"rotation": KeyRotation.cron(hour="2", day="15", window=hours)} if deploy_time_side == "admin" else {}),
-    )
+    admin_rotation = KeyRotation.cron(hour="2", day="15", window=hours if deploy_time_side == "admin" else None)
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack, rotation=admin_rotation))
     child_window = hours if deploy_time_side == "child" else Duration.hours(1)
     with pytest.raises(DdSecretsValidationError) as refused:
         DatadogApiKeySecret(

@@ -359,3 +359,31 @@ def test_a_rotation_role_of_another_app_is_refused() -> None:
     assert "`rotation_role`: got the DatadogRotationRole at 'TestStack/Role', of another App; a role of this app" in (
         str(caught.value)
     )
+
+
+def test_a_kms_key_topic_or_secret_of_another_app_is_refused_and_an_imported_key_is_not() -> None:
+    """aws_cdk fails at synthesis for these (CannotReferenceAcrossApps): refused at construction."""
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+
+    from ddsecrets_constructs import DatadogRotationAlerts
+
+    _, stack = new_stack()
+    _, elsewhere = new_stack()
+    key = kms.Key(elsewhere, "Kms")
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), encryption_key=key)
+    assert "`encryption_key`: got the KMS key at 'TestStack/Kms', of another App" in str(caught.value)
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), encryption_key=key)
+    assert "`encryption_key`: got the KMS key at 'TestStack/Kms', of another App" in str(caught.value)
+    other_admin = DatadogAdminKeySecret(elsewhere, "Admin", **admin_props(elsewhere))
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogRotationAlerts(stack, "Alerts", secrets=[other_admin], topic=sns.Topic(elsewhere, "Topic"))
+    message = str(caught.value)
+    assert "`secrets[0]`: got the DatadogAdminKeySecret at 'TestStack/Admin', of another App" in message
+    assert "`topic`: got the SNS topic at 'TestStack/Topic', of another App" in message
+    imported = kms.Key.from_key_arn(elsewhere, "Imported", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd")
+    DatadogAdminKeySecret(stack, "AdminWithImportedKey", **admin_props(stack), encryption_key=imported)
+    secrets = cdk.assertions.Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret")
+    assert [s["Properties"]["KmsKeyId"] for s in secrets.values()] == [imported.key_arn]  # synthesizes
