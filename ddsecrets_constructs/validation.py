@@ -390,7 +390,8 @@ class _FailedWhileBuilt:
         return [
             f"this construct failed while it was built ({self._error}) and is half-built: it is not synthesized. "
             f"Fix what raised the error, or take it out of its scope before synthesis "
-            f"(scope.node.try_remove_child({self._id!r})); what it recorded (names, keys, key ids) was given back"
+            f"(scope.node.try_remove_child({self._id!r})) if nothing outside it refers to it (a rotation role it "
+            "shared keeps the grants made for it); what it recorded (names, keys, key ids) was given back"
         ]
 
 
