@@ -34,7 +34,9 @@ def check_encryption_key(
 ) -> None:
     """A KMS key object; with ``user``, the construct using it, a key created in another App is refused."""
     if user is not None and isinstance(value, kms.Key):
-        check_same_app(problems, prop, value, user, "KMS key")
+        check_same_app(
+            problems, prop, value, user, "KMS key", instead="the key imported here with kms.Key.from_key_arn(...)"
+        )
     # kms.IKey is a jsii interface: isinstance() cannot test it, so test what the library uses.
     # Looked up on the class first: hasattr() on the object reads key_arn through jsii (needed only
     # for jsii's InterfaceDynamicProxy, whose class has no such attribute).

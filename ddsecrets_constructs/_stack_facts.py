@@ -97,15 +97,18 @@ def same_app(a: IConstruct, b: IConstruct) -> bool:
     return facts_of(a).root is facts_of(b).root
 
 
-def check_same_app(problems: Problems, prop: str, value: object, construct: IConstruct, what: str) -> None:
+def check_same_app(
+    problems: Problems, prop: str, value: object, construct: IConstruct, what: str, *, instead: str
+) -> None:
     """Refuse ``value``, a construct this one would refer to, when it belongs to another App (aws_cdk
     fails at synthesis: the constructs of one App cannot refer to those of another). Callers pass
-    only owned resources: an imported one's attributes are plain text, which any app may use."""
+    only owned resources: an imported one's attributes are plain text, which any app may use
+    (``instead`` says how to import it)."""
     if isinstance(value, Construct) and not same_app(value, construct):
         problems.add(
             prop,
             f"the {what} at {path_of(value)!r}, of another App",
-            f"a {what} of this app: the constructs of one App cannot refer to those of another",
+            f"one of this app (the constructs of one App cannot refer to those of another), or {instead}",
         )
 
 

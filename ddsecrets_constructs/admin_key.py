@@ -377,7 +377,7 @@ class ImportedDatadogAdminKeySecret(Construct):
         problems = Problems()
         _check_complete_arn(self, problems, "secret_complete_arn", secret_complete_arn)
         check_uuid(problems, "service_account_id", service_account_id)
-        check_encryption_key(problems, encryption_key, user=self)
+        check_encryption_key(problems, encryption_key)
         self._rotation = rotation
         self._rendered_rotation = _check_imported_rotation(problems, rotation)
         # The imported admin's own API key lives in the organisation too: it is counted (once per ARN).

@@ -114,9 +114,23 @@ class DatadogRotationAlerts(Construct):
         # Owned constructs of another App (an imported admin's ARN is plain text: any app may use it).
         for index, secret in enumerate(secrets):
             if isinstance(secret, DatadogKeySecretBase):
-                check_same_app(problems, f"secrets[{index}]", secret, self, type(secret).__name__)
+                check_same_app(
+                    problems,
+                    f"secrets[{index}]",
+                    secret,
+                    self,
+                    type(secret).__name__,
+                    instead="its secrets watched by name with secret_name_prefixes",
+                )
         if isinstance(topic, sns.Topic):
-            check_same_app(problems, "topic", topic, self, "SNS topic")
+            check_same_app(
+                problems,
+                "topic",
+                topic,
+                self,
+                "SNS topic",
+                instead="the topic imported with sns.Topic.from_topic_arn(...)",
+            )
         problems.raise_if_any(self)
         self._targets_given = targets is not None
         stack = Stack.of(self)

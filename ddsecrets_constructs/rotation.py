@@ -353,13 +353,17 @@ def check_windows_apart(
             problems.skip(prop, "window distance from the admin secret's rotation")
             return
         received = repr(child.rotation) if child.rotation is not None else repr(child.schedule_expression)
+        whose = " and ".join(
+            side for side, rendered in (("this", child), ("the admin secret's", admin)) if rendered.analysis is None
+        )
         problems.add(
             prop,
             received,
             f"its rotation windows must stay at least {int(MIN_GAP.total_seconds() // 3600)} hour away from the "
-            f"admin secret's, before and after; with a window known only at deploy time they come too close "
-            f"whatever its length (even {SHORTEST_WINDOW_HOURS} hour): {certain.where}; start the child's window "
-            "at another hour or on other days",
+            f"admin secret's ({admin}), before and after; {whose} window is known only at deploy time, and even "
+            f"at its shortest ({SHORTEST_WINDOW_HOURS} hour, the length shown) they come too close: "
+            f"{certain.where}; open the child's window at another hour or on other days, with a cron() schedule "
+            "(a rate() window cannot be moved)",
         )
         return
     clash = first_clash(child.analysis, admin.analysis)

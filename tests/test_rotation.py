@@ -527,11 +527,13 @@ def test_a_number_or_list_token_for_rotate_immediately_on_update_is_refused_sayi
 
 @pytest.mark.parametrize("deploy_time_side", ["child", "admin"])
 def test_a_deploy_time_window_that_clashes_whatever_its_length_is_refused(deploy_time_side: str) -> None:
-    """The admin's default window opens at 02:00 on the 15th; a child opening at 02:00 on the 15th is
-    within the hour of it whatever either window's length: a deploy-time window does not hide it."""
+    """The admin's window opens at 02:00 on the 15th; a child opening at 02:00 on the 15th is within the
+    hour of it whatever either window's length: a deploy-time window does not hide it. A child opening
+    at 04:00 clashes only with a longer window: the check is listed as skipped."""
     _, stack = new_stack()
     hours = Duration.hours(CfnParameter(stack, "Window", type="Number").value_as_number)
-    admin_rotation = KeyRotation.cron(hour="2", day="15", window=hours if deploy_time_side == "admin" else None)
+    admin_window = hours if deploy_time_side == "admin" else Duration.hours(1)
+    admin_rotation = KeyRotation.cron(hour="2", day="15", window=admin_window)
     admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack, rotation=admin_rotation))
     child_window = hours if deploy_time_side == "child" else Duration.hours(1)
     with pytest.raises(DdSecretsValidationError) as refused:
@@ -545,4 +547,21 @@ def test_a_deploy_time_window_that_clashes_whatever_its_length_is_refused(deploy
         )
     message = str(refused.value)
     assert "`rotation`" in message
-    assert "they come too close whatever its length (even 1 hour)" in message
+    whose = "this" if deploy_time_side == "child" else "the admin secret's"
+    assert f"{whose} window is known only at deploy time, and even at its shortest (1 hour" in message
+    assert "open the child's window at another hour or on other days" in message
+    # Two hours later: a clash only if the deploy-time window is longer than an hour; listed, not refused.
+    later = DatadogApiKeySecret(
+        stack,
+        "LaterApiKey",
+        admin=admin,
+        api_key=param(stack, "LaterApiKey"),
+        api_key_id=api_key_id(stack),
+        rotation=KeyRotation.cron(hour="4", day="15", window=child_window),
+    )
+    (warning,) = [m for m in warnings_of_construct(later) if "deployTimeValuesNotChecked" in m]
+    assert skipped_checks(warning)["window distance from the admin secret's rotation"] == ["rotation"]
+
+
+def warnings_of_construct(construct: Any) -> list[str]:
+    return [str(entry.data) for entry in construct.node.metadata if entry.type == "aws:cdk:warning"]

@@ -382,7 +382,13 @@ def test_a_kms_key_topic_or_secret_of_another_app_is_refused_and_an_imported_key
         DatadogRotationAlerts(stack, "Alerts", secrets=[other_admin], topic=sns.Topic(elsewhere, "Topic"))
     message = str(caught.value)
     assert "`secrets[0]`: got the DatadogAdminKeySecret at 'TestStack/Admin', of another App" in message
+    assert "or its secrets watched by name with secret_name_prefixes" in message
     assert "`topic`: got the SNS topic at 'TestStack/Topic', of another App" in message
+    assert "or the topic imported with sns.Topic.from_topic_arn(...)" in message
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogRotationAlerts(stack, "Alerts", secret_name_prefixes=["datadog"], encryption_key=key)
+    assert "`encryption_key`: got the KMS key at 'TestStack/Kms', of another App" in str(caught.value)
+    assert "or the key imported here with kms.Key.from_key_arn(...)" in str(caught.value)
     imported = kms.Key.from_key_arn(elsewhere, "Imported", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd")
     DatadogAdminKeySecret(stack, "AdminWithImportedKey", **admin_props(stack), encryption_key=imported)
     secrets = cdk.assertions.Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret")
