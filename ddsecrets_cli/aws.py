@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import Any, Optional
 
-from ddsecrets_cli.assembly import DeployRole, StackTemplate, find_stack_if_synthesized, parse
+from ddsecrets_cli.assembly import StackArtifact, StackTemplate, find_stack_if_synthesized, parse
 from ddsecrets_cli.report import Progress, UsageError
 
 
@@ -26,11 +26,7 @@ class Aws:
         profile: Optional[str],
         region: Optional[str],
         progress: Progress,
-        *,
-        stack_name: str,
-        stack_region: Optional[str],
-        stack_account: Optional[str],
-        deploy_role: Optional[DeployRole] = None,
+        stack: StackTemplate | StackArtifact,
     ) -> Aws:
         """Clients for the account and region ``cdk deploy`` sends the stack to (from ``cdk.out``).
         Asked elsewhere, CloudFormation would answer for another stack of that name, or for none
@@ -38,6 +34,8 @@ class Aws:
         and credentials of another account than the stack's are used, as ``cdk deploy`` uses them,
         to assume the stack's deploy role (``assumeRoleArn`` in ``cdk.out``); without one, or if
         the role then is of another account, they are refused."""
+        stack_name, stack_region, stack_account = stack.name, stack.region, stack.account
+        deploy_role = stack.deploy_role
         if region is not None and stack_region is not None and region != stack_region:
             raise UsageError(
                 f"--region {region}: stack {stack_name} deploys to {stack_region} (cdk.out), where cdk deploy "
@@ -170,15 +168,7 @@ def connect_to_stack(args: argparse.Namespace, progress: Progress) -> tuple[Aws,
     found = find_stack_if_synthesized(args.cdk_out, args.stack)
     if found is None:
         return Aws(args.profile, args.region, progress), args.stack
-    aws = Aws.for_stack(
-        args.profile,
-        args.region,
-        progress,
-        stack_name=found.name,
-        stack_region=found.region,
-        stack_account=found.account,
-        deploy_role=found.deploy_role,
-    )
+    aws = Aws.for_stack(args.profile, args.region, progress, found)
     return aws, found.name
 
 

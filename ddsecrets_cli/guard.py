@@ -30,15 +30,7 @@ def command(args: argparse.Namespace, progress: Progress) -> tuple[list[Check], 
     # `--stack` may be the construct path `cdk deploy` selects by (what `make deploy` passes); AWS
     # knows the stack by its CloudFormation name, and so does `cdk deploy --parameters`.
     given = parse_assignments(local.name, args.parameters, construct_path=local.path)
-    aws = Aws.for_stack(
-        args.profile,
-        args.region,
-        progress,
-        stack_name=local.name,
-        stack_region=local.region,
-        stack_account=local.account,
-        deploy_role=local.deploy_role,
-    )
+    aws = Aws.for_stack(args.profile, args.region, progress, local)
     where = aws.where(local.name)
     try:
         deployed = aws.deployed_template(local.name)
