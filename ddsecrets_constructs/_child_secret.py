@@ -19,11 +19,10 @@ from ._secret_base import (
     DatadogKeySecretBase,
     SecretOptions,
     key_arn_of,
-    same_stack,
 )
 from ._secret_props import check_flag, check_rotation
 from ._secret_string import Field
-from ._stack_facts import facts_of, path_of, same_app
+from ._stack_facts import cannot_refer, elsewhere, facts_of, path_of, same_stack, where_it_must_be
 from .admin_key import (
     CROSS_ACCOUNT_REASON,
     DatadogAdminKeySecret,
@@ -69,18 +68,13 @@ def check_child_rotation(
 
 
 def check_same_environment(problems: Problems, child: Construct, admin: DatadogAdminKeySecret) -> None:
-    """Refuse an admin of another app, or of this app in another account or region than the child."""
-    if not same_app(child, admin):
-        problems.add(
-            "admin",
-            f"the DatadogAdminKeySecret at {path_of(admin)!r}, of another App",
-            "an admin secret of this app: the constructs of one App cannot refer to those of another; build "
-            "the admin in this app, or import it with DatadogAdminKeySecret.from_admin_secret_attributes(...)",
-        )
-        return
-    mine, theirs = facts_of(child), facts_of(admin)
-    if mine.path == theirs.path:
+    """Refuse an admin in another account or region than the child, or else of another App or Stage
+    (said only when the account and region are the same: importing the admin would not do otherwise)."""
+    where = elsewhere(admin, child)
+    if where is None and same_stack(child, admin):
         return  # one stack: one account and region
+    found = len(problems)
+    mine, theirs = facts_of(child), facts_of(admin)
     for what, a, b in (("account", mine.account, theirs.account), ("region", mine.region, theirs.region)):
         if is_unresolved(a) or is_unresolved(b):
             if a != b:
@@ -91,6 +85,14 @@ def check_same_environment(problems: Problems, child: Construct, admin: DatadogA
                 f"the admin secret at {admin.node.path!r}, in {what} {b!r} (this stack: {a!r})",
                 f"an admin secret in the same account and region: {CROSS_ACCOUNT_REASON}",
             )
+    if where is not None and len(problems) == found:
+        here = where_it_must_be(where)
+        problems.add(
+            "admin",
+            f"the DatadogAdminKeySecret at {path_of(admin)!r}, {where}",
+            f"an admin secret of {here}: {cannot_refer(where)}; build the admin in {here}, or import it with "
+            "DatadogAdminKeySecret.from_admin_secret_attributes(...)",
+        )
 
 
 def admin_arn_length(scope: Construct, admin: IDatadogAdminKeySecret) -> int:

@@ -26,7 +26,7 @@ from . import _nag
 from ._names import claim
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
 from ._secret_string import Field, secret_value_props
-from ._stack_facts import adopt, facts_of, path_of, same_app
+from ._stack_facts import adopt, cannot_refer, elsewhere, facts_of, path_of, same_stack
 from .key_material import fixed_text
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
@@ -246,11 +246,12 @@ class DatadogKeySecretBase(Construct):
         if role is None or not problems.check_type("rotation_role", role, DatadogRotationRole, "a DatadogRotationRole"):
             return
         assert isinstance(role, DatadogRotationRole)
-        if not same_app(role, self):
+        where = elsewhere(role, self)
+        if where is not None:
             problems.add(
                 "rotation_role",
-                f"the DatadogRotationRole at {path_of(role)!r}, of another App",
-                "a role of this app, in the secret's stack: the constructs of one App cannot refer to those of another",
+                f"the DatadogRotationRole at {path_of(role)!r}, {where}",
+                f"a role in the secret's stack: {cannot_refer(where)}",
             )
             return
         if not same_stack(role, self):
@@ -357,10 +358,6 @@ def key_arn_of(key: Optional[kms.IKey]) -> Optional[str]:
     if key not in _KEY_ARNS:
         _KEY_ARNS[key] = key.key_arn
     return _KEY_ARNS[key]
-
-
-def same_stack(a: Construct, b: Construct) -> bool:
-    return facts_of(a).path == facts_of(b).path
 
 
 def _flag(value: Union[bool, str, IResolvable]) -> Union[bool, IResolvable]:

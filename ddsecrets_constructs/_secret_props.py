@@ -13,7 +13,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_kms as kms
 from constructs import IConstruct
 
-from ._stack_facts import check_same_app
+from ._stack_facts import check_reachable
 from .rotation import KeyRotation
 from .validation import Problems, describe, is_unresolved
 
@@ -34,7 +34,7 @@ def check_encryption_key(
 ) -> None:
     """A KMS key object; with ``user``, the construct using it, a key created in another App is refused."""
     if user is not None and isinstance(value, kms.Key):
-        check_same_app(
+        check_reachable(
             problems, prop, value, user, "KMS key", instead="the key imported here with kms.Key.from_key_arn(...)"
         )
     # kms.IKey is a jsii interface: isinstance() cannot test it, so test what the library uses.

@@ -13,7 +13,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Optional
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Stage
 from constructs import Construct, IConstruct
 
 from ._partitions import partition_of
@@ -92,23 +92,75 @@ def adopt(child: IConstruct, scope: IConstruct, construct_id: str) -> None:
         _PATHS[child] = f"{parent}/{construct_id}" if parent else construct_id
 
 
-def same_app(a: IConstruct, b: IConstruct) -> bool:
-    """Whether ``a`` and ``b`` are in one app (the constructs of one App cannot refer to another's)."""
-    return facts_of(a).root is facts_of(b).root
+_STAGES: weakref.WeakKeyDictionary[Stack, Optional[Stage]] = weakref.WeakKeyDictionary()
 
 
-def check_same_app(
+def _stage_of(facts: StackFacts) -> Optional[Stage]:
+    if facts.stack not in _STAGES:
+        _STAGES[facts.stack] = Stage.of(facts.stack)
+    return _STAGES[facts.stack]
+
+
+def _stage_name(stage: Optional[Stage]) -> str:
+    """How CDK's own error names a Stage: ``Stage 'Prod/Eu'``, or ``the App``."""
+    path = path_of(stage) if stage is not None else None
+    return f"Stage {path!r}" if path else "the App"
+
+
+def same_stack(a: IConstruct, b: IConstruct) -> bool:
+    """Whether ``a`` and ``b``, constructs of one App, are in one stack."""
+    return facts_of(a).path == facts_of(b).path
+
+
+def elsewhere(value: IConstruct, user: IConstruct) -> Optional[str]:
+    """Where ``value`` is when ``user`` cannot refer to it, e.g. ``"of another App"`` or
+    ``"in Stage 'Dr' (this construct: Stage 'Prod')"``; None when it can.
+
+    aws_cdk fails at synthesis for a reference from one App to another (CannotReferenceAcrossApps)
+    and from one Stage to another, an App's own stacks counting as a Stage (NoCrossStageDependency):
+    each Stage is a cloud assembly of its own, deployed on its own. The Stage is read only for
+    constructs of two stacks (one jsii round trip per stack, kept).
+    """
+    mine, theirs = facts_of(user), facts_of(value)
+    if mine is theirs:  # one stack
+        return None
+    if mine.root is not theirs.root:
+        return "of another App"
+    my_stage, their_stage = _stage_of(mine), _stage_of(theirs)
+    if my_stage is their_stage:
+        return None
+    return f"in {_stage_name(their_stage)} (this construct: {_stage_name(my_stage)})"
+
+
+def where_it_must_be(where: str) -> str:
+    """Where a construct found ``where`` (a text of :func:`elsewhere`) must be instead."""
+    return "this app" if where == "of another App" else "the same Stage"
+
+
+def cannot_refer(where: str) -> str:
+    """Why a construct cannot refer to one ``where`` (a text of :func:`elsewhere`)."""
+    if where == "of another App":
+        return "the constructs of one App cannot refer to those of another"
+    return (
+        "a construct cannot refer to one in another Stage, each Stage being a cloud assembly deployed on its own "
+        "(aws_cdk fails at synthesis: NoCrossStageDependency)"
+    )
+
+
+def check_reachable(
     problems: Problems, prop: str, value: object, construct: IConstruct, what: str, *, instead: str
 ) -> None:
-    """Refuse ``value``, a construct this one would refer to, when it belongs to another App (aws_cdk
-    fails at synthesis: the constructs of one App cannot refer to those of another). Callers pass
-    only owned resources: an imported one's attributes are plain text, which any app may use
-    (``instead`` says how to import it)."""
-    if isinstance(value, Construct) and not same_app(value, construct):
+    """Refuse ``value``, a construct this one would refer to, when it belongs to another App or
+    another Stage (:func:`elsewhere`). Callers pass only owned resources: an imported one's
+    attributes are plain text, which any app may use (``instead`` says how to import it)."""
+    if not isinstance(value, Construct):
+        return
+    where = elsewhere(value, construct)
+    if where is not None:
         problems.add(
             prop,
-            f"the {what} at {path_of(value)!r}, of another App",
-            f"one of this app (the constructs of one App cannot refer to those of another), or {instead}",
+            f"the {what} at {path_of(value)!r}, {where}",
+            f"one of {where_it_must_be(where)} ({cannot_refer(where)}), or {instead}",
         )
 
 

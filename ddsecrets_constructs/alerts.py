@@ -32,7 +32,7 @@ from . import _alert_patterns as patterns
 from ._arns import secret_arn_by_name
 from ._secret_base import DatadogKeySecretBase
 from ._secret_props import check_encryption_key, check_flag
-from ._stack_facts import check_construct_id, check_same_app
+from ._stack_facts import check_construct_id, check_reachable
 from .admin_key import IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
 from .validation import Problems, gives_back_if_not_built
 
@@ -111,10 +111,10 @@ class DatadogRotationAlerts(Construct):
             problems.wrong_type("topic", topic, "an SNS topic object (sns.ITopic), e.g. sns.Topic(...)")
         check_encryption_key(problems, encryption_key, user=self)
         _check(problems, secrets, prefixes, targets, topic, encryption_key)
-        # Owned constructs of another App (an imported admin's ARN is plain text: any app may use it).
+        # Owned constructs of another App or Stage (an imported admin's ARN is plain text: any app may use it).
         for index, secret in enumerate(secrets):
             if isinstance(secret, DatadogKeySecretBase):
-                check_same_app(
+                check_reachable(
                     problems,
                     f"secrets[{index}]",
                     secret,
@@ -123,14 +123,19 @@ class DatadogRotationAlerts(Construct):
                     instead="its secrets watched by name with secret_name_prefixes",
                 )
         if isinstance(topic, sns.Topic):
-            check_same_app(
-                problems,
-                "topic",
-                topic,
-                self,
-                "SNS topic",
-                instead="the topic imported with sns.Topic.from_topic_arn(...)",
-            )
+            found = len(problems)
+            imported = "the topic imported with sns.Topic.from_topic_arn(...)"
+            check_reachable(problems, "topic", topic, self, "SNS topic", instead=imported)
+            key = topic.master_key if len(problems) == found else None
+            if isinstance(key, kms.Key):  # owned: its key policy gets a statement naming these rules
+                check_reachable(
+                    problems,
+                    "topic",
+                    key,
+                    self,
+                    "KMS key (the topic's master_key)",
+                    instead="a topic whose master_key is imported with kms.Key.from_key_arn(...)",
+                )
         problems.raise_if_any(self)
         self._targets_given = targets is not None
         stack = Stack.of(self)

@@ -29,7 +29,7 @@ from typing import Any, Optional
 from aws_cdk import CfnParameter, Reference, SecretValue, Stack, Tokenization
 from constructs import IConstruct
 
-from ._stack_facts import facts_of, facts_of_stack, path_of
+from ._stack_facts import cannot_refer, elsewhere, facts_of, facts_of_stack, path_of
 from .validation import Problems, describe, is_unresolved, key_shapes
 
 USE_THE_HELPER = "create it with DatadogKeyParameter(scope, id, kind=DatadogKeyKind...)"
@@ -254,12 +254,19 @@ def _check_deploy_time_source(
         if parameter is not None:
             if _check_parameter_use(problems, prop, owner, parameter, name):
                 _check_parameter(problems, prop, parameter, name, key_format, format_check)
-            elsewhere = facts_of(parameter).path
-            if elsewhere != facts_of_stack(stack).path:
+            where = elsewhere(parameter, stack)
+            other_stack = facts_of(parameter).path
+            if where is not None:
+                problems.add(
+                    prop,
+                    f"the key parameter {name!r} of the stack {other_stack!r}, {where}",
+                    f"a key parameter of the secret's own stack: {cannot_refer(where)}",
+                )
+            elif other_stack != facts_of_stack(stack).path:
                 problems.warn(
                     KEY_IN_STACK_EXPORT,
-                    f"`{problems.name(prop)}` is the key parameter {name!r} of the stack {elsewhere!r}: CDK passes it "
-                    "on to this stack as a stack export (or a nested stack's parameter), whose value CloudFormation "
+                    f"`{problems.name(prop)}` is the key parameter {name!r} of the stack {other_stack!r}: CDK passes "
+                    "it on to this stack as a stack export (or a nested stack's parameter), whose value CloudFormation "
                     "shows in clear (`aws cloudformation list-exports`, `describe-stacks`), NoEcho or not. Give the "
                     "secret a key parameter of its own stack.",
                 )

@@ -11,6 +11,7 @@ import aws_cdk as cdk
 import pytest
 
 from ddsecrets_constructs import DdSecretsValidationError
+from ddsecrets_constructs.admin_key import CROSS_ACCOUNT_REASON
 from ddsecrets_constructs.key_material import API_KEY, APP_KEY
 from examples.multi_account_app import ENVIRONMENTS, TEAMS, DatadogEnvironment, build_app
 from examples.shared_admin_stacks import TeamKeysStack
@@ -88,11 +89,14 @@ def test_an_admin_of_another_environment_is_refused() -> None:
     prod_eu, prod_us = (app.node.find_child(s) for s in ("ProdEu", "ProdUs"))
     assert isinstance(prod_eu, DatadogEnvironment)
     assert isinstance(prod_us, DatadogEnvironment)
-    with pytest.raises(
-        DdSecretsValidationError,
-        match=r"`admin`: got the admin secret at 'ProdEu/Security/DatadogAdmin', in region 'eu-west-1'",
-    ):
+    with pytest.raises(DdSecretsValidationError) as caught:
         TeamKeysStack(prod_us, "Borrowed", admin=prod_eu.security.admin, team="borrowed")
+    # The region, the reason an import would not do either; not also the other Stage.
+    assert str(caught.value) == (
+        "ProdUs/Borrowed/Datadog: 1 invalid prop:\n  - `admin`: got the admin secret at "
+        "'ProdEu/Security/DatadogAdmin', in region 'eu-west-1' (this stack: 'us-east-1'); an admin secret in the "
+        f"same account and region: {CROSS_ACCOUNT_REASON}"
+    )
 
 
 def test_the_cli_reads_each_environments_stacks_from_the_stages_nested_assemblies() -> None:

@@ -34,7 +34,9 @@ from ddsecrets_constructs import (
     KeyRotation,
 )
 from tests.support import (
+    ACCOUNT,
     ADMIN_ARN,
+    REGION,
     SERVICE_ACCOUNT,
     admin_props,
     api_key_id,
@@ -345,9 +347,145 @@ def test_an_admin_of_another_app_is_refused_as_admin() -> None:
     assert str(caught.value) == f"TestStack/Datadog: 1 invalid prop:\n  - {expected}"
 
 
-def test_a_rotation_role_of_another_app_is_refused() -> None:
+def _stages() -> tuple[cdk.App, cdk.Stack, cdk.Stack, cdk.Stack]:
+    """A stack directly in the App and one in each of two Stages, all in one account and region."""
+    app, top = new_stack()
+    env = cdk.Environment(account=ACCOUNT, region=REGION)
+    prod, dr = (cdk.Stack(cdk.Stage(app, name, env=env), "Datadog") for name in ("Prod", "Dr"))
+    return app, top, prod, dr
+
+
+STAGE_REASON = (
+    "a construct cannot refer to one in another Stage, each Stage being a cloud assembly deployed on its own "
+    "(aws_cdk fails at synthesis: NoCrossStageDependency)"
+)
+
+
+def test_an_admin_role_key_topic_or_secret_of_another_stage_is_refused_naming_both_stages() -> None:
+    """aws_cdk fails at synthesis for these (NoCrossStageDependency): refused at construction, as
+    for another App; the App's own stacks count as a Stage of their own."""
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+
+    _, top, prod, dr = _stages()
+    admin = DatadogAdminKeySecret(prod, "Admin", **admin_props(prod))
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogApiKeySecret(dr, "ApiKey", admin=admin, api_key=param(dr, "Key"), api_key_id=api_key_id(dr))
+    assert str(caught.value) == (
+        "Dr/Datadog/ApiKey: 1 invalid prop:\n  - `admin`: got the DatadogAdminKeySecret at 'Prod/Datadog/Admin', "
+        f"in Stage 'Prod' (this construct: Stage 'Dr'); an admin secret of the same Stage: {STAGE_REASON}; build the "
+        "admin in the same Stage, or import it with DatadogAdminKeySecret.from_admin_secret_attributes(...)"
+    )
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogManagedSecrets(
+            top,
+            "Datadog",
+            admin=admin,
+            application_keys={"ci": ApplicationKeySpec(app_key=param(top, "Ci"), app_key_id=app_key_id(top))},
+        )
+    assert "got the DatadogAdminKeySecret at 'Prod/Datadog/Admin', in Stage 'Prod' (this construct: the App)" in (
+        str(caught.value)
+    )
+    top_admin = DatadogAdminKeySecret(top, "Admin", **admin_props(top))
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogApiKeySecret(dr, "ApiKey", admin=top_admin, api_key=param(dr, "Key"), api_key_id=api_key_id(dr))
+    assert "got the DatadogAdminKeySecret at 'TestStack/Admin', in the App (this construct: Stage 'Dr')" in (
+        str(caught.value)
+    )
+
+    imported = DatadogAdminKeySecret.from_admin_secret_attributes(
+        dr, "Imported", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+    )
+    key = kms.Key(prod, "Kms")
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogManagedSecrets(dr, "Datadog", **admin_props(dr), encryption_key=key)
+    assert (
+        "`encryption_key`: got the KMS key at 'Prod/Datadog/Kms', in Stage 'Prod' (this construct: Stage 'Dr'); one "
+        f"of the same Stage ({STAGE_REASON}), or the key imported here with kms.Key.from_key_arn(...)"
+    ) in str(caught.value)
+
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogRotationAlerts(dr, "Alerts", secrets=[admin], topic=sns.Topic(prod, "Topic"))
+    message = str(caught.value)
+    assert "`secrets[0]`: got the DatadogAdminKeySecret at 'Prod/Datadog/Admin', in Stage 'Prod'" in message
+    assert "`topic`: got the SNS topic at 'Prod/Datadog/Topic', in Stage 'Prod' (this construct: Stage 'Dr')" in message
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogRotationAlerts(dr, "Alerts", secrets=[imported], topic=sns.Topic(dr, "KeyedTopic", master_key=key))
+    assert str(caught.value) == (
+        "Dr/Datadog/Alerts: 1 invalid prop:\n  - `topic`: got the KMS key (the topic's master_key) at "
+        f"'Prod/Datadog/Kms', in Stage 'Prod' (this construct: Stage 'Dr'); one of the same Stage ({STAGE_REASON}), "
+        "or a topic whose master_key is imported with kms.Key.from_key_arn(...)"
+    )
+    for scope in (top, dr):  # nothing refused was left behind
+        assert [scope.node.try_find_child(name) for name in ("ApiKey", "Datadog", "Alerts")] == [None] * 3
+
+
+def test_a_key_parameter_of_another_stage_or_app_is_refused() -> None:
+    """A key parameter of another stack of the same Stage only warns (keyInStackExport)."""
+    _, top, prod, dr = _stages()
+    _, other_app = new_stack()
+    for source, where in (
+        (prod, "in Stage 'Prod' (this construct: Stage 'Dr'); a key parameter of the secret's own stack: "),
+        (other_app, "of another App; a key parameter of the secret's own stack: the constructs of one App"),
+    ):
+        parameter = DatadogKeyParameter(source, "AdminApiKey", kind=DatadogKeyKind.ADMIN_API_KEY)
+        with pytest.raises(DdSecretsValidationError) as caught:
+            DatadogAdminKeySecret(dr, "Admin", **admin_props(dr, admin_api_key=parameter.secret_value))
+        assert str(caught.value).startswith(
+            "Dr/Datadog/Admin: 1 invalid prop:\n  - `admin_api_key`: got the key parameter 'AdminApiKey' of the "
+            f"stack {source.node.path!r}, {where}"
+        )
+    assert dr.node.try_find_child("Admin") is None
+    parameter = DatadogKeyParameter(top, "TopAdminApiKey", kind=DatadogKeyKind.ADMIN_API_KEY)
+    DatadogAdminKeySecret(top, "Admin", **admin_props(top, admin_api_key=parameter.secret_value))  # its own: fine
+
+
+def test_aws_cdk_fails_at_synthesis_for_a_reference_across_stages() -> None:
+    """What the refusals above say of aws_cdk, held true."""
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_secretsmanager as secretsmanager
+
+    app, _, prod, dr = _stages()
+    secretsmanager.Secret(dr, "Secret", encryption_key=kms.Key(prod, "Kms"))
+    with pytest.raises(RuntimeError, match="NoCrossStageDependency"):
+        app.synth()
+
+
+def test_a_topic_of_this_app_whose_key_is_of_another_app_is_refused() -> None:
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+
     _, stack = new_stack()
     _, elsewhere = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogRotationAlerts(
+            stack, "Alerts", secrets=[admin], topic=sns.Topic(stack, "Topic", master_key=kms.Key(elsewhere, "Kms"))
+        )
+    assert "`topic`: got the KMS key (the topic's master_key) at 'TestStack/Kms', of another App; one of this app" in (
+        str(caught.value)
+    )
+    imported = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd")
+    DatadogRotationAlerts(stack, "Alerts", secrets=[admin], topic=sns.Topic(stack, "KeyedTopic", master_key=imported))
+
+
+@pytest.mark.parametrize(
+    ("other", "where"),
+    [
+        ("App", "'TestStack/Role', of another App; a role in the secret's stack: the constructs of one App cannot"),
+        (
+            "Stage",
+            f"'Prod/Datadog/Role', in Stage 'Prod' (this construct: Stage 'Dr'); a role in the secret's stack: "
+            f"{STAGE_REASON}",
+        ),
+    ],
+)
+def test_a_rotation_role_of_another_app_or_stage_is_refused(other: str, where: str) -> None:
+    if other == "App":
+        _, stack = new_stack()
+        _, elsewhere = new_stack()
+    else:
+        _, _, elsewhere, stack = _stages()
     role = DatadogRotationRole(elsewhere, "Role")
     admin = DatadogAdminKeySecret.from_admin_secret_attributes(
         stack, "Admin", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
@@ -356,9 +494,7 @@ def test_a_rotation_role_of_another_app_is_refused() -> None:
         DatadogApiKeySecret(
             stack, "ApiKey", admin=admin, api_key=param(stack, "Key"), api_key_id=api_key_id(stack), rotation_role=role
         )
-    assert "`rotation_role`: got the DatadogRotationRole at 'TestStack/Role', of another App; a role of this app" in (
-        str(caught.value)
-    )
+    assert f"`rotation_role`: got the DatadogRotationRole at {where}" in str(caught.value)
 
 
 def test_a_kms_key_topic_or_secret_of_another_app_is_refused_and_an_imported_key_is_not() -> None:
