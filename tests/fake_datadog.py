@@ -3,7 +3,7 @@
 It answers the five endpoints ``ddsecrets preflight`` calls, with bodies shaped as in Datadog's
 OpenAPI spec (the models of ``datadog-api-client`` parse and type-check every one), and can
 misbehave on purpose: an IP allow-list (403 on every call made with an application key), slow
-answers (timeouts), and a number of 5xx answers before it recovers.
+answers (timeouts), and a number of 5xx or 429 answers before it recovers.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ class Org:
     """Headers of the failure answers (a 429's ``X-Ratelimit-Reset``)."""
     requests: list[str] = field(default_factory=list)
     """Method and path of every request (never a header: those carry keys)."""
+    request_times: list[float] = field(default_factory=list)
+    """When each of ``requests`` arrived (``time.monotonic()``, this process's clock)."""
 
     def api_key_id(self, key: Optional[str]) -> Optional[str]:
         return next((i for i, k in self.api_keys.items() if k.key == key and not k.revoked), None)
@@ -93,6 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         org: Org = self.server.org  # type: ignore[attr-defined]
         url = urlparse(self.path)
+        org.request_times.append(time.monotonic())
         org.requests.append(f"GET {url.path}")
         if org.slow_seconds:
             time.sleep(org.slow_seconds)

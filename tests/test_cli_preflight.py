@@ -228,6 +228,23 @@ def test_a_rate_limit_reset_is_waited_for_at_most_the_timeout(datadog: FakeDatad
     assert org.requests[:2] == ["GET /api/v2/validate"] * 2  # the 429, then its retry
 
 
+def test_a_rate_limit_reset_below_the_timeout_is_waited_for_in_full_before_the_retry(
+    datadog: FakeDatadog, org: Org
+) -> None:
+    """A 429 whose ``X-Ratelimit-Reset`` (1 s) is below ``--timeout`` (2 s): the retry waits until
+    the rate-limit period ends, not the backoff's 0 s of a first retry, and then the check passes.
+    The wait is measured where the requests arrive."""
+    org.failures_left, org.failure_status = 1, 429
+    org.failure_headers = {"X-Ratelimit-Reset": "1"}
+    run = preflight(datadog, "--timeout", "2", "--retries", "1")
+    assert run.code == 0, run.out
+    assert run.statuses()["admin API key valid, id matches"] == ["pass"]
+    assert org.requests[:2] == ["GET /api/v2/validate"] * 2  # the 429, then its retry
+    assert org.requests.count("GET /api/v2/validate") == 3  # and the child API key's call, answered at once
+    waited = org.request_times[1] - org.request_times[0]
+    assert waited >= 1.0, f"retried {waited:.3f} s after the 429, before its X-Ratelimit-Reset of 1 s"
+
+
 def test_api_key_budget_fails_when_rotation_would_pass_fifty_keys(datadog: FakeDatadog, org: Org) -> None:
     org.app_keys[ADMIN_APP_KEY_ID].scopes = None  # may read API keys
     org.extra_api_keys = 47  # 2 stack keys + 47 = 49; the API-key secret and the admin add one each

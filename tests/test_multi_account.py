@@ -4,7 +4,9 @@ environment's API keys counted against one Datadog organisation, no admin shared
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -15,6 +17,7 @@ from ddsecrets_constructs.admin_key import CROSS_ACCOUNT_REASON
 from ddsecrets_constructs.key_material import API_KEY, APP_KEY
 from examples.multi_account_app import ENVIRONMENTS, TEAMS, DatadogEnvironment, build_app
 from examples.shared_admin_stacks import TeamKeysStack
+from tests.cli_support import Run, run_cli
 from tests.test_examples import KEY_SHAPES, app_context, by_type
 
 
@@ -102,8 +105,6 @@ def test_an_admin_of_another_environment_is_refused() -> None:
 def test_the_cli_reads_each_environments_stacks_from_the_stages_nested_assemblies() -> None:
     """What docs/scaling.md's later deploys run: ``ddsecrets guard --stack <stage>/<stack>`` on the
     app's cloud assembly finds each stack, its CloudFormation name and its account and region."""
-    from pathlib import Path
-
     from ddsecrets_cli.assembly import load_from_assembly
 
     cdk_out = Path(assembly().synth().directory)
@@ -114,3 +115,96 @@ def test_the_cli_reads_each_environments_stacks_from_the_stages_nested_assemblie
             assert (stack.account, stack.region) == (account, region)
             expected = ["DatadogAdminKey"] if stack_id == "Security" else ["DatadogApiKey", "DatadogApplicationKey"]
             assert sorted(s.type for s in stack.secrets) == expected
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """moto's server on 127.0.0.1, the AWS of the command's tests (tests/fake_aws.py). The command's
+    [cli] extra is not in requirements-min.txt: ``make test-min`` skips what needs it."""
+    pytest.importorskip("boto3")
+    pytest.importorskip("moto")
+    from tests.fake_aws import CREDENTIALS, MotoServer
+
+    server = MotoServer().start()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in CREDENTIALS.items():
+            patch.setenv(name, value)
+        patch.setenv("AWS_ENDPOINT_URL", server.url)
+        for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            patch.delenv(name, raising=False)
+        yield server.url
+    server.stop()
+
+
+def test_ddsecrets_guard_selects_each_environments_stack_by_construct_path_in_its_account_and_region(
+    moto_url: str,
+) -> None:
+    """docs/scaling.md's later deploys, as a user runs them: ``ddsecrets guard --stack <stage>/<stack>
+    --cdk-out <the app's cloud assembly>`` with credentials of another account (moto's) finds the
+    stack in its stage's nested assembly, assumes its deploy role and reads it by its CloudFormation
+    name in its own account and region. ProdEu-Security deployed there is compared (a new service
+    account id would write its SecretString again); every other stack is not deployed yet."""
+    import boto3
+
+    from tests.fake_aws import ACCOUNT
+    from tests.test_cli_preflight import IDS, KEYS
+
+    cdk_out = Path(assembly().synth().directory)
+    stacks = ("Security", *(f"{team.title()}Keys" for team in TEAMS))
+    assert ACCOUNT not in {account for account, _ in ENVIRONMENTS.values()}  # every stack needs its deploy role
+
+    def guard(path: str, *extra: str) -> Run:
+        return run_cli("guard", "--stack", path, "--cdk-out", str(cdk_out), "--json", *extra)
+
+    # ProdEu-Security deployed in ProdEu's account and region, as cdk deploy would (through the deploy role).
+    account, region = ENVIRONMENTS["ProdEu"]
+    role = f"arn:aws:iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-{region}"
+    credentials = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    in_prod_eu = boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+    in_prod_eu.client("ssm").put_parameter(
+        Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String", Overwrite=True
+    )
+    prod_eu = stage("ProdEu")
+    template = json.loads((Path(prod_eu.outdir) / prod_eu.security.template_file).read_text())
+    values = {**IDS, **KEYS}
+    in_prod_eu.client("cloudformation").create_stack(
+        StackName="ProdEu-Security",
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": p, "ParameterValue": values[p]} for p in template["Parameters"] if p in values],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    (admin,) = [k for k, v in template["Resources"].items() if v["Properties"].get("Type") == "DatadogAdminKey"]
+
+    same = guard("ProdEu/Security")
+    assert same.code == 0, same.out + same.err
+    assert same.json["cloudformation"] == {"stackName": "ProdEu-Security", "region": region}
+    assert [
+        (c["subject"], c["status"]) for c in same.json["checks"] if c["check"] == "SecretString not written again"
+    ] == [(admin, "pass")]
+    assert f"sts AssumeRole {role}" in same.err
+    new_account = f"{'0' * 8}-0000-4000-8000-{'0' * 12}"
+    reseed = guard("ProdEu/Security", "--parameters", f"ProdEu-Security:ServiceAccountId={new_account}")
+    assert reseed.code == 1, reseed.out + reseed.err
+    assert [(c["subject"], c["check"]) for c in reseed.json["checks"] if c["status"] == "fail"] == [
+        (admin, "SecretString not written again")
+    ]
+
+    for stage_id, (account, region) in ENVIRONMENTS.items():
+        for stack_id in stacks:
+            if (stage_id, stack_id) == ("ProdEu", "Security"):
+                continue
+            name = f"{stage_id}-{stack_id}"
+            run = guard(f"{stage_id}/{stack_id}")
+            assert run.code == 0, run.out + run.err
+            assert run.json["cloudformation"] == {"stackName": name, "region": region}
+            assert [(c["subject"], c["check"], c["status"]) for c in run.json["checks"]] == [
+                (name, "stack deployed", "pass")
+            ]
+            assert run.json["checks"][0]["detail"].startswith("not deployed yet")
+            assert f"sts AssumeRole arn:aws:iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-{region}" in run.err
+            assert f"cloudformation GetTemplate {name}" in run.err
