@@ -120,10 +120,12 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
 
         :param task_definition: the task definition of the container, needed when it is in another
             stack and the secret has a customer-managed key (the grant then goes into the execution
-            role's policy, see :meth:`grant_read`). Default: - the task is in this stack
+            role's policy, see :meth:`grant_read`); one of another ``Stage`` or ``App`` is refused.
+            Default: - the task is in this stack
         """
         from aws_cdk import aws_ecs as ecs
 
+        self._refuse_if_elsewhere("task_definition", task_definition, "task definition")
         if task_definition is None or same_stack(task_definition, self) or self._secret.encryption_key is None:
             return ecs.Secret.from_secrets_manager(self._secret, self.KEY_FIELD)
         self.grant_read(task_definition.obtain_execution_role())

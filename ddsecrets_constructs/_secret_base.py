@@ -26,7 +26,7 @@ from . import _nag
 from ._names import claim
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
 from ._secret_string import Field, secret_value_props
-from ._stack_facts import adopt, cannot_refer, elsewhere, facts_of, path_of, same_stack
+from ._stack_facts import adopt, cannot_refer, check_reachable, elsewhere, facts_of, path_of, same_stack
 from .key_material import fixed_text
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
@@ -174,10 +174,14 @@ class DatadogKeySecretBase(Construct):
         ``kms:EncryptionContext:SecretARN`` = this secret): CDK's default would name it in the key
         policy, a dependency cycle between the two stacks.
 
+        A principal created in another ``Stage`` or ``App`` is refused (aws_cdk fails at synthesis):
+        in its own Stage, import the secret by its ARN and grant from that.
+
         :param grantee: the principal to grant read access to.
         """
         key = self._secret.encryption_key
         principal = grantee.grant_principal
+        self._refuse_if_elsewhere("grantee", principal, "principal")
         if key is None or not isinstance(principal, Construct) or same_stack(principal, self):
             return self._secret.grant_read(grantee)
         grant = iam.Grant.add_to_principal(
@@ -235,6 +239,20 @@ class DatadogKeySecretBase(Construct):
             _nag.acknowledge_external_rotation(cfn_secret)
         else:  # a family's key: acknowledged on its group, which must hold its keys only
             _nag.own_secret(facts_of(self).stack, f"{path_of(self)}/Resource/Resource")
+
+    def _refuse_if_elsewhere(self, prop: str, construct: object, what: str) -> None:
+        """Refuse a construct of another App or Stage given to a method (a consumer to grant)."""
+        problems = Problems()
+        check_reachable(
+            problems,
+            prop,
+            construct,
+            self,
+            what,
+            instead="in its own Stage, the secret imported by its ARN (secretsmanager.Secret.from_secret_attributes"
+            "(...), with its KMS key) and granted from there",
+        )
+        problems.raise_if_any(self)
 
     def _check_rotation_role(self, problems: Problems, role: object, *, rotates_admin: bool, arn_length: int) -> None:
         """`rotation_role`: None, or a DatadogRotationRole of this stack that may take this secret.

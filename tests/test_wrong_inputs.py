@@ -440,6 +440,35 @@ def test_a_key_parameter_of_another_stage_or_app_is_refused() -> None:
     DatadogAdminKeySecret(top, "Admin", **admin_props(top, admin_api_key=parameter.secret_value))  # its own: fine
 
 
+def test_a_consumer_of_another_stage_is_refused_and_an_imported_role_is_not() -> None:
+    from aws_cdk import aws_ecs as ecs
+    from aws_cdk import aws_iam as iam
+
+    _, _, prod, dr = _stages()
+    admin = DatadogAdminKeySecret(prod, "Admin", **admin_props(prod))
+    secret = DatadogApiKeySecret(prod, "ApiKey", admin=admin, api_key=param(prod, "Key"), api_key_id=api_key_id(prod))
+    role = iam.Role(dr, "Reader", assumed_by=iam.AccountRootPrincipal())
+    task = ecs.FargateTaskDefinition(dr, "Task")
+    instead = (
+        "or in its own Stage, the secret imported by its ARN (secretsmanager.Secret.from_secret_attributes(...), "
+        "with its KMS key) and granted from there"
+    )
+    for call, prop, what in (
+        (lambda: secret.grant_read(role), "grantee", "principal at 'Dr/Datadog/Reader'"),
+        (lambda: admin.grant_read(role), "grantee", "principal at 'Dr/Datadog/Reader'"),
+        (lambda: secret.ecs_secret(task), "task_definition", "task definition at 'Dr/Datadog/Task'"),
+    ):
+        with pytest.raises(DdSecretsValidationError) as caught:
+            call()
+        assert str(caught.value) == (
+            f"{caught.value.construct_path}: 1 invalid prop:\n  - `{prop}`: got the {what}, in Stage 'Dr' (this "
+            f"construct: Stage 'Prod'); one of the same Stage ({STAGE_REASON}), {instead}"
+        )
+    assert role.node.try_find_child("DefaultPolicy") is None  # nothing granted
+    imported = iam.Role.from_role_arn(dr, "Imported", f"arn:aws:iam::{ACCOUNT}:role/reader", mutable=False)
+    secret.grant_read(imported)  # grants nothing, as aws_cdk's own grant to an immutable role: not refused
+
+
 def test_aws_cdk_fails_at_synthesis_for_a_reference_across_stages() -> None:
     """What the refusals above say of aws_cdk, held true."""
     from aws_cdk import aws_kms as kms
