@@ -30,6 +30,7 @@ from .admin_key import (
     ImportedDatadogAdminKeySecret,
 )
 from .rotation import KeyRotation, RenderedRotation, check_windows_apart
+from .rotation_role import DatadogRotationRole
 from .validation import Problems, is_unresolved
 
 ADMIN_ALLOWED = (
@@ -92,6 +93,22 @@ def check_same_environment(problems: Problems, child: Construct, admin: DatadogA
             f"the DatadogAdminKeySecret at {path_of(admin)!r}, {where}",
             f"an admin secret of {here}: {cannot_refer(where)}; build the admin in {here}, or import it with "
             "DatadogAdminKeySecret.from_admin_secret_attributes(...)",
+        )
+
+
+KEYS_ROLE_READS_TWO_ADMINS = "keysRoleReadsTwoAdmins"
+
+
+def _warn_if_role_reads_another_admin(problems: Problems, role: object, admin: object) -> None:
+    """A keys role shared by the keys of two admins lets each key's rotation read both admin secrets."""
+    other = role._other_admin_read(admin) if isinstance(role, DatadogRotationRole) else None
+    if isinstance(other, Construct):  # an admin secret construct of this library
+        problems.warn(
+            KEYS_ROLE_READS_TWO_ADMINS,
+            f"`{problems.name('rotation_role')}` already rotates keys of the admin secret at {path_of(other)!r}: "
+            "shared with the keys of this admin, every rotation it runs may read both admin secrets (each "
+            "admin's keys can create and delete keys in its Datadog organisation). Give the keys of each admin "
+            "a DatadogRotationRole of their own.",
         )
 
 
@@ -168,6 +185,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         # An imported admin knows its schedule only when given one (it warns otherwise).
         rendered = check_child_rotation(problems, "rotation", rotation, getattr(admin, "_checked_rotation", None))
         owner = check_key(problems, validate)
+        _warn_if_role_reads_another_admin(problems, options.rotation_role, admin)
         problems.raise_if_any(self)
         assert rendered is not None
         return CheckedKey(rotation, rendered, service_account_id=owner)
@@ -197,6 +215,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         admin_key = admin.encryption_key
         self._wait_for(
             self._rotation_role._grant_admin_read(
+                admin,
                 admin_arn,
                 arn_length=admin_arn_length(self, admin),
                 key_arn=key_arn_of(admin_key),

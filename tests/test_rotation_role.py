@@ -838,3 +838,41 @@ def test_a_family_that_failed_once_its_admin_was_built_leaves_the_reader_check_a
         )
     )
     assert reader_warnings(second) == {}
+
+
+def test_a_keys_role_shared_by_the_keys_of_two_admins_warns_on_the_keys_of_the_second() -> None:
+    """Each key's rotation may read every admin the role reads for any of its keys (the grants are
+    per role): one admin's keys only stay silent."""
+    from aws_cdk.assertions import Annotations
+
+    from ddsecrets_constructs._child_secret import KEYS_ROLE_READS_TWO_ADMINS
+
+    _, stack = new_stack()
+    first = DatadogAdminKeySecret(stack, "First", **admin_props(stack))
+    second = DatadogAdminKeySecret.from_admin_secret_attributes(
+        stack, "Second", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+    )
+    role = DatadogRotationRole(stack, "Keys")
+    for name, admin in (("A", first), ("B", first), ("C", second), ("D", second)):
+        DatadogApiKeySecret(
+            stack, name, admin=admin, api_key=param(stack, name), api_key_id=api_key_id(stack), rotation_role=role
+        )
+    warned = {
+        entry.id: str(entry.entry.data)
+        for entry in Annotations.from_stack(stack).find_warning(
+            "*", Match.string_like_regexp(KEYS_ROLE_READS_TWO_ADMINS)
+        )
+    }
+    assert list(warned) == ["/TestStack/C", "/TestStack/D"]
+    assert warned["/TestStack/C"].startswith(
+        "`rotation_role` already rotates keys of the admin secret at 'TestStack/First': shared with the keys of this "
+        "admin, every rotation it runs may read both admin secrets"
+    )
+    read = [
+        statement["Resource"]
+        for policy in Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Sid") == "ReadDatadogAdminSecrets"
+    ]
+    (admins,) = read  # what it warns of: one statement of the role reads both admins
+    assert len(admins) == 2
