@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from aws_cdk import SecretValue, Stack
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -22,7 +23,7 @@ from ._secret_base import (
 )
 from ._secret_props import check_flag, check_rotation
 from ._secret_string import Field
-from ._stack_facts import cannot_refer, elsewhere, facts_of, path_of, same_stack, where_it_must_be
+from ._stack_facts import cannot_refer, check_reachable, elsewhere, facts_of, path_of, same_stack, where_it_must_be
 from .admin_key import (
     CROSS_ACCOUNT_REASON,
     DatadogAdminKeySecret,
@@ -112,6 +113,23 @@ def _warn_if_role_reads_another_admin(problems: Problems, role: object, admin: o
         )
 
 
+def check_admin_reachable(problems: Problems, user: Construct, admin: object) -> None:
+    """``admin`` as ``user`` would use it: an admin of this app by its App, Stage, account and region
+    (:func:`check_same_environment`); an imported one by the KMS key it was given, which ``user``'s
+    rotation role is granted (a key of another App or Stage fails at synthesis)."""
+    if isinstance(admin, DatadogAdminKeySecret):
+        check_same_environment(problems, user, admin)
+    elif isinstance(admin, ImportedDatadogAdminKeySecret) and isinstance(admin.encryption_key, kms.Key):
+        check_reachable(
+            problems,
+            "admin",
+            admin.encryption_key,
+            user,
+            "KMS key (the imported admin's encryption_key)",
+            instead="the admin imported with encryption_key=kms.Key.from_key_arn(...)",
+        )
+
+
 def admin_arn_length(scope: Construct, admin: IDatadogAdminKeySecret) -> int:
     """Upper bound of the admin secret's resolved ARN, for the readers' IAM size budgets."""
     if isinstance(admin, DatadogAdminKeySecret):  # its ARN is a token: the bound it computed
@@ -176,8 +194,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         problems = Problems()
         validate = check_flag(problems, "validate_key_format", validate_key_format)
         problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED)
-        if isinstance(admin, DatadogAdminKeySecret):
-            check_same_environment(problems, self, admin)
+        check_admin_reachable(problems, self, admin)
         self._check_secret_props(
             problems, options, rotates_admin=False, arn_length=self._estimated_arn_length(options.secret_name)
         )

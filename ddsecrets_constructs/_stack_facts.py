@@ -68,7 +68,7 @@ def facts_of(scope: IConstruct) -> StackFacts:
     """The facts of the stack ``scope`` belongs to."""
     found = _OF_SCOPE.get(scope)
     if found is None:
-        found = _OF_SCOPE[scope] = facts_of_stack(Stack.of(scope))
+        found = _OF_SCOPE[scope] = facts_of_stack(scope if isinstance(scope, Stack) else Stack.of(scope))
     return found
 
 
@@ -117,8 +117,11 @@ def elsewhere(value: IConstruct, user: IConstruct) -> Optional[str]:
     ``"in Stage 'Dr' (this construct: Stage 'Prod')"``; None when it can.
 
     aws_cdk fails at synthesis for a reference from one App to another (CannotReferenceAcrossApps)
-    and from one Stage to another, an App's own stacks counting as a Stage (NoCrossStageDependency):
-    each Stage is a cloud assembly of its own, deployed on its own. The Stage is read only for
+    and from one Stage to another in the same account, an App's own stacks counting as a Stage
+    (NoCrossStageDependency): each Stage is a cloud assembly of its own, deployed on its own. A
+    reference to another account (a deploy-time account counting as one account of its own, as
+    aws_cdk counts it) is read with ``Fn::GetStackOutput`` and synthesizes across Stages: whether
+    it may be used is the caller's check (an admin's account is). The Stage is read only for
     constructs of two stacks (one jsii round trip per stack, kept).
     """
     mine, theirs = facts_of(user), facts_of(value)
@@ -126,6 +129,8 @@ def elsewhere(value: IConstruct, user: IConstruct) -> Optional[str]:
         return None
     if mine.root is not theirs.root:
         return "of another App"
+    if mine.literal_account != theirs.literal_account:
+        return None  # Fn::GetStackOutput, no stack dependency (aws-cdk-lib core/lib/private/refs.ts)
     my_stage, their_stage = _stage_of(mine), _stage_of(theirs)
     if my_stage is their_stage:
         return None
@@ -142,8 +147,8 @@ def cannot_refer(where: str) -> str:
     if where == "of another App":
         return "the constructs of one App cannot refer to those of another"
     return (
-        "a construct cannot refer to one in another Stage, each Stage being a cloud assembly deployed on its own "
-        "(aws_cdk fails at synthesis: NoCrossStageDependency)"
+        "a construct cannot refer to one in another Stage of the same account, each Stage being a cloud assembly "
+        "deployed on its own (aws_cdk fails at synthesis: NoCrossStageDependency)"
     )
 
 

@@ -39,8 +39,8 @@ from ._child_secret import (
     ADMIN_ALLOWED,
     CheckedKey,
     admin_arn_length,
+    check_admin_reachable,
     check_child_rotation,
-    check_same_environment,
 )
 from ._names import claim
 from ._secret_base import check_secret_name, hand_over
@@ -549,8 +549,7 @@ def _check_existing_admin(
             "either `admin=` (an existing admin secret, whose own props stay with it) or the props of a new "
             f"admin secret ({', '.join(f'`{p}`' for p in _ADMIN_PROPS)}), not both",
         )
-    if isinstance(admin, DatadogAdminKeySecret):
-        check_same_environment(problems, family, admin)
+    check_admin_reachable(problems, family, admin)
     return _CheckedAdminSide(
         existing=admin,
         rendered=admin._checked_rotation,

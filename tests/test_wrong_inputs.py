@@ -356,8 +356,8 @@ def _stages() -> tuple[cdk.App, cdk.Stack, cdk.Stack, cdk.Stack]:
 
 
 STAGE_REASON = (
-    "a construct cannot refer to one in another Stage, each Stage being a cloud assembly deployed on its own "
-    "(aws_cdk fails at synthesis: NoCrossStageDependency)"
+    "a construct cannot refer to one in another Stage of the same account, each Stage being a cloud assembly "
+    "deployed on its own (aws_cdk fails at synthesis: NoCrossStageDependency)"
 )
 
 
@@ -421,7 +421,7 @@ def test_an_admin_role_key_topic_or_secret_of_another_stage_is_refused_naming_bo
 
 
 def test_a_key_parameter_of_another_stage_or_app_is_refused() -> None:
-    """A key parameter of another stack of the same Stage only warns (keyInStackExport)."""
+    """(One of another stack of the same Stage only warns keyInStackExport: tests/test_key_material.py.)"""
     _, top, prod, dr = _stages()
     _, other_app = new_stack()
     for source, where in (
@@ -467,6 +467,61 @@ def test_a_consumer_of_another_stage_is_refused_and_an_imported_role_is_not() ->
     assert role.node.try_find_child("DefaultPolicy") is None  # nothing granted
     imported = iam.Role.from_role_arn(dr, "Imported", f"arn:aws:iam::{ACCOUNT}:role/reader", mutable=False)
     secret.grant_read(imported)  # grants nothing, as aws_cdk's own grant to an immutable role: not refused
+
+
+def test_an_imported_admins_key_of_another_stage_or_app_is_refused_where_a_key_uses_it() -> None:
+    """The import alone synthesizes; each key's rotation role is granted the admin's key."""
+    from aws_cdk import aws_kms as kms
+
+    _, _, prod, dr = _stages()
+    _, other_app = new_stack()
+    for source, where in (
+        (
+            prod,
+            f"'Prod/Datadog/Kms', in Stage 'Prod' (this construct: Stage 'Dr'); one of the same Stage ({STAGE_REASON})",
+        ),
+        (other_app, "'TestStack/Kms', of another App; one of this app (the constructs of one App cannot refer to"),
+    ):
+        imported = DatadogAdminKeySecret.from_admin_secret_attributes(
+            dr,
+            f"Imported{source.node.path.replace('/', '')}",
+            secret_complete_arn=ADMIN_ARN,
+            service_account_id=SERVICE_ACCOUNT,
+            encryption_key=kms.Key(source, "Kms"),
+        )
+        for construct_id, build in (
+            ("ApiKey", DatadogApiKeySecret),
+            ("Datadog", DatadogManagedSecrets),
+        ):
+            props = (
+                {"api_key": param(dr, "Key"), "api_key_id": api_key_id(dr)}
+                if build is DatadogApiKeySecret
+                else {
+                    "application_keys": {"ci": ApplicationKeySpec(app_key=param(dr, "Ci"), app_key_id=app_key_id(dr))}
+                }
+            )
+            with pytest.raises(DdSecretsValidationError) as caught:
+                build(dr, construct_id, admin=imported, **props)
+            message = str(caught.value)
+            assert f"`admin`: got the KMS key (the imported admin's encryption_key) at {where}" in message
+            assert message.endswith("or the admin imported with encryption_key=kms.Key.from_key_arn(...)")
+
+
+def test_a_reference_to_another_account_across_stages_is_accepted_as_aws_cdk_synthesizes_it() -> None:
+    """aws_cdk reads another account's value with Fn::GetStackOutput, adding no stack dependency:
+    no NoCrossStageDependency, so nothing to refuse (found by review: the first version refused it)."""
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+
+    app = cdk.App()
+    dr = cdk.Stack(cdk.Stage(app, "Dr", env=cdk.Environment(account="222222222222", region=REGION)), "Datadog")
+    shared = cdk.Stack(cdk.Stage(app, "Shared", env=cdk.Environment(account=ACCOUNT, region=REGION)), "Keys")
+    key = kms.Key(shared, "Kms")
+    family = DatadogManagedSecrets(dr, "Family", **admin_props(dr), encryption_key=key)
+    DatadogRotationAlerts(dr, "Alerts", secrets=[family.admin], topic=sns.Topic(dr, "Topic", master_key=key))
+    stacks = {s.stack_name: s for s in app.synth().stacks_recursively}
+    assert stacks["Shared-Keys"].template["Outputs"]  # what the consumer reads with Fn::GetStackOutput
+    assert stacks["Dr-Datadog"].template["Resources"]
 
 
 def test_aws_cdk_fails_at_synthesis_for_a_reference_across_stages() -> None:
