@@ -23,7 +23,16 @@ from ._secret_base import (
 )
 from ._secret_props import check_flag, check_rotation
 from ._secret_string import Field
-from ._stack_facts import cannot_refer, check_reachable, elsewhere, facts_of, path_of, same_stack, where_it_must_be
+from ._stack_facts import (
+    cannot_refer,
+    check_reachable,
+    elsewhere,
+    facts_of,
+    path_of,
+    same_environment,
+    same_stack,
+    where_it_must_be,
+)
 from .admin_key import (
     CROSS_ACCOUNT_REASON,
     DatadogAdminKeySecret,
@@ -69,9 +78,12 @@ def check_child_rotation(
     return rendered
 
 
-def check_same_environment(problems: Problems, child: Construct, admin: DatadogAdminKeySecret) -> None:
-    """Refuse an admin in another account or region than the child, or else of another App or Stage
-    (said only when the account and region are the same: importing the admin would not do otherwise)."""
+def check_same_environment(
+    problems: Problems, child: Construct, admin: DatadogAdminKeySecret, *, refers: bool = True
+) -> None:
+    """Refuse an admin in another account or region than the child, or else of another App, or of
+    another Stage when ``child`` refers to it (said only when the account and region are the same:
+    importing the admin would not do otherwise). A family without keys does not refer to its admin."""
     where = elsewhere(admin, child)
     if where is None and same_stack(child, admin):
         return  # one stack: one account and region
@@ -87,7 +99,7 @@ def check_same_environment(problems: Problems, child: Construct, admin: DatadogA
                 f"the admin secret at {admin.node.path!r}, in {what} {b!r} (this stack: {a!r})",
                 f"an admin secret in the same account and region: {CROSS_ACCOUNT_REASON}",
             )
-    if where is not None and len(problems) == found:
+    if where is not None and len(problems) == found and (refers or where == "of another App"):
         here = where_it_must_be(where)
         problems.add(
             "admin",
@@ -100,9 +112,13 @@ def check_same_environment(problems: Problems, child: Construct, admin: DatadogA
 KEYS_ROLE_READS_TWO_ADMINS = "keysRoleReadsTwoAdmins"
 
 
-def _warn_if_role_reads_another_admin(problems: Problems, role: object, admin: object) -> None:
+def _warn_if_role_reads_another_admin(problems: Problems, child: Construct, role: object, admin: object) -> None:
     """A keys role shared by the keys of two admins lets each key's rotation read both admin secrets."""
-    other = role._other_admin_read(admin) if isinstance(role, DatadogRotationRole) else None
+    if not isinstance(role, DatadogRotationRole) or not isinstance(
+        admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret)
+    ):
+        return
+    other = role._other_admin_read(admin_arn_for(child, admin))
     if isinstance(other, Construct):  # an admin secret construct of this library
         problems.warn(
             KEYS_ROLE_READS_TWO_ADMINS,
@@ -113,13 +129,15 @@ def _warn_if_role_reads_another_admin(problems: Problems, role: object, admin: o
         )
 
 
-def check_admin_reachable(problems: Problems, user: Construct, admin: object) -> None:
+def check_admin_reachable(problems: Problems, user: Construct, admin: object, *, refers: bool = True) -> None:
     """``admin`` as ``user`` would use it: an admin of this app by its App, Stage, account and region
     (:func:`check_same_environment`); an imported one by the KMS key it was given, which ``user``'s
-    rotation role is granted (a key of another App or Stage fails at synthesis)."""
+    rotation role is granted (a key of another App or Stage fails at synthesis). ``refers``: whether
+    ``user`` refers to the admin (a family without keys does not: what it could not refer to is
+    accepted, as it synthesizes)."""
     if isinstance(admin, DatadogAdminKeySecret):
-        check_same_environment(problems, user, admin)
-    elif isinstance(admin, ImportedDatadogAdminKeySecret) and isinstance(admin.encryption_key, kms.Key):
+        check_same_environment(problems, user, admin, refers=refers)
+    elif refers and isinstance(admin, ImportedDatadogAdminKeySecret) and isinstance(admin.encryption_key, kms.Key):
         check_reachable(
             problems,
             "admin",
@@ -128,6 +146,11 @@ def check_admin_reachable(problems: Problems, user: Construct, admin: object) ->
             "KMS key (the imported admin's encryption_key)",
             instead="the admin imported with encryption_key=kms.Key.from_key_arn(...)",
         )
+
+
+def admin_arn_for(child: Construct, admin: IDatadogAdminKeySecret) -> str:
+    """The admin's ARN as ``child`` names it (its schedule's ``adminSecretArn``, its role's grant)."""
+    return admin._arn_for(child) if isinstance(admin, DatadogAdminKeySecret) else admin.secret_full_arn
 
 
 def admin_arn_length(scope: Construct, admin: IDatadogAdminKeySecret) -> int:
@@ -161,7 +184,12 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         from aws_cdk import aws_ecs as ecs
 
         self._refuse_if_elsewhere("task_definition", task_definition, "task definition")
-        if task_definition is None or same_stack(task_definition, self) or self._secret.encryption_key is None:
+        if (
+            task_definition is None
+            or same_stack(task_definition, self)
+            or self._secret.encryption_key is None
+            or not same_environment(task_definition, self)  # aws_cdk's grant (see grant_read)
+        ):
             return ecs.Secret.from_secrets_manager(self._secret, self.KEY_FIELD)
         self.grant_read(task_definition.obtain_execution_role())
         # The same secret, seen from the task's stack without its key: ECS's own grant then adds
@@ -202,7 +230,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         # An imported admin knows its schedule only when given one (it warns otherwise).
         rendered = check_child_rotation(problems, "rotation", rotation, getattr(admin, "_checked_rotation", None))
         owner = check_key(problems, validate)
-        _warn_if_role_reads_another_admin(problems, options.rotation_role, admin)
+        _warn_if_role_reads_another_admin(problems, self, options.rotation_role, admin)
         problems.raise_if_any(self)
         assert rendered is not None
         return CheckedKey(rotation, rendered, service_account_id=owner)
@@ -227,7 +255,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
             default_description=default_description,
             acknowledge_rotation=acknowledge_rotation,
         )
-        admin_arn = admin._arn_for(self) if isinstance(admin, DatadogAdminKeySecret) else admin.secret_full_arn
+        admin_arn = admin_arn_for(self, admin)
         self._create_rotation(rendered=rendered, rotation=rotation, options=options, admin_secret_arn=admin_arn)
         admin_key = admin.encryption_key
         self._wait_for(

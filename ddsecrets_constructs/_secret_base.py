@@ -26,7 +26,16 @@ from . import _nag
 from ._names import claim
 from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
 from ._secret_string import Field, secret_value_props
-from ._stack_facts import adopt, cannot_refer, check_reachable, elsewhere, facts_of, path_of, same_stack
+from ._stack_facts import (
+    adopt,
+    cannot_refer,
+    check_reachable,
+    elsewhere,
+    facts_of,
+    path_of,
+    same_environment,
+    same_stack,
+)
 from .key_material import fixed_text
 from .rotation import KeyRotation, RenderedRotation
 from .rotation_role import DatadogRotationRole
@@ -182,7 +191,15 @@ class DatadogKeySecretBase(Construct):
         key = self._secret.encryption_key
         principal = grantee.grant_principal
         self._refuse_if_elsewhere("grantee", principal, "principal")
-        if key is None or not isinstance(principal, Construct) or same_stack(principal, self):
+        if (
+            key is None
+            or not isinstance(principal, Construct)
+            or same_stack(principal, self)
+            # Another account or region: aws_cdk's grant writes the secret's resource policy and the
+            # key policy, which such a grant needs (or refuses the grant); ours would name a
+            # partial ARN of a named secret and grant nothing.
+            or not same_environment(principal, self)
+        ):
             return self._secret.grant_read(grantee)
         grant = iam.Grant.add_to_principal(
             grantee=grantee,

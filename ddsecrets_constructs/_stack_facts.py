@@ -112,6 +112,13 @@ def same_stack(a: IConstruct, b: IConstruct) -> bool:
     return facts_of(a).path == facts_of(b).path
 
 
+def same_environment(a: IConstruct, b: IConstruct) -> bool:
+    """Whether ``a`` and ``b`` are in stacks of the same account and region (two environment-agnostic
+    stacks are: aws_cdk compares the deploy-time values as they are written)."""
+    mine, theirs = facts_of(a), facts_of(b)
+    return mine.account == theirs.account and mine.region == theirs.region
+
+
 def elsewhere(value: IConstruct, user: IConstruct) -> Optional[str]:
     """Where ``value`` is when ``user`` cannot refer to it, e.g. ``"of another App"`` or
     ``"in Stage 'Dr' (this construct: Stage 'Prod')"``; None when it can.

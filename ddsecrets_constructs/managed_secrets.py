@@ -209,7 +209,9 @@ class DatadogManagedSecrets(Construct):
             "datadog_organization": datadog_organization,
         }
         if admin is not None:
-            checked_admin = _check_existing_admin(self, problems, admin, own_admin)
+            checked_admin = _check_existing_admin(
+                self, problems, admin, own_admin, has_keys=bool(application_keys or api_keys)
+            )
         else:
             checked_admin = _check_own_admin(self, problems, own_admin, validate_key_format)
         # What checking `key_rotation` skips or warns is said only when a key rotates on it.
@@ -535,9 +537,10 @@ class _CheckedAdminSide:
 
 
 def _check_existing_admin(
-    family: Construct, problems: Problems, admin: object, own_admin: Mapping[str, object]
+    family: Construct, problems: Problems, admin: object, own_admin: Mapping[str, object], *, has_keys: bool
 ) -> _CheckedAdminSide:
-    """``admin=``: an admin secret of the same account and region, and none of the admin props."""
+    """``admin=``: an admin secret of the same account and region, and none of the admin props; one
+    that the family's keys could not refer to (:func:`check_admin_reachable`) only when it has keys."""
     if not problems.check_type("admin", admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret), ADMIN_ALLOWED):
         return _CheckedAdminSide()
     assert isinstance(admin, (DatadogAdminKeySecret, ImportedDatadogAdminKeySecret))
@@ -549,7 +552,7 @@ def _check_existing_admin(
             "either `admin=` (an existing admin secret, whose own props stay with it) or the props of a new "
             f"admin secret ({', '.join(f'`{p}`' for p in _ADMIN_PROPS)}), not both",
         )
-    check_admin_reachable(problems, family, admin)
+    check_admin_reachable(problems, family, admin, refers=has_keys)
     return _CheckedAdminSide(
         existing=admin,
         rendered=admin._checked_rotation,

@@ -212,7 +212,7 @@ class DatadogRotationRole(Construct):
         # e.g. the admin read by every child, is looked up, not searched for in every policy.
         self._granted: dict[tuple[str, str], _Chunk] = {}
         self._get_random_password: Optional[iam.CfnManagedPolicy] = None
-        self._admins_read: list[object] = []  # the admin secrets whose keys this role rotates
+        self._admins_read: dict[str, object] = {}  # ARN as granted -> the admin secret whose keys this role rotates
         if allow_get_random_password:
             # An L1 policy: it has no add_statements, so nothing can join the acknowledged wildcard.
             self._get_random_password = iam.CfnManagedPolicy(
@@ -326,13 +326,13 @@ class DatadogRotationRole(Construct):
         self, admin: object, admin_arn: str, *, arn_length: int, key_arn: Optional[str]
     ) -> list[Construct]:
         """Let a child's rotation read (never write) the admin secret; return the policies it needs."""
-        if not any(read is admin for read in self._admins_read):
-            self._admins_read.append(admin)
+        self._admins_read.setdefault(admin_arn, admin)
         return self._grant(_READ_ADMIN, admin_arn, arn_length, key_arn)
 
-    def _other_admin_read(self, admin: object) -> Optional[object]:
-        """An admin secret other than ``admin`` that this role already reads for the keys it rotates."""
-        return next((read for read in self._admins_read if read is not admin), None)
+    def _other_admin_read(self, admin_arn: str) -> Optional[object]:
+        """An admin secret of another ARN than ``admin_arn`` (as it would be granted) that this role
+        already reads for the keys it rotates (one admin imported twice is one admin)."""
+        return next((read for arn, read in self._admins_read.items() if arn != admin_arn), None)
 
     def _grant(self, grant: _Grant, secret_arn: str, arn_length: int, key_arn: Optional[str]) -> list[Construct]:
         chunk = self._granted.get((grant.sid, secret_arn))

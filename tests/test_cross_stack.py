@@ -110,3 +110,51 @@ def test_fails_when_a_rotation_role_is_in_another_stack() -> None:
         DatadogApiKeySecret(
             stack, "ApiKey", admin=admin, api_key=param(stack, "K"), api_key_id=api_key_id(stack), rotation_role=role
         )
+
+
+def test_a_consumer_in_another_account_gets_aws_cdks_own_grant_the_resource_and_key_policy() -> None:
+    """The same-account path (identity policy only, above) would grant another account nothing: a
+    named secret's ARN seen from there is partial, and no resource or key policy would name the
+    role. aws_cdk's own grant writes both: the library's grant is aws_cdk's there."""
+    from aws_cdk import aws_secretsmanager as secretsmanager
+
+    def reader_statements(side: str) -> dict[str, list[Any]]:
+        app = cdk.App()
+        keys = cdk.Stack(cdk.Stage(app, "Prod", env=cdk.Environment(account=ACCOUNT, region=REGION)), "Keys")
+        other = cdk.Stack(cdk.Stage(app, "Dr", env=cdk.Environment(account="222222222222", region=REGION)), "App")
+        key = kms.Key(keys, "Kms")
+        if side == "library":
+            admin = DatadogAdminKeySecret(keys, "Admin", **admin_props(keys))
+            secret: Any = DatadogApiKeySecret(
+                keys,
+                "ApiKey",
+                admin=admin,
+                api_key=param(keys, "Key"),
+                api_key_id=api_key_id(keys),
+                encryption_key=key,
+                secret_name="dd/api",
+            )
+        else:
+            secret = secretsmanager.Secret(keys, "ApiKey", encryption_key=key, secret_name="dd/api")
+        secret.grant_read(iam.Role(other, "Reader", assumed_by=iam.AccountRootPrincipal(), role_name="reader"))
+        found: dict[str, list[Any]] = {}
+        for stack in app.synth().stacks_recursively:
+            for resource in stack.template["Resources"].values():
+                properties = resource["Properties"]
+                document = (
+                    properties.get("ResourcePolicy") or properties.get("KeyPolicy") or properties.get("PolicyDocument")
+                )
+                if document is not None and resource["Type"] != "AWS::IAM::ManagedPolicy":
+                    found.setdefault(resource["Type"], []).extend(
+                        {k: v for k, v in s.items() if k != "Resource" or resource["Type"] == "AWS::IAM::Policy"}
+                        for s in document["Statement"]
+                        if ":role/reader" in json.dumps(s) or stack.stack_name == "Dr-App"
+                    )
+        return found
+
+    library, plain = reader_statements("library"), reader_statements("aws_cdk")
+    assert library == plain
+    assert library["AWS::SecretsManager::ResourcePolicy"]  # the role, named in the secret's policy
+    assert library["AWS::KMS::Key"]  # and in the key policy
+    (read,) = [s for s in library["AWS::IAM::Policy"] if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert json.dumps(read["Resource"]).endswith('secret:dd/api-??????"]]}')  # any suffix of the name

@@ -876,3 +876,14 @@ def test_a_keys_role_shared_by_the_keys_of_two_admins_warns_on_the_keys_of_the_s
     ]
     (admins,) = read  # what it warns of: one statement of the role reads both admins
     assert len(admins) == 2
+    # One admin imported twice (the same ARN) is one admin: a role of their keys stays silent.
+    _, stack = new_stack()
+    role = DatadogRotationRole(stack, "Keys")
+    for name in ("E", "F"):
+        imported = DatadogAdminKeySecret.from_admin_secret_attributes(
+            stack, f"Admin{name}", secret_complete_arn=ADMIN_ARN, service_account_id=SERVICE_ACCOUNT
+        )
+        DatadogApiKeySecret(
+            stack, name, admin=imported, api_key=param(stack, name), api_key_id=api_key_id(stack), rotation_role=role
+        )
+    assert not Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp(KEYS_ROLE_READS_TWO_ADMINS))

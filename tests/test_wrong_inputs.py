@@ -524,6 +524,24 @@ def test_a_reference_to_another_account_across_stages_is_accepted_as_aws_cdk_syn
     assert stacks["Dr-Datadog"].template["Resources"]
 
 
+def test_a_family_without_keys_may_name_an_admin_of_another_stage_as_it_synthesizes() -> None:
+    """Nothing of a keyless family refers to its admin (5.8.0 accepted these, and they synthesize);
+    its first key would (the tests above)."""
+    from aws_cdk import aws_kms as kms
+
+    app, _, prod, dr = _stages()
+    imported = DatadogAdminKeySecret.from_admin_secret_attributes(
+        dr,
+        "Imported",
+        secret_complete_arn=ADMIN_ARN,
+        service_account_id=SERVICE_ACCOUNT,
+        encryption_key=kms.Key(prod, "Kms"),
+    )
+    DatadogManagedSecrets(dr, "Owned", admin=DatadogAdminKeySecret(prod, "Admin", **admin_props(prod)))
+    DatadogManagedSecrets(dr, "WithImported", admin=imported)
+    assert {s.stack_name for s in app.synth().stacks_recursively} >= {"Prod-Datadog", "Dr-Datadog"}
+
+
 def test_aws_cdk_fails_at_synthesis_for_a_reference_across_stages() -> None:
     """What the refusals above say of aws_cdk, held true."""
     from aws_cdk import aws_kms as kms
