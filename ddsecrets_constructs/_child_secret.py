@@ -178,7 +178,8 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
 
         :param task_definition: the task definition of the container, needed when it is in another
             stack and the secret has a customer-managed key (the grant then goes into the execution
-            role's policy, see :meth:`grant_read`); one of another ``Stage`` or ``App`` is refused.
+            role's policy, see :meth:`grant_read`); one of another ``App``, or of another ``Stage`` of
+            the same account, is refused.
             Default: - the task is in this stack
         """
         from aws_cdk import aws_ecs as ecs

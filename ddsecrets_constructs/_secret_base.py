@@ -183,8 +183,10 @@ class DatadogKeySecretBase(Construct):
         ``kms:EncryptionContext:SecretARN`` = this secret): CDK's default would name it in the key
         policy, a dependency cycle between the two stacks.
 
-        A principal created in another ``Stage`` or ``App`` is refused (aws_cdk fails at synthesis):
-        in its own Stage, import the secret by its ARN and grant from that.
+        A grantee in another account or region gets aws_cdk's own grant (the secret's resource policy
+        and the key policy name it). A principal created in another ``App``, or in another ``Stage``
+        of the same account, is refused (aws_cdk fails at synthesis): in its own Stage, import the
+        secret by its ARN and grant from that.
 
         :param grantee: the principal to grant read access to.
         """

@@ -32,7 +32,8 @@ _LOST = (
 def check_encryption_key(
     problems: Problems, value: object, prop: str = "encryption_key", *, user: Optional[IConstruct] = None
 ) -> None:
-    """A KMS key object; with ``user``, the construct using it, a key created in another App is refused."""
+    """A KMS key object; with ``user``, the construct using it, a key created in another App, or in
+    another Stage of the same account, is refused."""
     if user is not None and isinstance(value, kms.Key):
         check_reachable(
             problems, prop, value, user, "KMS key", instead="the key imported here with kms.Key.from_key_arn(...)"
