@@ -29,7 +29,6 @@ from ._stack_facts import (
     elsewhere,
     facts_of,
     path_of,
-    same_environment,
     same_stack,
     where_it_must_be,
 )
@@ -178,20 +177,17 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
 
         :param task_definition: the task definition of the container, needed when it is in another
             stack and the secret has a customer-managed key (the grant then goes into the execution
-            role's policy, see :meth:`grant_read`); one of another ``App``, or of another ``Stage`` of
-            the same account, is refused.
+            role's policy, see :meth:`grant_read`); with a customer-managed key, one of another account
+            or region is refused, as is one of another ``App`` or of another ``Stage`` of the same
+            account.
             Default: - the task is in this stack
         """
         from aws_cdk import aws_ecs as ecs
 
         self._refuse_if_elsewhere("task_definition", task_definition, "task definition")
-        if (
-            task_definition is None
-            or same_stack(task_definition, self)
-            or self._secret.encryption_key is None
-            or not same_environment(task_definition, self)  # aws_cdk's grant (see grant_read)
-        ):
+        if task_definition is None or same_stack(task_definition, self) or self._secret.encryption_key is None:
             return ecs.Secret.from_secrets_manager(self._secret, self.KEY_FIELD)
+        self._refuse_in_another_environment("task_definition", task_definition, "task definition")
         self.grant_read(task_definition.obtain_execution_role())
         # The same secret, seen from the task's stack without its key: ECS's own grant then adds
         # only GetSecretValue, and nothing names the task's role in the key policy.

@@ -32,8 +32,8 @@ from ._stack_facts import (
     check_reachable,
     elsewhere,
     facts_of,
+    other_environment,
     path_of,
-    same_environment,
     same_stack,
 )
 from .key_material import fixed_text
@@ -183,26 +183,21 @@ class DatadogKeySecretBase(Construct):
         ``kms:EncryptionContext:SecretARN`` = this secret): CDK's default would name it in the key
         policy, a dependency cycle between the two stacks.
 
-        A grantee in another account or region gets aws_cdk's own grant (the secret's resource policy
-        and the key policy name it). A principal created in another ``App``, or in another ``Stage``
-        of the same account, is refused (aws_cdk fails at synthesis): in its own Stage, import the
-        secret by its ARN and grant from that.
+        With a customer-managed key, a principal created in another account or region is refused:
+        this grant writes the KMS permission in the grantee's own policy, which another account's
+        grantee cannot use; give it aws_cdk's own grant, ``x.secret.grant_read(grantee)``, which
+        also writes the secret's resource policy and the key policy. A principal created in another
+        ``App``, or in another ``Stage`` of the same account, is refused (aws_cdk fails at
+        synthesis): in its own Stage, import the secret by its ARN and grant from that.
 
         :param grantee: the principal to grant read access to.
         """
         key = self._secret.encryption_key
         principal = grantee.grant_principal
         self._refuse_if_elsewhere("grantee", principal, "principal")
-        if (
-            key is None
-            or not isinstance(principal, Construct)
-            or same_stack(principal, self)
-            # Another account or region: aws_cdk's grant writes the secret's resource policy and the
-            # key policy, which such a grant needs (or refuses the grant); ours would name a
-            # partial ARN of a named secret and grant nothing.
-            or not same_environment(principal, self)
-        ):
+        if key is None or not isinstance(principal, Construct) or same_stack(principal, self):
             return self._secret.grant_read(grantee)
+        self._refuse_in_another_environment("grantee", principal, "principal")
         grant = iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
@@ -272,6 +267,25 @@ class DatadogKeySecretBase(Construct):
             "(...), with its KMS key) and granted from there",
         )
         problems.raise_if_any(self)
+
+    def _refuse_in_another_environment(self, prop: str, construct: Construct, what: str) -> None:
+        """Refuse a consumer of another account or region for the grant into its own policy (for a
+        secret with a customer-managed key): the ARN it would name is the partial one of a named
+        secret seen from there, and neither the secret's resource policy nor the key policy would
+        name it, as another account needs. Granting it differently would change a granted
+        permission (docs/versioning.md): aws_cdk's own grant is the way."""
+        where = other_environment(construct, self)
+        if where is not None:
+            problems = Problems()
+            problems.add(
+                prop,
+                f"the {what} at {path_of(construct)!r}, {where}",
+                "one of the secret's account and region: this grant writes the KMS permission in the grantee's "
+                "own policy, which cannot reach a secret of another account or region; give it aws_cdk's own "
+                "grant, <secret construct>.secret.grant_read(grantee), which also writes the secret's resource "
+                "policy and the key policy",
+            )
+            problems.raise_if_any(self)
 
     def _check_rotation_role(self, problems: Problems, role: object, *, rotates_admin: bool, arn_length: int) -> None:
         """`rotation_role`: None, or a DatadogRotationRole of this stack that may take this secret.

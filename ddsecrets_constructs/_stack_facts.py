@@ -112,11 +112,17 @@ def same_stack(a: IConstruct, b: IConstruct) -> bool:
     return facts_of(a).path == facts_of(b).path
 
 
-def same_environment(a: IConstruct, b: IConstruct) -> bool:
-    """Whether ``a`` and ``b`` are in stacks of the same account and region (two environment-agnostic
-    stacks are: aws_cdk compares the deploy-time values as they are written)."""
-    mine, theirs = facts_of(a), facts_of(b)
-    return mine.account == theirs.account and mine.region == theirs.region
+def other_environment(value: IConstruct, user: IConstruct) -> Optional[str]:
+    """Where ``value`` is when its stack's account or region is known to differ from ``user``'s
+    (both literal), e.g. ``"in account '2222...' (this stack: '1111...')"``; None otherwise."""
+    mine, theirs = facts_of(user), facts_of(value)
+    for what, a, b in (
+        ("account", mine.literal_account, theirs.literal_account),
+        ("region", mine.literal_region, theirs.literal_region),
+    ):
+        if a is not None and b is not None and a != b:
+            return f"in {what} {b!r} (this stack: {a!r})"
+    return None
 
 
 def elsewhere(value: IConstruct, user: IConstruct) -> Optional[str]:

@@ -112,10 +112,11 @@ def test_fails_when_a_rotation_role_is_in_another_stack() -> None:
         )
 
 
-def test_a_consumer_in_another_account_gets_aws_cdks_own_grant_the_resource_and_key_policy() -> None:
-    """The same-account path (identity policy only, above) would grant another account nothing: a
-    named secret's ARN seen from there is partial, and no resource or key policy would name the
-    role. aws_cdk's own grant writes both: the library's grant is aws_cdk's there."""
+def test_a_consumer_in_another_account_is_refused_and_pointed_to_aws_cdks_own_grant() -> None:
+    """The grant into the consumer's own policy (above) cannot reach another account: a named
+    secret's ARN seen from there is partial, and neither the secret's resource policy nor the key
+    policy would name the role. Refused (it could not work), pointing to aws_cdk's own grant on
+    ``.secret``, which writes the same statements as for aws_cdk's own ``Secret``."""
     from aws_cdk import aws_secretsmanager as secretsmanager
 
     def reader_statements(side: str) -> dict[str, list[Any]]:
@@ -123,9 +124,10 @@ def test_a_consumer_in_another_account_gets_aws_cdks_own_grant_the_resource_and_
         keys = cdk.Stack(cdk.Stage(app, "Prod", env=cdk.Environment(account=ACCOUNT, region=REGION)), "Keys")
         other = cdk.Stack(cdk.Stage(app, "Dr", env=cdk.Environment(account="222222222222", region=REGION)), "App")
         key = kms.Key(keys, "Kms")
+        role = iam.Role(other, "Reader", assumed_by=iam.AccountRootPrincipal(), role_name="reader")
         if side == "library":
             admin = DatadogAdminKeySecret(keys, "Admin", **admin_props(keys))
-            secret: Any = DatadogApiKeySecret(
+            secret = DatadogApiKeySecret(
                 keys,
                 "ApiKey",
                 admin=admin,
@@ -134,9 +136,21 @@ def test_a_consumer_in_another_account_gets_aws_cdks_own_grant_the_resource_and_
                 encryption_key=key,
                 secret_name="dd/api",
             )
+            with pytest.raises(DdSecretsValidationError) as caught:
+                secret.grant_read(role)
+            assert str(caught.value) == (
+                "Prod/Keys/ApiKey: 1 invalid prop:\n  - `grantee`: got the principal at 'Dr/App/Reader', in account "
+                f"'222222222222' (this stack: '{ACCOUNT}'); one of the secret's account and region: this grant writes "
+                "the KMS permission in the grantee's own policy, which cannot reach a secret of another account or "
+                "region; give it aws_cdk's own grant, <secret construct>.secret.grant_read(grantee), which also "
+                "writes the secret's resource policy and the key policy"
+            )
+            task = ecs.FargateTaskDefinition(other, "Task")
+            with pytest.raises(DdSecretsValidationError, match="`task_definition`: got the task definition at"):
+                secret.ecs_secret(task)
+            secret.secret.grant_read(role)  # the way the message names
         else:
-            secret = secretsmanager.Secret(keys, "ApiKey", encryption_key=key, secret_name="dd/api")
-        secret.grant_read(iam.Role(other, "Reader", assumed_by=iam.AccountRootPrincipal(), role_name="reader"))
+            secretsmanager.Secret(keys, "ApiKey", encryption_key=key, secret_name="dd/api").grant_read(role)
         found: dict[str, list[Any]] = {}
         for stack in app.synth().stacks_recursively:
             for resource in stack.template["Resources"].values():
