@@ -178,8 +178,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         :param task_definition: the task definition of the container, needed when it is in another
             stack and the secret has a customer-managed key (the grant then goes into the execution
             role's policy, see :meth:`grant_read`); with a customer-managed key, one of another account
-            or region is refused, as is one of another ``App`` or of another ``Stage`` of the same
-            account.
+            is refused, as is one of another ``App`` or of another ``Stage`` of the same account.
             Default: - the task is in this stack
         """
         from aws_cdk import aws_ecs as ecs
@@ -187,7 +186,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         self._refuse_if_elsewhere("task_definition", task_definition, "task definition")
         if task_definition is None or same_stack(task_definition, self) or self._secret.encryption_key is None:
             return ecs.Secret.from_secrets_manager(self._secret, self.KEY_FIELD)
-        self._refuse_in_another_environment("task_definition", task_definition, "task definition")
+        self._refuse_in_another_account("task_definition", task_definition, "task definition")
         self.grant_read(task_definition.obtain_execution_role())
         # The same secret, seen from the task's stack without its key: ECS's own grant then adds
         # only GetSecretValue, and nothing names the task's role in the key policy.

@@ -32,7 +32,7 @@ from ._stack_facts import (
     check_reachable,
     elsewhere,
     facts_of,
-    other_environment,
+    other_account,
     path_of,
     same_stack,
 )
@@ -183,12 +183,12 @@ class DatadogKeySecretBase(Construct):
         ``kms:EncryptionContext:SecretARN`` = this secret): CDK's default would name it in the key
         policy, a dependency cycle between the two stacks.
 
-        With a customer-managed key, a principal created in another account or region is refused:
-        this grant writes the KMS permission in the grantee's own policy, which another account's
-        grantee cannot use; give it aws_cdk's own grant, ``x.secret.grant_read(grantee)``, which
-        also writes the secret's resource policy and the key policy. A principal created in another
-        ``App``, or in another ``Stage`` of the same account, is refused (aws_cdk fails at
-        synthesis): in its own Stage, import the secret by its ARN and grant from that.
+        With a customer-managed key, a principal created in another account is refused: this grant
+        writes the grantee's own policy only, and another account needs the secret's resource policy
+        and the key policy to name it; aws_cdk's own grant, ``x.secret.grant_read(grantee)``, writes
+        them (for a secret with a ``secret_name`` and a grantee with a physical name). A principal
+        created in another ``App``, or in another ``Stage`` of the same account, is refused (aws_cdk
+        fails at synthesis): in its own Stage, import the secret by its ARN and grant from that.
 
         :param grantee: the principal to grant read access to.
         """
@@ -197,7 +197,7 @@ class DatadogKeySecretBase(Construct):
         self._refuse_if_elsewhere("grantee", principal, "principal")
         if key is None or not isinstance(principal, Construct) or same_stack(principal, self):
             return self._secret.grant_read(grantee)
-        self._refuse_in_another_environment("grantee", principal, "principal")
+        self._refuse_in_another_account("grantee", principal, "principal")
         grant = iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
@@ -268,22 +268,23 @@ class DatadogKeySecretBase(Construct):
         )
         problems.raise_if_any(self)
 
-    def _refuse_in_another_environment(self, prop: str, construct: Construct, what: str) -> None:
-        """Refuse a consumer of another account or region for the grant into its own policy (for a
-        secret with a customer-managed key): the ARN it would name is the partial one of a named
-        secret seen from there, and neither the secret's resource policy nor the key policy would
-        name it, as another account needs. Granting it differently would change a granted
-        permission (docs/versioning.md): aws_cdk's own grant is the way."""
-        where = other_environment(construct, self)
+    def _refuse_in_another_account(self, prop: str, construct: Construct, what: str) -> None:
+        """Refuse a consumer of another account for the grant into its own policy (for a secret with
+        a customer-managed key): another account needs the secret's resource policy and the key
+        policy to name it, which that grant does not write, so it could not work. Granting it
+        differently would change a granted permission (docs/versioning.md): aws_cdk's own grant is
+        the way. (Another region of the same account is not refused: with the consumer stack's
+        ``cross_region_references`` that grant works.)"""
+        where = other_account(construct, self)
         if where is not None:
             problems = Problems()
             problems.add(
                 prop,
                 f"the {what} at {path_of(construct)!r}, {where}",
-                "one of the secret's account and region: this grant writes the KMS permission in the grantee's "
-                "own policy, which cannot reach a secret of another account or region; give it aws_cdk's own "
-                "grant, <secret construct>.secret.grant_read(grantee), which also writes the secret's resource "
-                "policy and the key policy",
+                "one of the secret's account: this grant writes the grantee's own policy only, and another "
+                "account needs the secret's resource policy and the key policy to name the grantee; give it "
+                "aws_cdk's own grant, <secret construct>.secret.grant_read(grantee), which writes them (aws_cdk "
+                "needs the secret's secret_name and a physical name for the grantee)",
             )
             problems.raise_if_any(self)
 

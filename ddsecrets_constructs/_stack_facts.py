@@ -112,16 +112,12 @@ def same_stack(a: IConstruct, b: IConstruct) -> bool:
     return facts_of(a).path == facts_of(b).path
 
 
-def other_environment(value: IConstruct, user: IConstruct) -> Optional[str]:
-    """Where ``value`` is when its stack's account or region is known to differ from ``user``'s
-    (both literal), e.g. ``"in account '2222...' (this stack: '1111...')"``; None otherwise."""
-    mine, theirs = facts_of(user), facts_of(value)
-    for what, a, b in (
-        ("account", mine.literal_account, theirs.literal_account),
-        ("region", mine.literal_region, theirs.literal_region),
-    ):
-        if a is not None and b is not None and a != b:
-            return f"in {what} {b!r} (this stack: {a!r})"
+def other_account(value: IConstruct, user: IConstruct) -> Optional[str]:
+    """Where ``value`` is when its stack's account is known to differ from ``user``'s (both
+    literal), e.g. ``"in account '2222...' (this stack: '1111...')"``; None otherwise."""
+    mine, theirs = facts_of(user).literal_account, facts_of(value).literal_account
+    if mine is not None and theirs is not None and mine != theirs:
+        return f"in account {theirs!r} (this stack: {mine!r})"
     return None
 
 

@@ -112,6 +112,43 @@ def test_fails_when_a_rotation_role_is_in_another_stack() -> None:
         )
 
 
+def test_a_consumer_in_another_region_of_the_account_keeps_the_grant_into_its_own_policy() -> None:
+    """With ``cross_region_references`` aws_cdk gives the consumer the secret's and the key's real
+    ARNs (an export reader): the grant into its own policy works there, as in 5.8.0, and is not
+    refused (found by review: a first version refused every other region)."""
+    app = cdk.App()
+    keys = cdk.Stack(app, "Keys", env=ENV)
+    other = cdk.Stack(
+        app, "Other", env=cdk.Environment(account=ACCOUNT, region="us-east-1"), cross_region_references=True
+    )
+    admin = DatadogAdminKeySecret(keys, "Admin", **admin_props(keys))
+    secret = DatadogApiKeySecret(
+        keys,
+        "ApiKey",
+        admin=admin,
+        api_key=param(keys, "Key"),
+        api_key_id=api_key_id(keys),
+        encryption_key=kms.Key(keys, "Kms"),
+    )
+    secret.grant_read(iam.Role(other, "Reader", assumed_by=iam.AccountRootPrincipal()))
+    task = ecs.FargateTaskDefinition(other, "Task")
+    task.add_container(
+        "agent", image=ecs.ContainerImage.from_registry("datadog/agent"), secrets={"K": secret.ecs_secret(task)}
+    )
+    (template,) = [s.template for s in app.synth().stacks if s.stack_name == "Other"]
+    policies = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    assert len(policies) == 2  # the reader's and the task's execution role's
+    for policy in policies:
+        (read,) = [
+            s
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+            if "secretsmanager:GetSecretValue" in s["Action"]
+        ]
+        assert "Fn::GetAtt" in read["Resource"]  # the secret's real ARN, read from its region
+        (decrypt,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "kms:Decrypt"]
+        assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == f"secretsmanager.{REGION}.amazonaws.com"
+
+
 def test_a_consumer_in_another_account_is_refused_and_pointed_to_aws_cdks_own_grant() -> None:
     """The grant into the consumer's own policy (above) cannot reach another account: a named
     secret's ARN seen from there is partial, and neither the secret's resource policy nor the key
@@ -140,10 +177,11 @@ def test_a_consumer_in_another_account_is_refused_and_pointed_to_aws_cdks_own_gr
                 secret.grant_read(role)
             assert str(caught.value) == (
                 "Prod/Keys/ApiKey: 1 invalid prop:\n  - `grantee`: got the principal at 'Dr/App/Reader', in account "
-                f"'222222222222' (this stack: '{ACCOUNT}'); one of the secret's account and region: this grant writes "
-                "the KMS permission in the grantee's own policy, which cannot reach a secret of another account or "
-                "region; give it aws_cdk's own grant, <secret construct>.secret.grant_read(grantee), which also "
-                "writes the secret's resource policy and the key policy"
+                f"'222222222222' (this stack: '{ACCOUNT}'); one of the secret's account: this grant writes the "
+                "grantee's own policy only, and another account needs the secret's resource policy and the key "
+                "policy to name the grantee; give it aws_cdk's own grant, <secret construct>.secret.grant_read("
+                "grantee), which writes them (aws_cdk needs the secret's secret_name and a physical name for the "
+                "grantee)"
             )
             task = ecs.FargateTaskDefinition(other, "Task")
             with pytest.raises(DdSecretsValidationError, match="`task_definition`: got the task definition at"):
