@@ -91,3 +91,17 @@ def run_cli(*argv: str) -> Run:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), stdout=out, stderr=err)
     return Run(code, out.getvalue(), err.getvalue())
+
+
+def assumed_session(role_arn: str, region: str) -> Any:
+    """A boto3 session with the credentials of ``role_arn``, assumed as ``cdk deploy`` assumes a
+    stack's deploy role (boto3 imported here: the minimal test venv has none)."""
+    import boto3
+
+    credentials = boto3.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="test")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )

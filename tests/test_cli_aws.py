@@ -28,6 +28,7 @@ from tests.cli_support import (
     STAGE_ACCOUNTS,
     STAGE_STACK,
     Run,
+    assumed_session,
     example_assembly,
     run_cli,
     stage_assembly,
@@ -695,13 +696,7 @@ def test_guard_reads_a_stack_of_another_account_through_its_deploy_role_as_cdk_d
         if "assumeRoleArn" in a.get("properties", {})
     )
     role = role.replace("${AWS::Partition}", "aws")
-    credentials = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
-    in_dr = boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
-    )
+    in_dr = assumed_session(role, REGION)
     assert in_dr.client("sts").get_caller_identity()["Account"] == STAGE_ACCOUNTS["Dr"]
     template = json.loads(template_file.read_text())
     in_dr.client("ssm").put_parameter(

@@ -112,6 +112,20 @@ def test_fails_when_a_rotation_role_is_in_another_stack() -> None:
         )
 
 
+def keyed_api_key(keys: cdk.Stack, key: kms.IKey, **options: Any) -> DatadogApiKeySecret:
+    """An API key of ``keys``, encrypted with ``key``, with an admin of its own."""
+    admin = DatadogAdminKeySecret(keys, "Admin", **admin_props(keys))
+    return DatadogApiKeySecret(
+        keys,
+        "ApiKey",
+        admin=admin,
+        api_key=param(keys, "Key"),
+        api_key_id=api_key_id(keys),
+        encryption_key=key,
+        **options,
+    )
+
+
 def test_a_consumer_in_another_region_of_the_account_keeps_the_grant_into_its_own_policy() -> None:
     """With ``cross_region_references`` aws_cdk gives the consumer the secret's and the key's real
     ARNs (an export reader): the grant into its own policy works there, as in 5.8.0, and is not
@@ -121,15 +135,7 @@ def test_a_consumer_in_another_region_of_the_account_keeps_the_grant_into_its_ow
     other = cdk.Stack(
         app, "Other", env=cdk.Environment(account=ACCOUNT, region="us-east-1"), cross_region_references=True
     )
-    admin = DatadogAdminKeySecret(keys, "Admin", **admin_props(keys))
-    secret = DatadogApiKeySecret(
-        keys,
-        "ApiKey",
-        admin=admin,
-        api_key=param(keys, "Key"),
-        api_key_id=api_key_id(keys),
-        encryption_key=kms.Key(keys, "Kms"),
-    )
+    secret = keyed_api_key(keys, kms.Key(keys, "Kms"))
     secret.grant_read(iam.Role(other, "Reader", assumed_by=iam.AccountRootPrincipal()))
     task = ecs.FargateTaskDefinition(other, "Task")
     task.add_container(
@@ -163,16 +169,7 @@ def test_a_consumer_in_another_account_is_refused_and_pointed_to_aws_cdks_own_gr
         key = kms.Key(keys, "Kms")
         role = iam.Role(other, "Reader", assumed_by=iam.AccountRootPrincipal(), role_name="reader")
         if side == "library":
-            admin = DatadogAdminKeySecret(keys, "Admin", **admin_props(keys))
-            secret = DatadogApiKeySecret(
-                keys,
-                "ApiKey",
-                admin=admin,
-                api_key=param(keys, "Key"),
-                api_key_id=api_key_id(keys),
-                encryption_key=key,
-                secret_name="dd/api",
-            )
+            secret = keyed_api_key(keys, key, secret_name="dd/api")
             with pytest.raises(DdSecretsValidationError) as caught:
                 secret.grant_read(role)
             assert str(caught.value) == (

@@ -17,7 +17,7 @@ from ddsecrets_constructs.admin_key import CROSS_ACCOUNT_REASON
 from ddsecrets_constructs.key_material import API_KEY, APP_KEY
 from examples.multi_account_app import ENVIRONMENTS, TEAMS, DatadogEnvironment, build_app
 from examples.shared_admin_stacks import TeamKeysStack
-from tests.cli_support import Run, run_cli
+from tests.cli_support import Run, assumed_session, run_cli
 from tests.test_examples import KEY_SHAPES, app_context, by_type
 
 
@@ -144,7 +144,6 @@ def test_ddsecrets_guard_selects_each_environments_stack_by_construct_path_in_it
     stack in its stage's nested assembly, assumes its deploy role and reads it by its CloudFormation
     name in its own account and region. ProdEu-Security deployed there is compared (a new service
     account id would write its SecretString again); every other stack is not deployed yet."""
-    import boto3
 
     from tests.fake_aws import ACCOUNT
     from tests.test_cli_preflight import IDS, KEYS
@@ -159,13 +158,7 @@ def test_ddsecrets_guard_selects_each_environments_stack_by_construct_path_in_it
     # ProdEu-Security deployed in ProdEu's account and region, as cdk deploy would (through the deploy role).
     account, region = ENVIRONMENTS["ProdEu"]
     role = f"arn:aws:iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-{region}"
-    credentials = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
-    in_prod_eu = boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-    )
+    in_prod_eu = assumed_session(role, region)
     in_prod_eu.client("ssm").put_parameter(
         Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String", Overwrite=True
     )
