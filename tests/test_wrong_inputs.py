@@ -443,6 +443,7 @@ def test_a_key_parameter_of_another_stage_or_app_is_refused() -> None:
 def test_a_consumer_of_another_stage_is_refused_and_an_imported_role_is_not() -> None:
     from aws_cdk import aws_ecs as ecs
     from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
 
     _, _, prod, dr = _stages()
     admin = DatadogAdminKeySecret(prod, "Admin", **admin_props(prod))
@@ -467,6 +468,17 @@ def test_a_consumer_of_another_stage_is_refused_and_an_imported_role_is_not() ->
     assert role.node.try_find_child("DefaultPolicy") is None  # nothing granted
     imported = iam.Role.from_role_arn(dr, "Imported", f"arn:aws:iam::{ACCOUNT}:role/reader", mutable=False)
     secret.grant_read(imported)  # grants nothing, as aws_cdk's own grant to an immutable role: not refused
+    # What is checked is the principal the grant writes to, not the grantee: a function of the other Stage
+    # whose role is that imported one refers to nothing there.
+    function = lambda_.Function(
+        dr,
+        "Function",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="i.h",
+        code=lambda_.Code.from_inline("x"),
+        role=imported,
+    )
+    secret.grant_read(function)  # not refused
 
 
 def test_an_imported_admins_key_of_another_stage_or_app_is_refused_where_a_key_uses_it() -> None:
