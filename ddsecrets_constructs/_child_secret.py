@@ -16,18 +16,16 @@ if TYPE_CHECKING:  # imported where used: aws_ecs is 0.14 s of every synth that 
 
 from . import _iam_budget as budget
 from . import defaults
-from ._secret_base import (
-    DatadogKeySecretBase,
-    SecretOptions,
-    key_arn_of,
-)
-from ._secret_props import check_flag, check_rotation
+from ._secret_base import DatadogKeySecretBase, SecretOptions
+from ._secret_props import check_flag, check_rotation, key_arn_of
 from ._secret_string import Field
 from ._stack_facts import (
+    MIXED_ENVIRONMENT_REASON,
     cannot_refer,
     check_reachable,
     elsewhere,
     facts_of,
+    mixed_environment,
     path_of,
     same_stack,
     where_it_must_be,
@@ -40,6 +38,7 @@ from .admin_key import (
 )
 from .rotation import KeyRotation, RenderedRotation, check_windows_apart
 from .rotation_role import DatadogRotationRole
+from .site import DatadogSite
 from .validation import Problems, is_unresolved
 
 ADMIN_ALLOWED = (
@@ -67,13 +66,19 @@ class CheckedKey:
 
 
 def check_child_rotation(
-    problems: Problems, prop: str, rotation: KeyRotation, admin_rotation: Optional[RenderedRotation]
+    problems: Problems,
+    prop: str,
+    rotation: KeyRotation,
+    admin_rotation: Optional[RenderedRotation],
+    *,
+    given: bool = True,
 ) -> Optional[RenderedRotation]:
-    """Check a child's schedule, and that its windows stay an hour away from its admin's."""
+    """Check a child's schedule, and that its windows stay an hour away from its admin's
+    (``given``: False for the default of a prop that was not given)."""
     if not check_rotation(problems, prop, rotation):
         return None
     rendered = rotation._render(problems, prop)
-    check_windows_apart(problems, prop, rendered, admin_rotation)
+    check_windows_apart(problems, prop, rendered, admin_rotation, given=given)
     return rendered
 
 
@@ -87,6 +92,16 @@ def check_same_environment(
     if where is None and same_stack(child, admin):
         return  # one stack: one account and region
     found = len(problems)
+    mixed = mixed_environment(admin, child) if refers else None
+    if mixed is not None:
+        problems.add(
+            "admin",
+            f"the admin secret at {path_of(admin)!r}, {mixed}",
+            f"an admin secret in a stack of the same env: {MIXED_ENVIRONMENT_REASON}, and the keys' rotation role "
+            "could not read the admin; give both stacks the same env (the same account and region, or neither), "
+            "or import the admin by its full ARN with DatadogAdminKeySecret.from_admin_secret_attributes(...)",
+        )
+        return
     mine, theirs = facts_of(child), facts_of(admin)
     for what, a, b in (("account", mine.account, theirs.account), ("region", mine.region, theirs.region)):
         if is_unresolved(a) or is_unresolved(b):
@@ -177,8 +192,10 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
 
         :param task_definition: the task definition of the container, needed when it is in another
             stack and the secret has a customer-managed key (the grant then goes into the execution
-            role's policy, see :meth:`grant_read`); with a customer-managed key, one of another account
-            is refused, as is one of another ``App`` or of another ``Stage`` of the same account.
+            role's policy, see :meth:`grant_read`); with a customer-managed key, one of another account,
+            or of a stack whose account or region is a deploy-time value where this secret's is not (or
+            the other way round), is refused, as is one of another ``App`` or of another ``Stage`` of
+            the same account.
             Default: - the task is in this stack
         """
         from aws_cdk import aws_ecs as ecs
@@ -186,7 +203,7 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         self._refuse_if_elsewhere("task_definition", task_definition, "task definition")
         if task_definition is None or same_stack(task_definition, self) or self._secret.encryption_key is None:
             return ecs.Secret.from_secrets_manager(self._secret, self.KEY_FIELD)
-        self._refuse_in_another_account("task_definition", task_definition, "task definition")
+        self._refuse_consumer_out_of_reach("task_definition", task_definition, "task definition")
         self.grant_read(task_definition.obtain_execution_role())
         # The same secret, seen from the task's stack without its key: ECS's own grant then adds
         # only GetSecretValue, and nothing names the task's role in the key policy.
@@ -202,6 +219,25 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
     def admin(self) -> IDatadogAdminKeySecret:
         """The admin secret whose keys rotate this one."""
         return self._admin
+
+    @property
+    def site(self) -> DatadogSite:
+        """The Datadog site of this key, its admin's (``.value`` is the string, e.g. ``"datadoghq.eu"``),
+        for its consumers: a key is valid on its own site only, and a consumer not told it sends to
+        ``datadoghq.com``. Raises :class:`DdSecretsValidationError` for an admin imported without
+        ``site``."""
+        site = self._admin.site
+        if site is None:
+            problems = Problems()
+            problems.add(
+                "admin",
+                f"the admin imported at {path_of(self._admin)!r} without site",
+                "an admin whose site is known: import it with DatadogAdminKeySecret.from_admin_secret_attributes("
+                "..., site=DatadogSite.EU1) (its keys' site), or read the site where the admin is made",
+            )
+            problems.raise_if_any(self)
+        assert site is not None
+        return site
 
     def _check_props(
         self,
@@ -222,9 +258,12 @@ class DatadogChildKeySecretBase(DatadogKeySecretBase):
         self._check_secret_props(
             problems, options, rotates_admin=False, arn_length=self._estimated_arn_length(options.secret_name)
         )
+        given = rotation is not None
         rotation = rotation if rotation is not None else defaults.KEY_ROTATION
         # An imported admin knows its schedule only when given one (it warns otherwise).
-        rendered = check_child_rotation(problems, "rotation", rotation, getattr(admin, "_checked_rotation", None))
+        rendered = check_child_rotation(
+            problems, "rotation", rotation, getattr(admin, "_checked_rotation", None), given=given
+        )
         owner = check_key(problems, validate)
         _warn_if_role_reads_another_admin(problems, self, options.rotation_role, admin)
         problems.raise_if_any(self)

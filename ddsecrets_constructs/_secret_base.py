@@ -24,14 +24,16 @@ from constructs import Construct, IConstruct, Node
 from . import _iam_budget as budget
 from . import _nag
 from ._names import claim
-from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
+from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, key_arn_of
 from ._secret_string import Field, secret_value_props
 from ._stack_facts import (
+    MIXED_ENVIRONMENT_REASON,
     adopt,
     cannot_refer,
     check_reachable,
     elsewhere,
     facts_of,
+    mixed_environment,
     other_account,
     path_of,
     same_stack,
@@ -186,7 +188,9 @@ class DatadogKeySecretBase(Construct):
         With a customer-managed key, a principal created in another account is refused: this grant
         writes the grantee's own policy only, and another account needs the secret's resource policy
         and the key policy to name it; aws_cdk's own grant, ``x.secret.grant_read(grantee)``, writes
-        them (for a secret with a ``secret_name`` and a grantee with a physical name). A principal
+        them (for a secret with a ``secret_name`` and a grantee with a physical name). So is a principal
+        in a stack whose account or region is a deploy-time value where this secret's is not, or the
+        other way round: aws_cdk would name the secret there without its ARN's suffix. A principal
         created in another ``App``, or in another ``Stage`` of the same account, is refused (aws_cdk
         fails at synthesis): in its own Stage, import the secret by its ARN and grant from that.
 
@@ -197,7 +201,7 @@ class DatadogKeySecretBase(Construct):
         self._refuse_if_elsewhere("grantee", principal, "principal")
         if key is None or not isinstance(principal, Construct) or same_stack(principal, self):
             return self._secret.grant_read(grantee)
-        self._refuse_in_another_account("grantee", principal, "principal")
+        self._refuse_consumer_out_of_reach("grantee", principal, "principal")
         grant = iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
@@ -268,13 +272,24 @@ class DatadogKeySecretBase(Construct):
         )
         problems.raise_if_any(self)
 
-    def _refuse_in_another_account(self, prop: str, construct: Construct, what: str) -> None:
-        """Refuse a consumer of another account for the grant into its own policy (for a secret with
-        a customer-managed key): another account needs the secret's resource policy and the key
-        policy to name it, which that grant does not write, so it could not work. Granting it
+    def _refuse_consumer_out_of_reach(self, prop: str, construct: Construct, what: str) -> None:
+        """Refuse a consumer that the grant into its own policy (for a secret with a customer-managed
+        key) could not serve. One in a stack of a mixed environment (:func:`mixed_environment`) would
+        be granted an ARN without the secret's suffix. One of another account needs the secret's
+        resource policy and the key policy to name it, which that grant does not write. Granting it
         differently would change a granted permission (docs/versioning.md): aws_cdk's own grant is
         the way. (Another region of the same account is not refused: with the consumer stack's
         ``cross_region_references`` that grant works.)"""
+        mixed = mixed_environment(construct, self)
+        if mixed is not None:
+            problems = Problems()
+            problems.add(
+                prop,
+                f"the {what} at {path_of(construct)!r}, {mixed}",
+                f"one of a stack of the secret's env: {MIXED_ENVIRONMENT_REASON}, and the consumer could not read "
+                "the secret; give both stacks the same env (the same account and region, or neither)",
+            )
+            problems.raise_if_any(self)
         where = other_account(construct, self)
         if where is not None:
             problems = Problems()
@@ -398,18 +413,6 @@ class DatadogKeySecretBase(Construct):
             if not any(policy is known for known in self._waiting_for):
                 self._waiting_for.append(policy)
                 self._schedule_node.add_dependency(policy)
-
-
-_KEY_ARNS: weakref.WeakKeyDictionary[kms.IKey, str] = weakref.WeakKeyDictionary()
-
-
-def key_arn_of(key: Optional[kms.IKey]) -> Optional[str]:
-    """The key's ARN, read through jsii once per key (every secret of a family uses the same key)."""
-    if key is None:
-        return None
-    if key not in _KEY_ARNS:
-        _KEY_ARNS[key] = key.key_arn
-    return _KEY_ARNS[key]
 
 
 def _flag(value: Union[bool, str, IResolvable]) -> Union[bool, IResolvable]:

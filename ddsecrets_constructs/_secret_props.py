@@ -7,13 +7,14 @@ nor the prop; these checks run first, so that every wrong input is one
 
 from __future__ import annotations
 
+import weakref
 from typing import Optional
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_kms as kms
 from constructs import IConstruct
 
-from ._stack_facts import check_reachable
+from ._stack_facts import check_reachable, path_of
 from .rotation import KeyRotation
 from .validation import Problems, describe, is_unresolved
 
@@ -29,11 +30,69 @@ _LOST = (
 )
 
 
+_KEY_ARNS: weakref.WeakKeyDictionary[kms.IKey, str] = weakref.WeakKeyDictionary()
+
+
+def key_arn_of(key: Optional[kms.IKey]) -> Optional[str]:
+    """The key's ARN, read through jsii once per key (every secret of a family uses the same key)."""
+    if key is None:
+        return None
+    try:
+        found = _KEY_ARNS.get(key)
+    except TypeError:  # not weakly referenceable: not a key object, which aws_cdk refuses in its turn
+        return key.key_arn
+    if found is None:
+        found = _KEY_ARNS[key] = key.key_arn
+    return found
+
+
+ALIAS_REASON = (
+    "an alias in an IAM policy's Resource applies to the alias, not to its key (AWS KMS: 'Use aliases to control "
+    "access to KMS keys'), so the kms statements of the rotation roles and of grant_read, which name the secret's "
+    "key by this ARN, would grant nothing and rotation would fail with AccessDenied"
+)
+
+
+def _check_not_an_alias(problems: Problems, prop: str, value: object) -> None:
+    """Refuse a KMS alias (kms.Alias, kms.Alias.from_alias_name(...)) as a secret's key: its ARN is the
+    alias's. An AWS managed key's alias (``alias/aws/...``) is accepted: that key's own policy lets the
+    account use it through Secrets Manager, whatever the IAM statements name. An alias imported by a
+    deploy-time name cannot be told from a key (both ARNs are tokens) and is not refused."""
+    if isinstance(value, kms.Key):
+        return
+    if isinstance(value, kms.Alias):  # created in this app: never an AWS managed alias
+        problems.add(
+            prop,
+            f"the KMS alias at {path_of(value)!r}",
+            f"a KMS key, not an alias: {ALIAS_REASON}; give the key itself (the alias's alias_target_key)",
+        )
+        return
+    arn = key_arn_of(value)  # type: ignore[arg-type]
+    if not isinstance(arn, str) or ":alias/" not in arn:
+        return
+    name = "alias/" + arn.split(":alias/", 1)[1]
+    if name.startswith("alias/aws/"):
+        return
+    problems.add(
+        prop,
+        f"the KMS alias {name!r}" if not is_unresolved(name) else describe(value),
+        f"a KMS key, not an alias: {ALIAS_REASON}; give the key by its ARN, kms.Key.from_key_arn(self, 'Key', "
+        "'arn:aws:kms:<region>:<account>:key/<key id>'), or leave encryption_key unset for the AWS managed key",
+    )
+
+
 def check_encryption_key(
-    problems: Problems, value: object, prop: str = "encryption_key", *, user: Optional[IConstruct] = None
+    problems: Problems,
+    value: object,
+    prop: str = "encryption_key",
+    *,
+    user: Optional[IConstruct] = None,
+    named_in_iam: bool = True,
 ) -> None:
     """A KMS key object; with ``user``, the construct using it, a key created in another App, or in
-    another Stage of the same account, is refused."""
+    another Stage of the same account, is refused. ``named_in_iam``: the key of a secret, which IAM
+    statements name by its ARN: an alias is refused (:func:`_check_not_an_alias`); a topic's key is
+    granted through its key policy, which an alias of this app passes on to its key."""
     if user is not None and isinstance(value, kms.Key):
         check_reachable(
             problems, prop, value, user, "KMS key", instead="the key imported here with kms.Key.from_key_arn(...)"
@@ -45,6 +104,8 @@ def check_encryption_key(
         isinstance(value, (str, bytes)) or not (hasattr(type(value), "key_arn") or hasattr(value, "key_arn"))
     ):
         problems.wrong_type(prop, value, "a KMS key object (kms.IKey), e.g. kms.Key(...) or kms.Key.from_key_arn(...)")
+    elif value is not None and named_in_iam:
+        _check_not_an_alias(problems, prop, value)
 
 
 def check_removal_policy(problems: Problems, value: object, prop: str = "removal_policy") -> None:

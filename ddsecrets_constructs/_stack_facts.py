@@ -121,6 +121,38 @@ def other_account(value: IConstruct, user: IConstruct) -> Optional[str]:
     return None
 
 
+def _shown(value: str) -> str:
+    return "a deploy-time value" if is_unresolved(value) else repr(value)
+
+
+def mixed_environment(value: IConstruct, user: IConstruct) -> Optional[str]:
+    """Where ``value`` is when its stack's account or region differs from ``user``'s and one of the
+    two is a deploy-time value, e.g. ``"in a stack whose account is a deploy-time value (this stack:
+    '1111...')"``; None otherwise (the same environment, or two literal ones: the callers' checks).
+
+    aws_cdk compares the two stacks' account and region as written (aws-cdk-lib
+    ``core/lib/resource.ts``, ``getResourceArnAttribute``): a deploy-time account against a literal
+    one is two environments, so it refers to a resource of the other stack by an ARN built from its
+    physical name (a secret's without the 6-character suffix Secrets Manager adds), or fails at
+    synthesis for a resource without one (CannotUseCrossEnvironment).
+    """
+    mine, theirs = facts_of(user), facts_of(value)
+    if mine is theirs:
+        return None
+    for what, a, b in (("account", mine.account, theirs.account), ("region", mine.region, theirs.region)):
+        if a != b and (is_unresolved(a) or is_unresolved(b)):
+            return f"in a stack whose {what} is {_shown(b)} (this stack: {_shown(a)})"
+    return None
+
+
+MIXED_ENVIRONMENT_REASON = (
+    "aws_cdk takes two stacks whose account or region differ, a deploy-time value against a literal one "
+    "included, for two environments, and refers to the secret from the other one by an ARN built from its "
+    "secret_name, without the 6-character suffix Secrets Manager adds: an IAM policy naming it matches no "
+    "secret (a secret without a secret_name fails at synthesis: CannotUseCrossEnvironment)"
+)
+
+
 def elsewhere(value: IConstruct, user: IConstruct) -> Optional[str]:
     """Where ``value`` is when ``user`` cannot refer to it, e.g. ``"of another App"`` or
     ``"in Stage 'Dr' (this construct: Stage 'Prod')"``; None when it can.

@@ -78,6 +78,11 @@ class IDatadogAdminKeySecret(IConstruct, Protocol):
         """The customer-managed KMS key of the admin secret, if any."""
         ...
 
+    @property
+    def site(self) -> Optional[DatadogSite]:
+        """The Datadog site of the admin's keys; None for an admin imported without ``site``."""
+        ...
+
 
 @dataclass(frozen=True)
 class CheckedAdmin:
@@ -273,6 +278,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
         encryption_key: Optional[kms.IKey] = None,
         rotation: Optional[KeyRotation] = None,
         datadog_organization: Optional[str] = None,
+        site: Optional[SiteInput] = None,
     ) -> IDatadogAdminKeySecret:
         """An admin secret made elsewhere (another stack, the console), for children in this stack.
 
@@ -287,6 +293,8 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             Default: - unknown: the check is skipped, with the ``adminRotationUnknown`` warning
         :param datadog_organization: a label naming the admin's Datadog organisation, for the API-key
             budget (see :class:`DatadogAdminKeySecret`). Default: - known by ``service_account_id``
+        :param site: the Datadog site of the admin's keys, e.g. ``DatadogSite.EU1``, for the children's
+            consumers (``x.site``). Default: - unknown: a child's ``site`` raises
         """
         return ImportedDatadogAdminKeySecret(
             scope,
@@ -296,6 +304,7 @@ class DatadogAdminKeySecret(DatadogKeySecretBase):
             encryption_key=encryption_key,
             rotation=rotation,
             datadog_organization=datadog_organization,
+            site=site,
         )
 
 
@@ -359,6 +368,7 @@ class ImportedDatadogAdminKeySecret(Construct):
         encryption_key: Optional[kms.IKey] = None,
         rotation: Optional[KeyRotation] = None,
         datadog_organization: Optional[str] = None,
+        site: Optional[SiteInput] = None,
     ) -> None:
         """
         :param scope: the parent construct.
@@ -371,6 +381,8 @@ class ImportedDatadogAdminKeySecret(Construct):
             Default: - unknown: the check is skipped, with the ``adminRotationUnknown`` warning
         :param datadog_organization: a label naming the admin's Datadog organisation, for the API-key
             budget. Default: - known by ``service_account_id``
+        :param site: the Datadog site of the admin's keys, for the children's consumers.
+            Default: - unknown
         """
         check_construct_id(scope, construct_id, "ImportedDatadogAdminKeySecret")
         super().__init__(scope, construct_id)
@@ -378,6 +390,7 @@ class ImportedDatadogAdminKeySecret(Construct):
         _check_complete_arn(self, problems, "secret_complete_arn", secret_complete_arn)
         check_uuid(problems, "service_account_id", service_account_id)
         check_encryption_key(problems, encryption_key)
+        self._site = resolve_site(problems, "site", site) if site is not None else None
         self._rotation = rotation
         self._rendered_rotation = _check_imported_rotation(problems, rotation)
         # The imported admin's own API key lives in the organisation too: it is counted (once per ARN).
@@ -386,7 +399,7 @@ class ImportedDatadogAdminKeySecret(Construct):
             self.node.path,
             label=api_key_budget.check_label(problems, datadog_organization),
             service_account_id=service_account_id,
-            site=None,
+            site=self._site,
         )
         counted_as = api_key_budget.imported_admin_id(secret_complete_arn, self.node.path)
         api_key_budget.check(problems, "secret_complete_arn", self, org, admins=(counted_as,))
@@ -428,6 +441,11 @@ class ImportedDatadogAdminKeySecret(Construct):
     def rotation(self) -> Optional[KeyRotation]:
         """The admin's rotation schedule as given, or None when unknown."""
         return self._rotation
+
+    @property
+    def site(self) -> Optional[DatadogSite]:
+        """The Datadog site it was imported with, or None when unknown."""
+        return site_of(self._site) if self._site else None
 
     @property
     def _checked_rotation(self) -> Optional[RenderedRotation]:

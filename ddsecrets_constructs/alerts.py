@@ -109,7 +109,7 @@ class DatadogRotationAlerts(Construct):
             )
         if topic is not None and (isinstance(topic, (str, bytes)) or not hasattr(topic, "topic_arn")):
             problems.wrong_type("topic", topic, "an SNS topic object (sns.ITopic), e.g. sns.Topic(...)")
-        check_encryption_key(problems, encryption_key, user=self)
+        check_encryption_key(problems, encryption_key, user=self, named_in_iam=False)
         _check(problems, secrets, prefixes, targets, topic, encryption_key)
         # Owned constructs of another App or Stage (an imported admin's ARN is plain text: any app may use it).
         for index, secret in enumerate(secrets):
@@ -235,8 +235,10 @@ class DatadogRotationAlerts(Construct):
         for index, group in enumerate(patterns.pack(watched, make)):
             rule_id = base_id if index == 0 else f"{base_id}{index + 1}"
             # An explicit name lets the KMS key policy name the rule's ARN without depending on
-            # the rule (key -> rule -> topic -> key would be a cycle).
-            name = f"{Names.unique_resource_name(self, max_length=52)}-{rule_id}"
+            # the rule (key -> rule -> topic -> key would be a cycle). EventBridge allows 64
+            # characters: a long id ("SuccessRule12") takes them from the construct's part, which
+            # leaves every name that fitted as it was.
+            name = f"{Names.unique_resource_name(self, max_length=min(52, 63 - len(rule_id)))}-{rule_id}"
             self._rule_arns[rule_id] = Stack.of(self).format_arn(
                 service="events", resource="rule", resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
             )

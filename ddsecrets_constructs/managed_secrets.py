@@ -196,6 +196,7 @@ class DatadogManagedSecrets(Construct):
         validate_key_format = check_flag(problems, "validate_key_format", validate_key_format)
         check_encryption_key(problems, encryption_key, user=self)
         check_removal_policy(problems, removal_policy)
+        key_rotation_given = key_rotation is not None
         key_rotation = key_rotation if key_rotation is not None else defaults.KEY_ROTATION
         prefix = secret_name_prefix if secret_name_prefix is not None else _default_prefix(self)
         own_admin: dict[str, Any] = {
@@ -214,7 +215,8 @@ class DatadogManagedSecrets(Construct):
             )
         else:
             checked_admin = _check_own_admin(self, problems, own_admin, validate_key_format)
-        # What checking `key_rotation` skips or warns is said only when a key rotates on it.
+        # What checking `key_rotation` skips or warns is said only when a key rotates on it, and
+        # its distance from the admin's windows is checked only then.
         on_family_schedule = any(
             getattr(spec, "rotation", None) is None for spec in (*application_keys.values(), *api_keys.values())
         )
@@ -222,7 +224,8 @@ class DatadogManagedSecrets(Construct):
             problems if on_family_schedule else problems.problems_only(),
             "key_rotation",
             key_rotation,
-            checked_admin.rendered,
+            checked_admin.rendered if on_family_schedule else None,
+            given=key_rotation_given,
         )
         _check_prefix(self, problems, prefix)
         if admin is None and isinstance(prefix, str):

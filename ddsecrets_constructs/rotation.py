@@ -332,9 +332,16 @@ def _hours(duration: Duration) -> Optional[float]:
 
 
 def check_windows_apart(
-    problems: Problems, prop: str, child: Optional[RenderedRotation], admin: Optional[RenderedRotation]
+    problems: Problems,
+    prop: str,
+    child: Optional[RenderedRotation],
+    admin: Optional[RenderedRotation],
+    *,
+    given: bool = True,
 ) -> None:
-    """Refuse a child schedule whose windows come within an hour of its admin's windows.
+    """Refuse a child schedule whose windows come within an hour of its admin's windows
+    (``given``: False when ``child`` is the default of a prop the user did not give, which the
+    message says).
 
     An admin rotation deletes the old key pair before it promotes the new one; a child rotation
     that reads the admin secret in that gap fails and blocks later rotations (reference section 2).
@@ -353,6 +360,7 @@ def check_windows_apart(
             problems.skip(prop, "window distance from the admin secret's rotation")
             return
         received = repr(child.rotation) if child.rotation is not None else repr(child.schedule_expression)
+        received += "" if given else _NOT_GIVEN
         whose = " and ".join(
             side for side, rendered in (("this", child), ("the admin secret's", admin)) if rendered.analysis is None
         )
@@ -381,6 +389,7 @@ def check_windows_apart(
     received = repr(child.rotation) if child.rotation is not None else repr(child.schedule_expression)
     if child.words is not None:
         received = f"{received} ({child.words})"
+    received += "" if given else _NOT_GIVEN
     problems.add(
         prop,
         received,
@@ -388,6 +397,9 @@ def check_windows_apart(
         f"before and after, so that a child never reads the admin key while the admin key rotates; "
         f"too close {when}: {clash.where}; {advice}",
     )
+
+
+_NOT_GIVEN = ", the default (not given)"
 
 
 def _words_of(rotation: KeyRotation) -> str:

@@ -21,6 +21,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from ddsecrets_constructs import DatadogManagedSecrets
+from examples import inputs
 
 CI_PROJECT = "search-ci"
 """The CodeBuild project (created by this stack) that may assume the CI role."""
@@ -46,7 +47,12 @@ class AgentStack(Stack):
             # task_definition=: the secret is in another stack, so the grant goes to this task's
             # execution role (ECS reads the "apiKey" field with it at task start).
             secrets={"DD_API_KEY": keys.api_key("agent").ecs_secret(task_definition=self.agent)},
+            # The keys are valid on their own site only; untold, the Agent sends to datadoghq.com.
+            environment={"DD_SITE": keys.api_key("agent").site.value},
             logging=ecs.LogDrivers.aws_logs(stream_prefix="agent", log_group=log_group),
+        )
+        Validations.of(self.agent).acknowledge(
+            Acknowledgment(id="AwsSolutions-ECS2", reason=inputs.SITE_IN_ENVIRONMENT)
         )
         # CI jobs (CodeBuild) read the "appKey" field at run time: the application key dies at rotation.
         # Trusted by one CodeBuild project of this account, not by every project: whoever may pass
@@ -84,6 +90,8 @@ class AgentStack(Stack):
                         # CodeBuild reads the "appKey" field with the project's role when the build
                         # starts (the grant above); the buildspec's own reference adds no grant.
                         "secrets-manager": {"DD_APP_KEY": f"{ci_key.secret_arn}:{ci_key.KEY_FIELD}"},
+                        # The key is valid on its own site only (the Datadog API's host).
+                        "variables": {"DD_SITE": ci_key.site.value},
                     },
                     "phases": {
                         "build": {

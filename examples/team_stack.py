@@ -89,8 +89,11 @@ class TeamStack(Stack):
             # The Agent reads DD_API_KEY; ECS takes it from the secret's "apiKey" JSON field at task
             # start, so a rotated key reaches new tasks (API keys stay valid one more rotation).
             secrets={"DD_API_KEY": self.datadog.api_key("agent").ecs_secret()},
+            # The keys are valid on their own site only; untold, the Agent sends to datadoghq.com.
+            environment={"DD_SITE": self.datadog.api_key("agent").site.value},
             logging=ecs.LogDrivers.aws_logs(stream_prefix="agent", log_group=log_group),
         )
+        Validations.of(task).acknowledge(Acknowledgment(id="AwsSolutions-ECS2", reason=inputs.SITE_IN_ENVIRONMENT))
         execution_policy = task.obtain_execution_role().node.find_child("DefaultPolicy")
         for rule in (
             "HIPAA.Security-IAMNoInlinePolicy",

@@ -15,6 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from ddsecrets_constructs import (
+    ApplicationKeySpec,
     DatadogAdminKeySecret,
     DatadogApiKeySecret,
     DatadogManagedSecrets,
@@ -244,6 +245,44 @@ def test_every_rule_pattern_fits_2048_characters_with_the_longest_arns(alerts: s
     ]
     covered = [arn for p in patterns for arn in watched_arns(p) if arn != ADMIN_ARN]
     assert covered == expected  # each secret in exactly one rule
+
+
+def test_rule_names_fit_eventbridges_64_characters_under_a_long_stack_name_and_short_ones_stay_as_they_were() -> None:
+    """A rule name is the construct's unique name (at most 52 characters) and the rule's id; ids past
+    ``SuccessRule`` (``SuccessRule2``, ...) take their room from the first part."""
+    from aws_cdk import Names, SecretValue
+
+    _, stack = new_stack(name="DatadogObservabilityPlatformKeysProduction")
+    family = DatadogManagedSecrets(
+        stack,
+        "Datadog",
+        **admin_props(stack),
+        application_keys={
+            f"service-{i:02d}": ApplicationKeySpec(
+                app_key=SecretValue.secrets_manager(f"{ADMIN_ARN}", json_field=f"k{i}"),
+                app_key_id=f"4f8b3e5c-9a6d-4c1f-9e3a-{i:012d}",
+            )
+            for i in range(40)
+        },
+    )
+    alerts = DatadogRotationAlerts(
+        stack,
+        "PerServiceRotationAlerts",
+        secrets=[family.application_key(f"service-{i:02d}") for i in range(40)],
+        include_label_updated=True,
+    )
+    resources = dict(Template.from_stack(stack).to_json())["Resources"]
+    names = {
+        rule.node.id: resources[stack.get_logical_id(rule.node.default_child)]["Properties"]["Name"]  # type: ignore[arg-type]
+        for rule in alerts.all_rules
+    }
+    assert {"Rule", "SuccessRule", "SuccessRule2"} <= set(names)
+    assert max(len(name) for name in names.values()) <= 64, names
+    assert len(set(names.values())) == len(names)
+    base = Names.unique_resource_name(alerts, max_length=52)
+    assert len(base) == 52
+    assert names["Rule"] == f"{base}-Rule"  # as before 5.10.0
+    assert names["SuccessRule"] == f"{base}-SuccessRule"
 
 
 def test_the_old_single_rule_would_not_have_fitted() -> None:

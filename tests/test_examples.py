@@ -313,8 +313,36 @@ def test_consumer_example_ci_project_reads_the_app_key_field_of_the_secret_its_r
     parts = project["Properties"]["Source"]["BuildSpec"]["Fn::Join"][1]
     assert [p for p in parts if not isinstance(p, str)] == [read["Resource"]]
     spec = json.loads("".join(p if isinstance(p, str) else "<ci secret>" for p in parts))
-    assert spec["env"] == {"secrets-manager": {"DD_APP_KEY": "<ci secret>:appKey"}}
+    assert spec["env"] == {
+        "secrets-manager": {"DD_APP_KEY": "<ci secret>:appKey"},
+        "variables": {"DD_SITE": site_of_keys(consumer)},  # the key is valid on its own site only
+    }
     assert "DD_APP_KEY" not in json.dumps(project["Properties"]["Environment"])  # not a plain-text variable
+
+
+def site_of_keys(stack_id: str) -> str:
+    """The Datadog site of the keys a stack uses: its families' admins' (a consumer stack's keys stack's)."""
+    from ddsecrets_constructs import DatadogManagedSecrets
+
+    keys_stack = app().node.find_child(CONSUMER_STACKS.get(stack_id, stack_id))
+    (site,) = {c.admin.site for c in keys_stack.node.find_all() if isinstance(c, DatadogManagedSecrets)}
+    assert site is not None
+    return site.value
+
+
+@pytest.mark.parametrize("stack_id", ALL_STACKS)
+def test_every_example_agent_is_told_the_site_of_its_keys(stack_id: str) -> None:
+    """A key is valid on its own site only: an Agent not told DD_SITE sends to datadoghq.com."""
+    agents = [
+        container
+        for task in by_type(template(stack_id), "AWS::ECS::TaskDefinition").values()
+        for container in task["Properties"]["ContainerDefinitions"]
+        if "datadog/agent" in container["Image"]
+    ]
+    for agent in agents:
+        assert {"Name": "DD_SITE", "Value": site_of_keys(stack_id)} in agent["Environment"]
+    if stack_id in ("DatadogTeamStack", "DatadogAgentStack"):
+        assert len(agents) == 1
 
 
 @cache

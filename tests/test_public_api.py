@@ -30,9 +30,9 @@ PUBLIC = {
     "ApiKeySpec": {"description", "rotation"},
     "ApplicationKeySpec": {"description", "rotation", "service_account_id"},
     "DatadogAdminKeySecret": _SECRET | {"from_admin_secret_attributes", "service_account_id", "site"},
-    "DatadogApiKeySecret": _SECRET | {"KEY_FIELD", "admin", "api_key_value", "ecs_secret"},
+    "DatadogApiKeySecret": _SECRET | {"KEY_FIELD", "admin", "api_key_value", "ecs_secret", "site"},
     "DatadogApplicationKeySecret": _SECRET
-    | {"KEY_FIELD", "admin", "app_key_value", "ecs_secret", "service_account_id"},
+    | {"KEY_FIELD", "admin", "app_key_value", "ecs_secret", "service_account_id", "site"},
     "DatadogKeyKind": {"ADMIN_API_KEY", "ADMIN_APPLICATION_KEY", "API_KEY", "APPLICATION_KEY"},
     "DatadogKeyParameter": {"kind", "secret_value"},
     "DatadogManagedSecrets": {
@@ -68,6 +68,7 @@ PUBLIC = {
         "secret_full_arn",
         "secret_name",
         "service_account_id",
+        "site",
     },
     "ImportedDatadogAdminKeySecret": {
         "encryption_key",
@@ -76,6 +77,7 @@ PUBLIC = {
         "secret_full_arn",
         "secret_name",
         "service_account_id",
+        "site",
     },
     "KeyRotation": {"cron", "describe", "every", "expression", "window"},
 }

@@ -247,6 +247,63 @@ def test_construct_fails_when_its_window_meets_the_admins_and_names_its_path() -
         )
 
 
+def test_a_default_schedule_that_meets_the_admins_says_it_was_not_given_and_is_not_checked_when_no_key_uses_it() -> (
+    None
+):
+    """The family's ``key_rotation`` and a key's ``rotation`` default to monthly on the 1st: when the
+    admin's schedule comes too close to it, the message says that the value is the default, not one
+    the user wrote; a family whose keys all have their own schedule, or that has no key, does not
+    check that default against the admin's."""
+    from ddsecrets_constructs import ApiKeySpec, DatadogManagedSecrets
+
+    every_4_hours = KeyRotation.expression("cron(0 */4 * * ? *)")
+    _, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack, rotation=every_4_hours))
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogApiKeySecret(stack, "Api", admin=admin, api_key=param(stack, "Key"), api_key_id=api_key_id(stack))
+    assert str(caught.value).startswith(
+        "TestStack/Api: 1 invalid prop:\n  - `rotation`: got KeyRotation.cron(hour='6', day='1', "
+        "window=Duration.hours(2)) (monthly on the 1st, 06:00\N{EN DASH}08:00 UTC), the default (not given); its "
+        "rotation windows must stay at least 1 hour away from the admin secret's"
+    )
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogApiKeySecret(
+            stack, "Api", admin=admin, api_key=param(stack, "Key"), api_key_id=api_key_id(stack), rotation=KEY_ROTATION
+        )
+    assert "window=Duration.hours(2)) (monthly on the 1st, 06:00\N{EN DASH}08:00 UTC); its rotation" in str(
+        caught.value
+    )
+
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogManagedSecrets(
+            stack,
+            "Datadog",
+            **admin_props(stack, admin_rotation=every_4_hours),
+            api_keys={"agent": ApiKeySpec(api_key=param(stack, "AgentKey"), api_key_id=api_key_id(stack))},
+        )
+    assert (
+        "`key_rotation`: got KeyRotation.cron(hour='6', day='1', window=Duration.hours(2)) (monthly on the 1st, "
+        in (str(caught.value))
+    )
+    assert "06:00\N{EN DASH}08:00 UTC), the default (not given); its rotation windows" in str(caught.value)
+    on_the_1st = KeyRotation.cron(hour="6", day="1", window=Duration.hours(1))  # where the keys' default is
+    own = KeyRotation.cron(hour="12", day="10", window=Duration.hours(2))
+    DatadogManagedSecrets(
+        stack,
+        "OwnSchedules",
+        **admin_props(stack, admin_rotation=on_the_1st),
+        api_keys={"agent": ApiKeySpec(api_key=param(stack, "OwnKey"), api_key_id=api_key_id(stack), rotation=own)},
+    )
+    _, alone = new_stack()
+    keyless = DatadogManagedSecrets(
+        alone, "Datadog", **admin_props(alone, admin_rotation=KeyRotation.every(Duration.days(90)))
+    )
+    assert dict(keyless.application_keys) == {}
+    assert dict(keyless.api_keys) == {}
+    (schedule,) = Template.from_stack(alone).find_resources("AWS::SecretsManager::RotationSchedule").values()
+    assert schedule["Properties"]["RotationRules"]["ScheduleExpression"] == "rate(90 days)"
+
+
 # --- wrong arguments ---------------------------------------------------------------------------------
 
 

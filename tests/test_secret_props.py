@@ -87,6 +87,59 @@ def test_an_encryption_key_must_be_a_key_object(value: object) -> None:
     assert "a KMS key object (kms.IKey)" in problem.allowed
 
 
+ALIAS_REASON = (
+    "a KMS key, not an alias: an alias in an IAM policy's Resource applies to the alias, not to its key (AWS KMS: "
+    "'Use aliases to control access to KMS keys'), so the kms statements of the rotation roles and of grant_read, "
+    "which name the secret's key by this ARN, would grant nothing and rotation would fail with AccessDenied; "
+)
+
+
+def test_a_kms_alias_as_a_secrets_key_is_refused_and_an_aws_managed_alias_or_a_topics_alias_is_not() -> None:
+    """An alias's ARN names no key in an IAM policy (the rotation roles' and readers' kms statements)."""
+    from aws_cdk import aws_kms as kms
+
+    from ddsecrets_constructs import DatadogRotationAlerts
+
+    _, stack = new_stack()
+    key = kms.Key(stack, "Key")
+    owned = key.add_alias("alias/datadog-secrets")
+    imported = kms.Alias.from_alias_name(stack, "Imported", "alias/team-secrets")
+    by_arn = kms.Key.from_key_arn(stack, "ByArn", f"arn:aws:kms:{stack.region}:{stack.account}:alias/by-arn")
+    imported_message = (
+        f"{ALIAS_REASON}give the key by its ARN, kms.Key.from_key_arn(self, 'Key', "
+        "'arn:aws:kms:<region>:<account>:key/<key id>'), or leave encryption_key unset for the AWS managed key"
+    )
+    for alias, got, allowed in (
+        (
+            owned,
+            "the KMS alias at 'TestStack/Key/Alias'",
+            f"{ALIAS_REASON}give the key itself (the alias's alias_target_key)",
+        ),
+        (imported, "the KMS alias 'alias/team-secrets'", imported_message),
+        (by_arn, "the KMS alias 'alias/by-arn'", imported_message),
+    ):
+        for build in (
+            lambda alias=alias: DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), encryption_key=alias),
+            lambda alias=alias: DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), encryption_key=alias),
+            lambda alias=alias: DatadogAdminKeySecret.from_admin_secret_attributes(
+                stack,
+                "ImportedAdmin",
+                secret_complete_arn=f"arn:aws:secretsmanager:{stack.region}:{stack.account}:secret:datadog/admin-AbCdEf",
+                service_account_id=admin_props(stack)["service_account_id"],
+                encryption_key=alias,
+            ),
+        ):
+            with pytest.raises(DdSecretsValidationError) as caught:
+                build()
+            assert f"  - `encryption_key`: got {got}; {allowed}" in str(caught.value).splitlines()
+    # The AWS managed key's alias works (its key policy lets the account use it through Secrets Manager),
+    # and a topic's key is granted through its key policy, which an alias of this app hands on to its key.
+    managed = kms.Alias.from_alias_name(stack, "Managed", "alias/aws/secretsmanager")
+    DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), encryption_key=managed)
+    DatadogRotationAlerts(stack, "Alerts", secret_name_prefixes=["datadog/team"], encryption_key=owned)
+    assert [stack.node.try_find_child(name) is None for name in ("Datadog", "Alerts", "Admin")] == [False, False, True]
+
+
 @pytest.mark.parametrize(
     ("prop", "value", "message"),
     [

@@ -163,20 +163,53 @@ def test_fails_on_an_admin_in_another_region_reusing_the_child_check() -> None:
         DatadogManagedSecrets(stack_in(app, "Team"), "Datadog", admin=admin, **keys(app))
 
 
-def test_an_admin_in_an_environment_agnostic_stack_is_accepted_saying_what_was_not_checked() -> None:
+def test_an_admin_in_a_stack_without_env_is_refused_for_keys_of_a_stack_with_one_and_accepted_for_one_without() -> None:
+    """aws_cdk compares the two stacks' account and region as written: a deploy-time account against a
+    literal one is two environments, and it refers to the admin by an ARN built from its name, without
+    the suffix Secrets Manager adds, which no IAM policy naming it can match (accepted with a
+    deployTimeValuesNotChecked warning until 5.9.0, the keys' role then granted that ARN)."""
+    import json
+
     app = cdk.App(context=STRICT_FLAGS)
     security = cdk.Stack(app, "Security")  # no env: its account and region are deploy-time values
-    # Named: CDK refers to a secret across environments by its name.
+    # Named: aws_cdk refers to a secret across environments by its name (unnamed, it fails at synthesis).
     admin = DatadogAdminKeySecret(security, "Admin", **admin_props(security), secret_name="datadog/admin")
     team = stack_in(app, "Team")
-    DatadogManagedSecrets(team, "Datadog", admin=admin, **keys(team))
-    (warning,) = cdk.assertions.Annotations.from_stack(team).find_warning(
+    seen_from_team = json.dumps(team.resolve(admin.secret.secret_arn))
+    assert seen_from_team.endswith(':secret:datadog/admin"]]}')
+    assert "ImportValue" not in seen_from_team
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogManagedSecrets(team, "Datadog", admin=admin, **keys(team))
+    assert str(caught.value) == (
+        "Team/Datadog: 1 invalid prop:\n  - `admin`: got the admin secret at 'Security/Admin', in a stack whose "
+        "account is a deploy-time value (this stack: '111111111111'); an admin secret in a stack of the same env: "
+        "aws_cdk takes two stacks whose account or region differ, a deploy-time value against a literal one "
+        "included, for two environments, and refers to the secret from the other one by an ARN built from its "
+        "secret_name, without the 6-character suffix Secrets Manager adds: an IAM policy naming it matches no "
+        "secret (a secret without a secret_name fails at synthesis: CannotUseCrossEnvironment), and the keys' "
+        "rotation role could not read the admin; give both stacks the same env (the same account and region, or "
+        "neither), or import the admin by its full ARN with DatadogAdminKeySecret.from_admin_secret_attributes(...)"
+    )
+    regional = cdk.Stack(app, "Regional", env=cdk.Environment(region="eu-west-1"))  # the account alike, not the region
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogManagedSecrets(regional, "Datadog", admin=admin, **keys(regional))
+    assert "in a stack whose region is a deploy-time value (this stack: 'eu-west-1');" in str(caught.value)
+
+    agnostic = cdk.Stack(app, "Agnostic")  # no env either: one environment, the admin's full ARN exported
+    DatadogManagedSecrets(agnostic, "Datadog", admin=admin, **keys(agnostic))
+    schedules = by_type(
+        dict(cdk.assertions.Template.from_stack(agnostic).to_json()), "AWS::SecretsManager::RotationSchedule"
+    )
+    assert len(schedules) == 2
+    for schedule in schedules.values():
+        (metadata,) = schedule["Properties"]["ExternalSecretRotationMetadata"]
+        assert list(metadata["Value"]) == ["Fn::ImportValue"]
+    (warning,) = cdk.assertions.Annotations.from_stack(agnostic).find_warning(
         "*", cdk.assertions.Match.string_like_regexp("deployTimeValuesNotChecked")
     )
-    assert warning.id == "/Team/Datadog"
-    skipped = skipped_checks(str(warning.entry.data))
-    assert skipped["same account as the admin secret (an environment-agnostic stack)"] == ["admin"]
-    assert skipped["same region as the admin secret (an environment-agnostic stack)"] == ["admin"]
+    skipped = skipped_checks(str(warning.entry.data))  # the admin's environment is known to be this one
+    assert skipped
+    assert [check for check, props in skipped.items() if "admin" in props] == []
 
 
 def test_alerts_of_a_family_with_an_existing_admin_use_the_familys_own_key() -> None:

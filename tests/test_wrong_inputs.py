@@ -481,6 +481,63 @@ def test_a_consumer_of_another_stage_is_refused_and_an_imported_role_is_not() ->
     secret.grant_read(function)  # not refused
 
 
+def test_a_consumer_in_a_stack_of_another_env_kind_is_refused_with_a_customer_managed_key() -> None:
+    """A stack without env against one with a literal account is two environments to aws_cdk, which
+    names the secret there by an ARN without its suffix: the grant into the consumer's own policy (and
+    its kms:EncryptionContext:SecretARN) would match no secret. Without a customer-managed key the
+    grant is aws_cdk's own, whose policy matches the suffix (``-??????``): accepted."""
+    import json
+
+    from aws_cdk import aws_ecs as ecs
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_kms as kms
+
+    app, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack))
+    keyed = DatadogApiKeySecret(
+        stack,
+        "Keyed",
+        admin=admin,
+        api_key=param(stack, "Keyed"),
+        api_key_id=api_key_id(stack),
+        secret_name="datadog/keyed",
+        encryption_key=kms.Key(stack, "Kms"),
+    )
+    plain = DatadogApiKeySecret(
+        stack,
+        "Plain",
+        admin=admin,
+        api_key=param(stack, "Plain"),
+        api_key_id=api_key_id(stack),
+        secret_name="datadog/plain",
+    )
+    consumers = cdk.Stack(app, "Consumers")  # no env
+    role = iam.Role(consumers, "Reader", assumed_by=iam.AccountRootPrincipal())
+    task = ecs.FargateTaskDefinition(consumers, "Task")
+    for call, prop, what in (
+        (lambda: keyed.grant_read(role), "grantee", "principal at 'Consumers/Reader'"),
+        (lambda: keyed.ecs_secret(task), "task_definition", "task definition at 'Consumers/Task'"),
+    ):
+        with pytest.raises(DdSecretsValidationError) as caught:
+            call()
+        assert str(caught.value) == (
+            f"TestStack/Keyed: 1 invalid prop:\n  - `{prop}`: got the {what}, in a stack whose account is a "
+            f"deploy-time value (this stack: {ACCOUNT!r}); one of a stack of the secret's env: aws_cdk takes two "
+            "stacks whose account or region differ, a deploy-time value against a literal one included, for two "
+            "environments, and refers to the secret from the other one by an ARN built from its secret_name, "
+            "without the 6-character suffix Secrets Manager adds: an IAM policy naming it matches no secret (a "
+            "secret without a secret_name fails at synthesis: CannotUseCrossEnvironment), and the consumer could "
+            "not read the secret; give both stacks the same env (the same account and region, or neither)"
+        )
+    assert role.node.try_find_child("DefaultPolicy") is None  # nothing granted
+    # aws_cdk's own grant (no customer-managed key) names a principal of another environment in the
+    # secret's resource policy too, which needs its physical name.
+    named = iam.Role(consumers, "NamedReader", assumed_by=iam.AccountRootPrincipal(), role_name="datadog-reader")
+    plain.grant_read(named)
+    (policy,) = cdk.assertions.Template.from_stack(consumers).find_resources("AWS::IAM::Policy").values()
+    assert ':secret:datadog/plain-??????"' in json.dumps(policy)
+
+
 def test_an_imported_admins_key_of_another_stage_or_app_is_refused_where_a_key_uses_it() -> None:
     """The import alone synthesizes; each key's rotation role is granted the admin's key."""
     from aws_cdk import aws_kms as kms
