@@ -159,7 +159,11 @@ def test_metadata_names_the_repository_and_the_readme_links_there(dist: Path) ->
     assert links
     assert [link for link in links if not link.startswith(("#", "https://"))] == []
     for link in (link for link in links if link.startswith(REPOSITORY)):
-        assert (ROOT / link.removeprefix(f"{REPOSITORY}/-/blob/main/")).is_file(), link
+        target, _, anchor = link.removeprefix(f"{REPOSITORY}/-/blob/main/").partition("#")
+        assert (ROOT / target).is_file(), link
+        if anchor:  # a heading of that file, as the forge makes its anchors
+            headings = re.findall(r"^#+ (.+)$", (ROOT / target).read_text(), flags=re.MULTILINE)
+            assert anchor in {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}, link
 
 
 def test_sdist_ships_the_docs_the_tests_and_what_they_read(dist: Path) -> None:
