@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # imported where used: aws_ecs is 0.14 s of every synth that 
 from . import _iam_budget as budget
 from . import defaults
 from ._secret_base import DatadogKeySecretBase, SecretOptions
-from ._secret_props import check_flag, check_rotation, key_arn_of
+from ._secret_props import check_flag, check_not_an_alias, check_rotation, key_arn_of
 from ._secret_string import Field
 from ._stack_facts import (
     MIXED_ENVIRONMENT_REASON,
@@ -92,12 +92,13 @@ def check_same_environment(
     if where is None and same_stack(child, admin):
         return  # one stack: one account and region
     found = len(problems)
-    mixed = mixed_environment(admin, child) if refers else None
+    # An admin of another App is said to be that: no env would make it one the keys may use.
+    mixed = mixed_environment(admin, child) if refers and where != "of another App" else None
     if mixed is not None:
         problems.add(
             "admin",
             f"the admin secret at {path_of(admin)!r}, {mixed}",
-            f"an admin secret in a stack of the same env: {MIXED_ENVIRONMENT_REASON}, and the keys' rotation role "
+            f"an admin secret in a stack of the same env: {MIXED_ENVIRONMENT_REASON}, so the keys' rotation role "
             "could not read the admin; give both stacks the same env (the same account and region, or neither), "
             "or import the admin by its full ARN with DatadogAdminKeySecret.from_admin_secret_attributes(...)",
         )
@@ -151,15 +152,17 @@ def check_admin_reachable(problems: Problems, user: Construct, admin: object, *,
     accepted, as it synthesizes)."""
     if isinstance(admin, DatadogAdminKeySecret):
         check_same_environment(problems, user, admin, refers=refers)
-    elif refers and isinstance(admin, ImportedDatadogAdminKeySecret) and isinstance(admin.encryption_key, kms.Key):
-        check_reachable(
-            problems,
-            "admin",
-            admin.encryption_key,
-            user,
-            "KMS key (the imported admin's encryption_key)",
-            instead="the admin imported with encryption_key=kms.Key.from_key_arn(...)",
-        )
+    elif refers and isinstance(admin, ImportedDatadogAdminKeySecret):
+        check_not_an_alias(problems, "admin", admin.encryption_key, " (the imported admin's encryption_key)")
+        if isinstance(admin.encryption_key, kms.Key):
+            check_reachable(
+                problems,
+                "admin",
+                admin.encryption_key,
+                user,
+                "KMS key (the imported admin's encryption_key)",
+                instead="the admin imported with encryption_key=kms.Key.from_key_arn(...)",
+            )
 
 
 def admin_arn_for(child: Construct, admin: IDatadogAdminKeySecret) -> str:

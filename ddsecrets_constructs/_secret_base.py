@@ -286,7 +286,7 @@ class DatadogKeySecretBase(Construct):
             problems.add(
                 prop,
                 f"the {what} at {path_of(construct)!r}, {mixed}",
-                f"one of a stack of the secret's env: {MIXED_ENVIRONMENT_REASON}, and the consumer could not read "
+                f"one of a stack of the secret's env: {MIXED_ENVIRONMENT_REASON}, so the consumer could not read "
                 "the secret; give both stacks the same env (the same account and region, or neither)",
             )
             problems.raise_if_any(self)

@@ -7,6 +7,7 @@ nor the prop; these checks run first, so that every wrong input is one
 
 from __future__ import annotations
 
+import re
 import weakref
 from typing import Optional
 
@@ -48,37 +49,55 @@ def key_arn_of(key: Optional[kms.IKey]) -> Optional[str]:
 
 ALIAS_REASON = (
     "an alias in an IAM policy's Resource applies to the alias, not to its key (AWS KMS: 'Use aliases to control "
-    "access to KMS keys'), so the kms statements of the rotation roles and of grant_read, which name the secret's "
-    "key by this ARN, would grant nothing and rotation would fail with AccessDenied"
+    "access to KMS keys'), so the rotation roles' kms statements (and grant_read's for a consumer in another "
+    "stack), which name the secret's key by this ARN, would grant nothing and rotation would fail with AccessDenied"
 )
+SECRETS_MANAGER_KEY = "alias/aws/secretsmanager"
+_KEY_RESOURCE = re.compile(r"^arn:[^:]+:kms:[^:]*:[^:]*:key/")
 
 
-def _check_not_an_alias(problems: Problems, prop: str, value: object) -> None:
-    """Refuse a KMS alias (kms.Alias, kms.Alias.from_alias_name(...)) as a secret's key: its ARN is the
-    alias's. An AWS managed key's alias (``alias/aws/...``) is accepted: that key's own policy lets the
-    account use it through Secrets Manager, whatever the IAM statements name. An alias imported by a
-    deploy-time name cannot be told from a key (both ARNs are tokens) and is not refused."""
-    if isinstance(value, kms.Key):
+def check_not_an_alias(problems: Problems, prop: str, value: object, whose: str = "") -> None:
+    """Refuse a KMS alias (kms.Alias, kms.Alias.from_alias_name(...), an alias ARN) as a secret's
+    key, ``whose`` saying which key it is when ``prop`` does not: its ARN is the alias's. Secrets
+    Manager's own AWS managed key (``alias/aws/secretsmanager``) is accepted: its key policy lets the
+    account use it through Secrets Manager, whatever the IAM statements name. A key whose ARN names
+    neither a key nor an alias before deploy time (``kms.Key.from_key_arn(<token>)``, an alias name
+    that is a token) is accepted, the check listed in ``deployTimeValuesNotChecked``."""
+    if value is None or isinstance(value, kms.Key):
         return
     if isinstance(value, kms.Alias):  # created in this app: never an AWS managed alias
         problems.add(
             prop,
-            f"the KMS alias at {path_of(value)!r}",
+            f"the KMS alias at {path_of(value)!r}{whose}",
             f"a KMS key, not an alias: {ALIAS_REASON}; give the key itself (the alias's alias_target_key)",
         )
         return
     arn = key_arn_of(value)  # type: ignore[arg-type]
-    if not isinstance(arn, str) or ":alias/" not in arn:
+    if not isinstance(arn, str):
+        return
+    if ":alias/" not in arn:
+        if is_unresolved(arn) and not _KEY_RESOURCE.match(arn):  # a partition or region token is fine
+            problems.skip(prop, "a KMS key, not an alias")
         return
     name = "alias/" + arn.split(":alias/", 1)[1]
-    if name.startswith("alias/aws/"):
+    if is_unresolved(name):
+        problems.skip(prop, "a KMS key, not an alias other than alias/aws/secretsmanager")
         return
-    problems.add(
-        prop,
-        f"the KMS alias {name!r}" if not is_unresolved(name) else describe(value),
-        f"a KMS key, not an alias: {ALIAS_REASON}; give the key by its ARN, kms.Key.from_key_arn(self, 'Key', "
-        "'arn:aws:kms:<region>:<account>:key/<key id>'), or leave encryption_key unset for the AWS managed key",
+    if name == SECRETS_MANAGER_KEY:
+        return
+    instead = (
+        "give the key by its ARN, kms.Key.from_key_arn(self, 'Key', 'arn:aws:kms:<region>:<account>:key/<key id>'), "
+        "or leave encryption_key unset for Secrets Manager's AWS managed key"
     )
+    if name.startswith("alias/aws/"):
+        problems.add(
+            prop,
+            f"the KMS alias {name!r}{whose}",
+            f"a customer-managed KMS key or none: {name!r} names the AWS managed key of another AWS service, "
+            f"which only that service may use; {instead}",
+        )
+        return
+    problems.add(prop, f"the KMS alias {name!r}{whose}", f"a KMS key, not an alias: {ALIAS_REASON}; {instead}")
 
 
 def check_encryption_key(
@@ -91,7 +110,7 @@ def check_encryption_key(
 ) -> None:
     """A KMS key object; with ``user``, the construct using it, a key created in another App, or in
     another Stage of the same account, is refused. ``named_in_iam``: the key of a secret, which IAM
-    statements name by its ARN: an alias is refused (:func:`_check_not_an_alias`); a topic's key is
+    statements name by its ARN: an alias is refused (:func:`check_not_an_alias`); a topic's key is
     granted through its key policy, which an alias of this app passes on to its key."""
     if user is not None and isinstance(value, kms.Key):
         check_reachable(
@@ -104,8 +123,8 @@ def check_encryption_key(
         isinstance(value, (str, bytes)) or not (hasattr(type(value), "key_arn") or hasattr(value, "key_arn"))
     ):
         problems.wrong_type(prop, value, "a KMS key object (kms.IKey), e.g. kms.Key(...) or kms.Key.from_key_arn(...)")
-    elif value is not None and named_in_iam:
-        _check_not_an_alias(problems, prop, value)
+    elif named_in_iam:
+        check_not_an_alias(problems, prop, value)
 
 
 def check_removal_policy(problems: Problems, value: object, prop: str = "removal_policy") -> None:

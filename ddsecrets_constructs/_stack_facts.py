@@ -139,8 +139,11 @@ def mixed_environment(value: IConstruct, user: IConstruct) -> Optional[str]:
     mine, theirs = facts_of(user), facts_of(value)
     if mine is theirs:
         return None
-    for what, a, b in (("account", mine.account, theirs.account), ("region", mine.region, theirs.region)):
-        if a != b and (is_unresolved(a) or is_unresolved(b)):
+    pairs = (("account", mine.account, theirs.account), ("region", mine.region, theirs.region))
+    if any(a != b and not is_unresolved(a) and not is_unresolved(b) for _, a, b in pairs):
+        return None  # two literal accounts or regions: the callers' own checks say it more clearly
+    for what, a, b in pairs:
+        if a != b:
             return f"in a stack whose {what} is {_shown(b)} (this stack: {_shown(a)})"
     return None
 
@@ -148,8 +151,9 @@ def mixed_environment(value: IConstruct, user: IConstruct) -> Optional[str]:
 MIXED_ENVIRONMENT_REASON = (
     "aws_cdk takes two stacks whose account or region differ, a deploy-time value against a literal one "
     "included, for two environments, and refers to the secret from the other one by an ARN built from its "
-    "secret_name, without the 6-character suffix Secrets Manager adds: an IAM policy naming it matches no "
-    "secret (a secret without a secret_name fails at synthesis: CannotUseCrossEnvironment)"
+    "secret_name, without the 6-character suffix Secrets Manager adds, which matches no secret (a secret "
+    "without a secret_name fails at synthesis: CannotUseCrossEnvironment; across regions with "
+    "cross_region_references, a deploy-time region fails at synthesis: CrossRegionReferencesRequireExplicitRegion)"
 )
 
 

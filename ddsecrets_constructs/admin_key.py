@@ -389,7 +389,9 @@ class ImportedDatadogAdminKeySecret(Construct):
         problems = Problems()
         _check_complete_arn(self, problems, "secret_complete_arn", secret_complete_arn)
         check_uuid(problems, "service_account_id", service_account_id)
-        check_encryption_key(problems, encryption_key)
+        # An alias is refused where a key uses this admin (check_admin_reachable): only the keys'
+        # rotation roles name its key in IAM.
+        check_encryption_key(problems, encryption_key, named_in_iam=False)
         self._site = resolve_site(problems, "site", site) if site is not None else None
         self._rotation = rotation
         self._rendered_rotation = _check_imported_rotation(problems, rotation)

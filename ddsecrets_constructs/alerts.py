@@ -32,7 +32,7 @@ from . import _alert_patterns as patterns
 from ._arns import secret_arn_by_name
 from ._secret_base import DatadogKeySecretBase
 from ._secret_props import check_encryption_key, check_flag
-from ._stack_facts import check_construct_id, check_reachable
+from ._stack_facts import MIXED_ENVIRONMENT_REASON, check_construct_id, check_reachable, mixed_environment, path_of
 from .admin_key import IDatadogAdminKeySecret, ImportedDatadogAdminKeySecret
 from .validation import Problems, gives_back_if_not_built
 
@@ -114,6 +114,7 @@ class DatadogRotationAlerts(Construct):
         # Owned constructs of another App or Stage (an imported admin's ARN is plain text: any app may use it).
         for index, secret in enumerate(secrets):
             if isinstance(secret, DatadogKeySecretBase):
+                found = len(problems)
                 check_reachable(
                     problems,
                     f"secrets[{index}]",
@@ -122,6 +123,15 @@ class DatadogRotationAlerts(Construct):
                     type(secret).__name__,
                     instead="its secrets watched by name with secret_name_prefixes",
                 )
+                mixed = mixed_environment(secret, self) if len(problems) == found else None
+                if mixed is not None:
+                    problems.add(
+                        f"secrets[{index}]",
+                        f"the {type(secret).__name__} at {path_of(secret)!r}, {mixed}",
+                        f"one in a stack of the alerts' env: {MIXED_ENVIRONMENT_REASON}, so these rules would match "
+                        "no event of it; give both stacks the same env (the same account and region, or neither), or "
+                        "watch it by name with secret_name_prefixes",
+                    )
         if isinstance(topic, sns.Topic):
             found = len(problems)
             imported = "the topic imported with sns.Topic.from_topic_arn(...)"

@@ -53,6 +53,17 @@ API_KEY_ID = "5a9c4f6d-0b7e-4d2a-8f4b-6c8e0d2a4b5c"
 _ISSUED: weakref.WeakKeyDictionary[IConstruct, Counter[str]] = weakref.WeakKeyDictionary()
 
 
+# Why a reference between a stack with an env and one without is refused (the library's
+# MIXED_ENVIRONMENT_REASON, as the tests expect to read it).
+MIXED_REASON = (
+    "aws_cdk takes two stacks whose account or region differ, a deploy-time value against a literal one included, "
+    "for two environments, and refers to the secret from the other one by an ARN built from its secret_name, "
+    "without the 6-character suffix Secrets Manager adds, which matches no secret (a secret without a secret_name "
+    "fails at synthesis: CannotUseCrossEnvironment; across regions with cross_region_references, a deploy-time "
+    "region fails at synthesis: CrossRegionReferencesRequireExplicitRegion)"
+)
+
+
 def key_id(scope: IConstruct, first: str) -> str:
     """The next id of a kind of key in ``scope``'s app: ``first`` for the app's first key of that
     kind, then ``first`` with its last group counting up. Two secrets of an app cannot hold one

@@ -26,6 +26,7 @@ from ddsecrets_constructs.alerts import ROTATION_CHECK_TAG
 from tests.support import (
     ACCOUNT,
     ADMIN_ARN,
+    MIXED_REASON,
     REGION,
     SERVICE_ACCOUNT,
     Built,
@@ -283,6 +284,22 @@ def test_rule_names_fit_eventbridges_64_characters_under_a_long_stack_name_and_s
     assert len(base) == 52
     assert names["Rule"] == f"{base}-Rule"  # as before 5.10.0
     assert names["SuccessRule"] == f"{base}-SuccessRule"
+
+
+def test_a_secret_in_a_stack_with_an_env_where_the_alerts_have_none_is_refused() -> None:
+    """aws_cdk would name it by an ARN without its suffix, which no event's SecretId equals."""
+    app, stack = new_stack()
+    admin = DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), secret_name="datadog/admin")
+    agnostic = cdk.Stack(app, "Alerting")  # no env
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogRotationAlerts(agnostic, "Alerts", secrets=[admin])
+    assert str(caught.value) == (
+        "Alerting/Alerts: 1 invalid prop:\n  - `secrets[0]`: got the DatadogAdminKeySecret at 'TestStack/Admin', in "
+        f"a stack whose account is {ACCOUNT!r} (this stack: a deploy-time value); one in a stack of the alerts' env: "
+        f"{MIXED_REASON}, so these rules would match no event of it; give both stacks the same env (the same "
+        "account and region, or neither), or watch it by name with secret_name_prefixes"
+    )
+    DatadogRotationAlerts(agnostic, "Alerts", secret_name_prefixes=["datadog"])  # by name: accepted
 
 
 def test_the_old_single_rule_would_not_have_fitted() -> None:

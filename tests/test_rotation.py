@@ -286,6 +286,17 @@ def test_a_default_schedule_that_meets_the_admins_says_it_was_not_given_and_is_n
         in (str(caught.value))
     )
     assert "06:00\N{EN DASH}08:00 UTC), the default (not given); its rotation windows" in str(caught.value)
+    # The same when the admin's window is known only at deploy time (a clash even at its shortest).
+    deploy_time = KeyRotation.cron(
+        hour="6", day="1", window=Duration.hours(CfnParameter(stack, "Hours", type="Number").value_as_number)
+    )
+    late = DatadogAdminKeySecret(stack, "LateAdmin", **admin_props(stack, rotation=deploy_time))
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogApiKeySecret(stack, "Late", admin=late, api_key=param(stack, "Late"), api_key_id=api_key_id(stack))
+    assert (
+        "  - `rotation`: got KeyRotation.cron(hour='6', day='1', window=Duration.hours(2)), the default (not given); "
+        in (str(caught.value))
+    )
     on_the_1st = KeyRotation.cron(hour="6", day="1", window=Duration.hours(1))  # where the keys' default is
     own = KeyRotation.cron(hour="12", day="10", window=Duration.hours(2))
     DatadogManagedSecrets(

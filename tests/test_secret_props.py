@@ -89,13 +89,19 @@ def test_an_encryption_key_must_be_a_key_object(value: object) -> None:
 
 ALIAS_REASON = (
     "a KMS key, not an alias: an alias in an IAM policy's Resource applies to the alias, not to its key (AWS KMS: "
-    "'Use aliases to control access to KMS keys'), so the kms statements of the rotation roles and of grant_read, "
-    "which name the secret's key by this ARN, would grant nothing and rotation would fail with AccessDenied; "
+    "'Use aliases to control access to KMS keys'), so the rotation roles' kms statements (and grant_read's for a "
+    "consumer in another stack), which name the secret's key by this ARN, would grant nothing and rotation would "
+    "fail with AccessDenied; "
+)
+INSTEAD = (
+    "give the key by its ARN, kms.Key.from_key_arn(self, 'Key', 'arn:aws:kms:<region>:<account>:key/<key id>'), or "
+    "leave encryption_key unset for Secrets Manager's AWS managed key"
 )
 
 
-def test_a_kms_alias_as_a_secrets_key_is_refused_and_an_aws_managed_alias_or_a_topics_alias_is_not() -> None:
-    """An alias's ARN names no key in an IAM policy (the rotation roles' and readers' kms statements)."""
+def test_a_kms_alias_as_a_secrets_key_is_refused_and_secrets_managers_own_alias_or_a_topics_alias_is_not() -> None:
+    """An alias's ARN names no key in an IAM policy (the rotation roles' kms statements). An imported
+    admin's key is named by its keys' roles only: refused where a key uses it, not at the import."""
     from aws_cdk import aws_kms as kms
 
     from ddsecrets_constructs import DatadogRotationAlerts
@@ -105,39 +111,89 @@ def test_a_kms_alias_as_a_secrets_key_is_refused_and_an_aws_managed_alias_or_a_t
     owned = key.add_alias("alias/datadog-secrets")
     imported = kms.Alias.from_alias_name(stack, "Imported", "alias/team-secrets")
     by_arn = kms.Key.from_key_arn(stack, "ByArn", f"arn:aws:kms:{stack.region}:{stack.account}:alias/by-arn")
-    imported_message = (
-        f"{ALIAS_REASON}give the key by its ARN, kms.Key.from_key_arn(self, 'Key', "
-        "'arn:aws:kms:<region>:<account>:key/<key id>'), or leave encryption_key unset for the AWS managed key"
-    )
-    for alias, got, allowed in (
+    ebs = kms.Alias.from_alias_name(stack, "Ebs", "alias/aws/ebs")
+    admin_arn = f"arn:aws:secretsmanager:{stack.region}:{stack.account}:secret:datadog/admin-AbCdEf"
+    for index, (alias, got, allowed) in enumerate(
         (
-            owned,
-            "the KMS alias at 'TestStack/Key/Alias'",
-            f"{ALIAS_REASON}give the key itself (the alias's alias_target_key)",
-        ),
-        (imported, "the KMS alias 'alias/team-secrets'", imported_message),
-        (by_arn, "the KMS alias 'alias/by-arn'", imported_message),
+            (
+                owned,
+                "the KMS alias at 'TestStack/Key/Alias'",
+                f"{ALIAS_REASON}give the key itself (the alias's alias_target_key)",
+            ),
+            (imported, "the KMS alias 'alias/team-secrets'", f"{ALIAS_REASON}{INSTEAD}"),
+            (by_arn, "the KMS alias 'alias/by-arn'", f"{ALIAS_REASON}{INSTEAD}"),
+            (
+                ebs,
+                "the KMS alias 'alias/aws/ebs'",
+                "a customer-managed KMS key or none: 'alias/aws/ebs' names the AWS managed key of another AWS "
+                f"service, which only that service may use; {INSTEAD}",
+            ),
+        )
     ):
         for build in (
             lambda alias=alias: DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), encryption_key=alias),
             lambda alias=alias: DatadogAdminKeySecret(stack, "Admin", **admin_props(stack), encryption_key=alias),
-            lambda alias=alias: DatadogAdminKeySecret.from_admin_secret_attributes(
-                stack,
-                "ImportedAdmin",
-                secret_complete_arn=f"arn:aws:secretsmanager:{stack.region}:{stack.account}:secret:datadog/admin-AbCdEf",
-                service_account_id=admin_props(stack)["service_account_id"],
-                encryption_key=alias,
-            ),
         ):
             with pytest.raises(DdSecretsValidationError) as caught:
                 build()
             assert f"  - `encryption_key`: got {got}; {allowed}" in str(caught.value).splitlines()
-    # The AWS managed key's alias works (its key policy lets the account use it through Secrets Manager),
-    # and a topic's key is granted through its key policy, which an alias of this app hands on to its key.
+        admin = DatadogAdminKeySecret.from_admin_secret_attributes(
+            stack,
+            f"ImportedAdmin{index}",
+            secret_complete_arn=admin_arn,
+            service_account_id=admin_props(stack)["service_account_id"],
+            encryption_key=alias,
+        )
+        DatadogRotationAlerts(stack, f"Alerts{index}", secrets=[admin])  # names no key: accepted, as before
+        with pytest.raises(DdSecretsValidationError) as caught:
+            DatadogApiKeySecret(stack, "Api", admin=admin, api_key=param(stack, "Api"), api_key_id=api_key_id(stack))
+        assert f"  - `admin`: got {got} (the imported admin's encryption_key); {allowed}" in (
+            str(caught.value).splitlines()
+        )
+    # Secrets Manager's own AWS managed key works whatever the IAM statements name (its key policy lets
+    # the account use it through Secrets Manager), and a topic's key is granted through its key policy,
+    # which an alias of this app hands on to its key.
     managed = kms.Alias.from_alias_name(stack, "Managed", "alias/aws/secretsmanager")
     DatadogManagedSecrets(stack, "Datadog", **admin_props(stack), encryption_key=managed)
     DatadogRotationAlerts(stack, "Alerts", secret_name_prefixes=["datadog/team"], encryption_key=owned)
-    assert [stack.node.try_find_child(name) is None for name in ("Datadog", "Alerts", "Admin")] == [False, False, True]
+    assert [stack.node.try_find_child(name) is None for name in ("Datadog", "Alerts", "Admin", "Api")] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+
+
+def test_a_key_whose_arn_is_a_deploy_time_value_is_accepted_and_the_alias_check_listed() -> None:
+    """A key imported by a parameter's ARN, or an alias whose name is a parameter (it may be
+    alias/aws/secretsmanager), cannot be told from a key: accepted, the check listed; a key ARN with
+    deploy-time account or region is a key."""
+    from aws_cdk import aws_kms as kms
+
+    _, stack = new_stack()
+    arn = CfnParameter(stack, "KeyArn").value_as_string
+    name = CfnParameter(stack, "AliasName").value_as_string
+    for index, key in enumerate(
+        (
+            kms.Key.from_key_arn(stack, "ByToken", arn),
+            kms.Key.from_key_arn(stack, "AliasByToken", f"arn:aws:kms:{stack.region}:{stack.account}:alias/{name}"),
+        )
+    ):
+        admin = DatadogAdminKeySecret(stack, f"Admin{index}", **admin_props(stack), encryption_key=key)
+        (warning,) = AssertAnnotations.from_stack(stack).find_warning(
+            f"/TestStack/Admin{index}", Match.string_like_regexp("deployTimeValuesNotChecked")
+        )
+        assert any(
+            check.startswith("a KMS key, not an alias") and props == ["encryption_key"]
+            for check, props in skipped_checks(str(warning.entry.data)).items()
+        ), admin
+    _, agnostic = new_stack(env=False)
+    key = kms.Key.from_key_arn(agnostic, "Key", f"arn:aws:kms:{agnostic.region}:{agnostic.account}:key/1234abcd")
+    DatadogAdminKeySecret(agnostic, "Admin", **admin_props(agnostic), encryption_key=key)
+    found = AssertAnnotations.from_stack(agnostic).find_warning(
+        "*", Match.string_like_regexp("a KMS key, not an alias")
+    )
+    assert found == []
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from ddsecrets_constructs import (
 from tests.support import (
     ACCOUNT,
     ADMIN_ARN,
+    MIXED_REASON,
     SERVICE_ACCOUNT,
     STRICT_FLAGS,
     admin_props,
@@ -183,17 +184,33 @@ def test_an_admin_in_a_stack_without_env_is_refused_for_keys_of_a_stack_with_one
     assert str(caught.value) == (
         "Team/Datadog: 1 invalid prop:\n  - `admin`: got the admin secret at 'Security/Admin', in a stack whose "
         "account is a deploy-time value (this stack: '111111111111'); an admin secret in a stack of the same env: "
-        "aws_cdk takes two stacks whose account or region differ, a deploy-time value against a literal one "
-        "included, for two environments, and refers to the secret from the other one by an ARN built from its "
-        "secret_name, without the 6-character suffix Secrets Manager adds: an IAM policy naming it matches no "
-        "secret (a secret without a secret_name fails at synthesis: CannotUseCrossEnvironment), and the keys' "
-        "rotation role could not read the admin; give both stacks the same env (the same account and region, or "
-        "neither), or import the admin by its full ARN with DatadogAdminKeySecret.from_admin_secret_attributes(...)"
+        f"{MIXED_REASON}, so the keys' rotation role could not read the admin; give both stacks the same env (the "
+        "same account and region, or neither), or import the admin by its full ARN with "
+        "DatadogAdminKeySecret.from_admin_secret_attributes(...)"
     )
     regional = cdk.Stack(app, "Regional", env=cdk.Environment(region="eu-west-1"))  # the account alike, not the region
     with pytest.raises(DdSecretsValidationError) as caught:
         DatadogManagedSecrets(regional, "Datadog", admin=admin, **keys(regional))
     assert "in a stack whose region is a deploy-time value (this stack: 'eu-west-1');" in str(caught.value)
+
+    # A family without keys refers to no admin: accepted, as before.
+    DatadogManagedSecrets(regional, "Keyless", admin=admin)
+    # Two literal accounts: the account check says so, not this one.
+    other_account = cdk.Stack(app, "OtherAccount", env=cdk.Environment(account="222222222222"))
+    DatadogAdminKeySecret(other_account, "Admin", **admin_props(other_account), secret_name="datadog/other")
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogManagedSecrets(team, "Datadog", admin=other_account.node.find_child("Admin"), **keys(team))
+    assert "in account '222222222222' (this stack: '111111111111'); an admin secret in the same account and region" in (
+        str(caught.value)
+    )
+    # One of another App is said to be that, whatever its env.
+    elsewhere = cdk.Stack(cdk.App(context=STRICT_FLAGS), "Elsewhere")
+    foreign = DatadogAdminKeySecret(elsewhere, "Admin", **admin_props(elsewhere), secret_name="datadog/foreign")
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogManagedSecrets(team, "Datadog", admin=foreign, **keys(team))
+    assert "got the DatadogAdminKeySecret at 'Elsewhere/Admin', of another App; an admin secret of this app" in (
+        str(caught.value)
+    )
 
     agnostic = cdk.Stack(app, "Agnostic")  # no env either: one environment, the admin's full ARN exported
     DatadogManagedSecrets(agnostic, "Datadog", admin=admin, **keys(agnostic))

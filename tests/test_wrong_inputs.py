@@ -36,6 +36,7 @@ from ddsecrets_constructs import (
 from tests.support import (
     ACCOUNT,
     ADMIN_ARN,
+    MIXED_REASON,
     REGION,
     SERVICE_ACCOUNT,
     admin_props,
@@ -522,12 +523,9 @@ def test_a_consumer_in_a_stack_of_another_env_kind_is_refused_with_a_customer_ma
             call()
         assert str(caught.value) == (
             f"TestStack/Keyed: 1 invalid prop:\n  - `{prop}`: got the {what}, in a stack whose account is a "
-            f"deploy-time value (this stack: {ACCOUNT!r}); one of a stack of the secret's env: aws_cdk takes two "
-            "stacks whose account or region differ, a deploy-time value against a literal one included, for two "
-            "environments, and refers to the secret from the other one by an ARN built from its secret_name, "
-            "without the 6-character suffix Secrets Manager adds: an IAM policy naming it matches no secret (a "
-            "secret without a secret_name fails at synthesis: CannotUseCrossEnvironment), and the consumer could "
-            "not read the secret; give both stacks the same env (the same account and region, or neither)"
+            f"deploy-time value (this stack: {ACCOUNT!r}); one of a stack of the secret's env: {MIXED_REASON}, so "
+            "the consumer could not read the secret; give both stacks the same env (the same account and region, or "
+            "neither)"
         )
     assert role.node.try_find_child("DefaultPolicy") is None  # nothing granted
     # aws_cdk's own grant (no customer-managed key) names a principal of another environment in the
