@@ -197,9 +197,9 @@ def test_an_admin_in_a_stack_without_env_is_refused_for_keys_of_a_stack_with_one
     DatadogManagedSecrets(regional, "Keyless", admin=admin)
     # Two literal accounts: the account check says so, not this one.
     other_account = cdk.Stack(app, "OtherAccount", env=cdk.Environment(account="222222222222"))
-    DatadogAdminKeySecret(other_account, "Admin", **admin_props(other_account), secret_name="datadog/other")
+    other = DatadogAdminKeySecret(other_account, "Admin", **admin_props(other_account), secret_name="datadog/other")
     with pytest.raises(DdSecretsValidationError) as caught:
-        DatadogManagedSecrets(team, "Datadog", admin=other_account.node.find_child("Admin"), **keys(team))
+        DatadogManagedSecrets(team, "Datadog", admin=other, **keys(team))
     assert "in account '222222222222' (this stack: '111111111111'); an admin secret in the same account and region" in (
         str(caught.value)
     )
