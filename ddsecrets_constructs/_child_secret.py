@@ -153,7 +153,7 @@ def check_admin_reachable(problems: Problems, user: Construct, admin: object, *,
     if isinstance(admin, DatadogAdminKeySecret):
         check_same_environment(problems, user, admin, refers=refers)
     elif refers and isinstance(admin, ImportedDatadogAdminKeySecret):
-        check_not_an_alias(problems, "admin", admin.encryption_key, " (the imported admin's encryption_key)")
+        check_not_an_alias(problems, "admin", admin.encryption_key, imported_admin=True)
         if isinstance(admin.encryption_key, kms.Key):
             check_reachable(
                 problems,

@@ -139,11 +139,10 @@ def mixed_environment(value: IConstruct, user: IConstruct) -> Optional[str]:
     mine, theirs = facts_of(user), facts_of(value)
     if mine is theirs:
         return None
-    pairs = (("account", mine.account, theirs.account), ("region", mine.region, theirs.region))
-    if any(a != b and not is_unresolved(a) and not is_unresolved(b) for _, a, b in pairs):
-        return None  # two literal accounts or regions: the callers' own checks say it more clearly
-    for what, a, b in pairs:
-        if a != b:
+    if mine.literal_account and theirs.literal_account and mine.literal_account != theirs.literal_account:
+        return None  # two literal accounts: the callers' own account checks, where they have one
+    for what, a, b in (("account", mine.account, theirs.account), ("region", mine.region, theirs.region)):
+        if a != b and (is_unresolved(a) or is_unresolved(b)):
             return f"in a stack whose {what} is {_shown(b)} (this stack: {_shown(a)})"
     return None
 

@@ -300,6 +300,13 @@ def test_a_secret_in_a_stack_with_an_env_where_the_alerts_have_none_is_refused()
         "account and region, or neither), or watch it by name with secret_name_prefixes"
     )
     DatadogRotationAlerts(agnostic, "Alerts", secret_name_prefixes=["datadog"])  # by name: accepted
+    # One of another App is said to be that, once.
+    _, foreign = new_stack(name="Foreign")
+    admin = DatadogAdminKeySecret(foreign, "Admin", **admin_props(foreign), secret_name="datadog/foreign")
+    with pytest.raises(DdSecretsValidationError) as caught:
+        DatadogRotationAlerts(agnostic, "ForeignAlerts", secrets=[admin])
+    (problem,) = caught.value.problems
+    assert problem.received == "the DatadogAdminKeySecret at 'Foreign/Admin', of another App"
 
 
 def test_the_old_single_rule_would_not_have_fitted() -> None:

@@ -93,6 +93,16 @@ ALIAS_REASON = (
     "consumer in another stack), which name the secret's key by this ARN, would grant nothing and rotation would "
     "fail with AccessDenied; "
 )
+IMPORTED_ALIAS_REASON = (
+    "a KMS key, not an alias: an alias in an IAM policy's Resource applies to the alias, not to its key (AWS KMS: "
+    "'Use aliases to control access to KMS keys'), so the keys' rotation roles' kms statements, which name the "
+    "admin's key by this ARN, would grant nothing and rotation would fail with AccessDenied; "
+)
+IMPORTED_INSTEAD = (
+    "import the admin with its key by ARN, encryption_key=kms.Key.from_key_arn(self, 'Key', "
+    "'arn:aws:kms:<region>:<account>:key/<key id>'), or without encryption_key if the secret uses Secrets "
+    "Manager's AWS managed key"
+)
 INSTEAD = (
     "give the key by its ARN, kms.Key.from_key_arn(self, 'Key', 'arn:aws:kms:<region>:<account>:key/<key id>'), or "
     "leave encryption_key unset for Secrets Manager's AWS managed key"
@@ -145,9 +155,11 @@ def test_a_kms_alias_as_a_secrets_key_is_refused_and_secrets_managers_own_alias_
             encryption_key=alias,
         )
         DatadogRotationAlerts(stack, f"Alerts{index}", secrets=[admin])  # names no key: accepted, as before
+        DatadogManagedSecrets(stack, f"Keyless{index}", admin=admin)  # a family without keys: the same
         with pytest.raises(DdSecretsValidationError) as caught:
             DatadogApiKeySecret(stack, "Api", admin=admin, api_key=param(stack, "Api"), api_key_id=api_key_id(stack))
-        assert f"  - `admin`: got {got} (the imported admin's encryption_key); {allowed}" in (
+        imported_allowed = allowed.replace(ALIAS_REASON, IMPORTED_ALIAS_REASON).replace(INSTEAD, IMPORTED_INSTEAD)
+        assert f"  - `admin`: got {got} (the imported admin's encryption_key); {imported_allowed}" in (
             str(caught.value).splitlines()
         )
     # Secrets Manager's own AWS managed key works whatever the IAM statements name (its key policy lets
@@ -187,9 +199,15 @@ def test_a_key_whose_arn_is_a_deploy_time_value_is_accepted_and_the_alias_check_
             check.startswith("a KMS key, not an alias") and props == ["encryption_key"]
             for check, props in skipped_checks(str(warning.entry.data)).items()
         ), admin
+    # Keys, known to be: an ARN with deploy-time account and region, and references to keys of this app.
     _, agnostic = new_stack(env=False)
     key = kms.Key.from_key_arn(agnostic, "Key", f"arn:aws:kms:{agnostic.region}:{agnostic.account}:key/1234abcd")
     DatadogAdminKeySecret(agnostic, "Admin", **admin_props(agnostic), encryption_key=key)
+    cfn_key = kms.CfnKey(agnostic, "CfnKey", key_policy={"Version": "2012-10-17", "Statement": []})
+    DatadogAdminKeySecret(agnostic, "L1Admin", **admin_props(agnostic), encryption_key=kms.Key.from_cfn_key(cfn_key))
+    owned_arn = kms.Key(agnostic, "Owned").key_arn
+    by_owned_arn = kms.Key.from_key_arn(agnostic, "ByOwnedArn", owned_arn)
+    DatadogAdminKeySecret(agnostic, "OwnedAdmin", **admin_props(agnostic), encryption_key=by_owned_arn)
     found = AssertAnnotations.from_stack(agnostic).find_warning(
         "*", Match.string_like_regexp("a KMS key, not an alias")
     )

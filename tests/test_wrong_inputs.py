@@ -528,6 +528,13 @@ def test_a_consumer_in_a_stack_of_another_env_kind_is_refused_with_a_customer_ma
             "neither)"
         )
     assert role.node.try_find_child("DefaultPolicy") is None  # nothing granted
+    # A deploy-time account and another (literal) region: two environments to aws_cdk all the same.
+    elsewhere = cdk.Stack(app, "Elsewhere", env=cdk.Environment(region="us-east-1"))
+    with pytest.raises(DdSecretsValidationError) as caught:
+        keyed.grant_read(iam.Role(elsewhere, "Reader", assumed_by=iam.AccountRootPrincipal()))
+    assert f"in a stack whose account is a deploy-time value (this stack: {ACCOUNT!r}); one of a stack of" in (
+        str(caught.value)
+    )
     # aws_cdk's own grant (no customer-managed key) names a principal of another environment in the
     # secret's resource policy too, which needs its physical name.
     named = iam.Role(consumers, "NamedReader", assumed_by=iam.AccountRootPrincipal(), role_name="datadog-reader")
