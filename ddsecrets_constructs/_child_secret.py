@@ -16,8 +16,9 @@ if TYPE_CHECKING:  # imported where used: aws_ecs is 0.14 s of every synth that 
 
 from . import _iam_budget as budget
 from . import defaults
+from ._kms_keys import check_not_an_alias, key_arn_of
 from ._secret_base import DatadogKeySecretBase, SecretOptions
-from ._secret_props import check_flag, check_not_an_alias, check_rotation, key_arn_of
+from ._secret_props import check_flag, check_rotation
 from ._secret_string import Field
 from ._stack_facts import (
     MIXED_ENVIRONMENT_REASON,

@@ -23,8 +23,9 @@ from constructs import Construct, IConstruct, Node
 
 from . import _iam_budget as budget
 from . import _nag
+from ._kms_keys import key_arn_of
 from ._names import claim
-from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy, key_arn_of
+from ._secret_props import check_description, check_encryption_key, check_flag, check_removal_policy
 from ._secret_string import Field, secret_value_props
 from ._stack_facts import (
     MIXED_ENVIRONMENT_REASON,
