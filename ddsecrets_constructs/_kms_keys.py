@@ -105,5 +105,9 @@ def check_not_an_alias(problems: Problems, prop: str, value: object, *, imported
 def _a_key_of_this_app(arn: str) -> bool:
     """Whether ``arn`` is a reference to a ``CfnKey`` of this app (``kms.Key.from_cfn_key``, an owned
     key's ``key_arn`` given to ``kms.Key.from_key_arn``)."""
-    reference = Tokenization.reverse(arn)
-    return isinstance(reference, Reference) and isinstance(reference.target, kms.CfnKey)
+    reference = Tokenization.reverse(arn, fail_concat=False)  # None for text joined with tokens
+    return (
+        isinstance(reference, Reference)
+        and isinstance(reference.target, kms.CfnKey)
+        and reference.display_name == "Arn"  # not its Ref or KeyId: a key id given as an ARN is not one
+    )

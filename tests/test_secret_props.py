@@ -185,10 +185,14 @@ def test_a_key_whose_arn_is_a_deploy_time_value_is_accepted_and_the_alias_check_
     _, stack = new_stack()
     arn = CfnParameter(stack, "KeyArn").value_as_string
     name = CfnParameter(stack, "AliasName").value_as_string
+    owned_key_id = kms.Key(stack, "Owned").key_id
     for index, key in enumerate(
         (
             kms.Key.from_key_arn(stack, "ByToken", arn),
             kms.Key.from_key_arn(stack, "AliasByToken", f"arn:aws:kms:{stack.region}:{stack.account}:alias/{name}"),
+            kms.Alias.from_alias_name(stack, "AliasNamedByToken", name),  # text joined with a token
+            kms.Key.from_key_arn(stack, "Joined", f"{Fn.import_value('KeysStack:Prefix')}:key/abc"),
+            kms.Key.from_key_arn(stack, "KeyIdAsArn", owned_key_id),  # a reference to the key, but not its ARN
         )
     ):
         admin = DatadogAdminKeySecret(stack, f"Admin{index}", **admin_props(stack), encryption_key=key)
