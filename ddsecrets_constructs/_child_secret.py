@@ -154,12 +154,13 @@ def check_admin_reachable(problems: Problems, user: Construct, admin: object, *,
     if isinstance(admin, DatadogAdminKeySecret):
         check_same_environment(problems, user, admin, refers=refers)
     elif refers and isinstance(admin, ImportedDatadogAdminKeySecret):
-        check_not_an_alias(problems, "admin", admin.encryption_key, imported_admin=True)
-        if isinstance(admin.encryption_key, kms.Key):
+        key = admin.encryption_key  # a jsii read: once
+        check_not_an_alias(problems, "admin", key, imported_admin=True)
+        if isinstance(key, kms.Key):
             check_reachable(
                 problems,
                 "admin",
-                admin.encryption_key,
+                key,
                 user,
                 "KMS key (the imported admin's encryption_key)",
                 instead="the admin imported with encryption_key=kms.Key.from_key_arn(...)",

@@ -281,28 +281,22 @@ class DatadogKeySecretBase(Construct):
         differently would change a granted permission (docs/versioning.md): aws_cdk's own grant is
         the way. (Another region of the same account is not refused: with the consumer stack's
         ``cross_region_references`` that grant works.)"""
-        mixed = mixed_environment(construct, self)
-        if mixed is not None:
-            problems = Problems()
-            problems.add(
-                prop,
-                f"the {what} at {path_of(construct)!r}, {mixed}",
-                f"one of a stack of the secret's env: {MIXED_ENVIRONMENT_REASON}, so the consumer could not read "
-                "the secret; give both stacks the same env (the same account and region, or neither)",
-            )
-            problems.raise_if_any(self)
-        where = other_account(construct, self)
-        if where is not None:
-            problems = Problems()
-            problems.add(
-                prop,
-                f"the {what} at {path_of(construct)!r}, {where}",
-                "one of the secret's account: this grant writes the grantee's own policy only, and another "
-                "account needs the secret's resource policy and the key policy to name the grantee; give it "
-                "aws_cdk's own grant, <secret construct>.secret.grant_read(grantee), which writes them (aws_cdk "
-                "needs the secret's secret_name and a physical name for the grantee)",
-            )
-            problems.raise_if_any(self)
+        mixed = mixed_environment(construct, self)  # None for two literal accounts: other_account's case
+        where = mixed or other_account(construct, self)
+        if where is None:
+            return
+        allowed = (
+            f"one of a stack of the secret's env: {MIXED_ENVIRONMENT_REASON}, so the consumer could not read the "
+            "secret; give both stacks the same env (the same account and region, or neither)"
+            if mixed
+            else "one of the secret's account: this grant writes the grantee's own policy only, and another "
+            "account needs the secret's resource policy and the key policy to name the grantee; give it "
+            "aws_cdk's own grant, <secret construct>.secret.grant_read(grantee), which writes them (aws_cdk "
+            "needs the secret's secret_name and a physical name for the grantee)"
+        )
+        problems = Problems()
+        problems.add(prop, f"the {what} at {path_of(construct)!r}, {where}", allowed)
+        problems.raise_if_any(self)
 
     def _check_rotation_role(self, problems: Problems, role: object, *, rotates_admin: bool, arn_length: int) -> None:
         """`rotation_role`: None, or a DatadogRotationRole of this stack that may take this secret.

@@ -359,8 +359,7 @@ def check_windows_apart(
         if certain is None:
             problems.skip(prop, "window distance from the admin secret's rotation")
             return
-        received = repr(child.rotation) if child.rotation is not None else repr(child.schedule_expression)
-        received += "" if given else _NOT_GIVEN
+        received = _as_received(child, given, words=False)
         whose = " and ".join(
             side for side, rendered in (("this", child), ("the admin secret's", admin)) if rendered.analysis is None
         )
@@ -386,10 +385,7 @@ def check_windows_apart(
         else "no child window can stay that far from this admin schedule: give the admin a cron() schedule "
         "with a shorter window, e.g. KeyRotation.cron(hour='2', day='15', window=Duration.hours(2))"
     )
-    received = repr(child.rotation) if child.rotation is not None else repr(child.schedule_expression)
-    if child.words is not None:
-        received = f"{received} ({child.words})"
-    received += "" if given else _NOT_GIVEN
+    received = _as_received(child, given, words=True)
     problems.add(
         prop,
         received,
@@ -399,7 +395,13 @@ def check_windows_apart(
     )
 
 
-_NOT_GIVEN = ", the default (not given)"
+def _as_received(child: RenderedRotation, given: bool, *, words: bool) -> str:
+    """A refused child schedule as the message shows it: as written, its words if asked, and that it
+    is the default when the prop was not given."""
+    received = repr(child.rotation) if child.rotation is not None else repr(child.schedule_expression)
+    if words and child.words is not None:
+        received = f"{received} ({child.words})"
+    return received if given else f"{received}, the default (not given)"
 
 
 def _words_of(rotation: KeyRotation) -> str:
